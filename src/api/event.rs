@@ -1,0 +1,133 @@
+//! Live events (`plexus watch` prints one per line).
+
+use serde::{Deserialize, Serialize};
+
+use super::neuron::NeuronState;
+use super::status::FailureMode;
+
+/// An event with its sequence number and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Strictly increasing per engine.
+    pub seq: u64,
+    /// UTC time, RFC 3339.
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// A fleet-level condition raised by the local-health guard instead of convicting neurons one by one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetCondition {
+    /// `engine_stall` or `fleet_silence`.
+    pub kind: String,
+    pub since: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    FleetRegistered {
+        count: u64,
+    },
+    NeuronStateChanged {
+        neuron: String,
+        from: NeuronState,
+        to: NeuronState,
+        reason: String,
+    },
+    FailureDetected {
+        neuron: String,
+        mode: FailureMode,
+        evidence: String,
+    },
+    RecoveryStarted {
+        neuron: String,
+        attempt: u32,
+        strategy: String,
+        manual: bool,
+    },
+    RecoveryFinished {
+        neuron: String,
+        attempt: u32,
+        succeeded: bool,
+        detail: String,
+    },
+    RecoveryEscalated {
+        neuron: String,
+        mode: FailureMode,
+        attempts: u32,
+    },
+    ConditionRaised {
+        condition: FleetCondition,
+    },
+    ConditionCleared {
+        kind: String,
+    },
+    FaultInjected {
+        neuron: String,
+        fault: String,
+    },
+}
+
+impl Event {
+    /// The neuron this event is about, if any.
+    pub fn neuron(&self) -> Option<&str> {
+        match self {
+            Event::NeuronStateChanged { neuron, .. }
+            | Event::FailureDetected { neuron, .. }
+            | Event::RecoveryStarted { neuron, .. }
+            | Event::RecoveryFinished { neuron, .. }
+            | Event::RecoveryEscalated { neuron, .. }
+            | Event::FaultInjected { neuron, .. } => Some(neuron),
+            _ => None,
+        }
+    }
+
+    /// One line for humans (console event list, `plexus watch --output table`).
+    pub fn summary(&self) -> String {
+        match self {
+            Event::FleetRegistered { count } => format!("{count} neurons registered"),
+            Event::NeuronStateChanged {
+                neuron,
+                from,
+                to,
+                reason,
+            } => format!("{neuron} {from} → {to}: {reason}"),
+            Event::FailureDetected {
+                neuron,
+                mode,
+                evidence,
+            } => format!("{neuron} failure {mode}: {evidence}"),
+            Event::RecoveryStarted {
+                neuron,
+                attempt,
+                strategy,
+                manual,
+            } => {
+                let how = if *manual { "manual" } else { "auto" };
+                format!("{neuron} recovery #{attempt} ({how}): {strategy}")
+            }
+            Event::RecoveryFinished {
+                neuron,
+                attempt,
+                succeeded,
+                detail,
+            } => {
+                let verdict = if *succeeded { "succeeded" } else { "failed" };
+                format!("{neuron} recovery #{attempt} {verdict}: {detail}")
+            }
+            Event::RecoveryEscalated {
+                neuron,
+                mode,
+                attempts,
+            } => format!("{neuron} escalated after {attempts} attempts ({mode})"),
+            Event::ConditionRaised { condition } => {
+                format!("fleet condition {}: {}", condition.kind, condition.detail)
+            }
+            Event::ConditionCleared { kind } => format!("fleet condition {kind} cleared"),
+            Event::FaultInjected { neuron, fault } => format!("{neuron} fault injected: {fault}"),
+        }
+    }
+}

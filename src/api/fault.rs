@@ -1,0 +1,44 @@
+//! Faults that can be injected into a simulated neuron (tests now, chaos experiments later).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// The process dies. `persistent`: it dies again right after every restart (a crash loop).
+    Crash { persistent: bool },
+    /// Alive but silent: no heartbeats, no answers to probes, until restarted.
+    Hang,
+    /// Requests take `factor` times longer (the neuron answers too slowly). Cleared by a restart
+    /// unless `persistent`.
+    Slow { factor: f64, persistent: bool },
+    /// The next config apply fails.
+    ConfigFailure,
+    /// The analytics pipeline stops (`garbage: false`) or sends invalid numbers (`garbage: true`).
+    /// Cleared by a restart unless `persistent`.
+    AnalyticsFailure { garbage: bool, persistent: bool },
+}
+
+impl Fault {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Crash { .. } => "crash",
+            Fault::Hang => "hang",
+            Fault::Slow { .. } => "slow",
+            Fault::ConfigFailure => "config-failure",
+            Fault::AnalyticsFailure { .. } => "analytics-failure",
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Crash { persistent: true } => f.write_str("crash (persistent)"),
+            Fault::Slow { factor, .. } => write!(f, "slow (x{factor})"),
+            Fault::AnalyticsFailure { garbage: true, .. } => f.write_str("analytics-failure (garbage)"),
+            Fault::AnalyticsFailure { garbage: false, .. } => f.write_str("analytics-failure (stopped)"),
+            other => f.write_str(other.name()),
+        }
+    }
+}

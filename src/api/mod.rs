@@ -1,0 +1,21 @@
+//! Plain serde types shared by everything that crosses a boundary: commands, queries, events,
+//! snapshots, errors and the neuron wire protocol. No tokio, no I/O: what is printed as JSON or sent
+//! on the wire is defined here once.
+
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod fault;
+pub mod neuron;
+pub mod status;
+pub mod wire;
+
+pub use command::{Command, CommandReply, Query, QueryReply};
+pub use error::{ApiError, ErrorCode};
+pub use event::{Event, EventEnvelope, FleetCondition};
+pub use fault::Fault;
+pub use neuron::{LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange};
+pub use status::{FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport};
+
+/// Milliseconds on the engine's monotonic clock (since the engine started).
+pub type Millis = u64;

@@ -1,0 +1,68 @@
+//! The neuron wire protocol: what a neuron sends the orchestrator and what it is told.
+//! Simulated neurons use the same messages in-process; real agents will send them as JSON.
+
+use serde::{Deserialize, Serialize};
+
+/// What a neuron measured over its last heartbeat interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Telemetry {
+    /// Requests served since the neuron started.
+    pub requests_total: u64,
+    pub rps: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub error_rate: f64,
+    pub load: f64,
+}
+
+impl Telemetry {
+    /// Finite, non-negative, and rates within their ranges.
+    pub fn is_valid(&self) -> bool {
+        let finite = [
+            self.rps,
+            self.latency_p50_ms,
+            self.latency_p95_ms,
+            self.error_rate,
+            self.load,
+        ]
+        .iter()
+        .all(|v| v.is_finite() && *v >= 0.0);
+        finite && self.error_rate <= 1.0 && self.latency_p95_ms >= self.latency_p50_ms
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ConfigStatus {
+    Applied,
+    Failed { version: String, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Increases by one per heartbeat since the neuron (re)started.
+    pub seq: u64,
+    /// The neuron's incarnation: bumps on every restart.
+    pub incarnation: u64,
+    pub config_version: String,
+    pub config: ConfigStatus,
+    /// `None` when the analytics pipeline is down.
+    pub telemetry: Option<Telemetry>,
+}
+
+/// Neuron → orchestrator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NeuronMessage {
+    Heartbeat(Heartbeat),
+    ProbeAck { nonce: u64 },
+}
+
+/// Orchestrator → neuron (or its supervisor, for a restart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum NeuronCommand {
+    Probe { nonce: u64 },
+    Restart,
+    ApplyConfig { version: String },
+}

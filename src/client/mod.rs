@@ -1,0 +1,98 @@
+//! The boundary every face talks to: a [`Backend`] submits commands, runs queries and streams
+//! events. `Embedded` runs the engine in-process; a remote backend will speak HTTP/WebSocket.
+
+// mod embedded;
+
+// pub use embedded::Embedded;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+use crate::api::{
+    ApiError, Command, CommandReply, EventEnvelope, FailureView, LogLine, NeuronDetail, NeuronView,
+    Query, QueryReply, StatusReport,
+};
+
+/// Who the face is talking to and as whom (shown in the console header).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendInfo {
+    /// `embedded` or `remote`.
+    pub mode: String,
+    pub federation: String,
+    pub environment: String,
+    pub user: String,
+    pub role: String,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn info(&self) -> BackendInfo;
+    async fn submit(&self, command: Command) -> Result<CommandReply, ApiError>;
+    async fn query(&self, query: Query) -> Result<QueryReply, ApiError>;
+    /// Live events from now on. A receiver that lags is told so (`RecvError::Lagged`) and should
+    /// resync from a query.
+    fn subscribe(&self) -> broadcast::Receiver<EventEnvelope>;
+    /// Wait `duration` of engine time (real time, or virtual time in a simulated run).
+    async fn sleep(&self, duration: Duration);
+}
+
+fn unexpected(query: &str) -> ApiError {
+    ApiError::failed(format!("the backend answered {query} with the wrong kind of reply"))
+}
+
+/// Typed helpers over [`Backend::query`] and [`Backend::submit`].
+#[async_trait]
+pub trait BackendExt: Backend {
+    async fn status(&self) -> Result<StatusReport, ApiError> {
+        match self.query(Query::Status).await? {
+            QueryReply::Status(s) => Ok(*s),
+            _ => Err(unexpected("status")),
+        }
+    }
+    async fn neurons(&self) -> Result<Arc<Vec<NeuronView>>, ApiError> {
+        match self.query(Query::Neurons).await? {
+            QueryReply::Neurons(n) => Ok(n),
+            _ => Err(unexpected("neurons")),
+        }
+    }
+    async fn neuron(&self, id: &str) -> Result<NeuronDetail, ApiError> {
+        match self.query(Query::Neuron { id: id.into() }).await? {
+            QueryReply::Neuron(d) => Ok(*d),
+            _ => Err(unexpected("neuron")),
+        }
+    }
+    async fn logs(&self, id: &str, tail: usize) -> Result<Vec<LogLine>, ApiError> {
+        match self.query(Query::Logs { id: id.into(), tail }).await? {
+            QueryReply::Logs(l) => Ok(l),
+            _ => Err(unexpected("logs")),
+        }
+    }
+    async fn failures(&self) -> Result<Vec<FailureView>, ApiError> {
+        match self.query(Query::Failures).await? {
+            QueryReply::Failures(f) => Ok(f),
+            _ => Err(unexpected("failures")),
+        }
+    }
+    async fn health_history(&self) -> Result<Vec<u64>, ApiError> {
+        match self.query(Query::HealthHistory).await? {
+            QueryReply::HealthHistory(h) => Ok(h),
+            _ => Err(unexpected("health history")),
+        }
+    }
+    async fn recent_events(&self, limit: usize) -> Result<Vec<EventEnvelope>, ApiError> {
+        match self.query(Query::RecentEvents { limit }).await? {
+            QueryReply::Events(e) => Ok(e),
+            _ => Err(unexpected("recent events")),
+        }
+    }
+    async fn recover(&self, neuron: &str) -> Result<CommandReply, ApiError> {
+        self.submit(Command::Recover {
+            neuron: neuron.into(),
+        })
+        .await
+    }
+}
+
+impl<T: Backend + ?Sized> BackendExt for T {}
