@@ -1,5 +1,8 @@
 //! Plexus: an operations console with an embedded orchestrator for a neuron federation.
-//! Layers (see docs/ARCHITECTURE.md): api ← engine ← neuron; client wraps the engine; tui, cli are faces.
+//! Layers (see docs/ARCHITECTURE.md): `api` (wire types) ← `engine` (orchestrator) ← `neuron`
+//! (behaviour); `client` is the boundary faces talk through; `cli` and `tui` are faces.
 
 pub mod api;
 pub mod client;
+pub mod engine;
+pub mod neuron;

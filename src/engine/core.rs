@@ -1,0 +1,432 @@
+//! The engine's single-owner state and its step function. Everything here is synchronous and
+//! driven by explicit times, so tests run 30 simulated minutes in milliseconds with a fake clock.
+
+use std::collections::VecDeque;
+
+use super::config::EngineConfig;
+use super::effects::Effects;
+use super::fleet::detector::{Detector, NEVER, TimerAction};
+use super::fleet::guard::{GuardChange, HealthGuard};
+use super::fleet::host::{NeuronHost, Uplink};
+use super::fleet::recovery::RecoveryBook;
+use super::fleet::registry::Registry;
+use super::fleet::tracked::{Liveness, TrackedNeuron};
+use super::link::{Arrival, Link, Packet};
+use super::store::{StoreInit, StoreOp};
+use crate::api::wire::{NeuronCommand, NeuronMessage};
+use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
+use crate::engine::clock::rfc3339;
+
+/// Seconds of healthy-count history kept for the overview sparkline.
+pub const HEALTH_HISTORY_KEPT: usize = 600;
+
+pub struct Core {
+    pub cfg: EngineConfig,
+    pub registry: Registry,
+    pub detector: Detector,
+    pub recovery: RecoveryBook,
+    pub guard: HealthGuard,
+    pub link: Link,
+    pub host: Box<dyn NeuronHost>,
+    epoch_unix_ms: i64,
+    next_nonce: u64,
+    /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
+    stall_reset_at: Millis,
+    pub health_history: VecDeque<u64>,
+    next_health_sample: Millis,
+    // Scratch buffers reused across ticks.
+    uplinks: Vec<Uplink>,
+    arrivals: Vec<Arrival>,
+    due: Vec<u32>,
+}
+
+impl Core {
+    /// Build the engine state and register every neuron of `host` at time `now`.
+    pub fn new(
+        cfg: EngineConfig,
+        host: Box<dyn NeuronHost>,
+        seed: u64,
+        epoch_unix_ms: i64,
+        store_init: StoreInit,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Self {
+        let interval = cfg.heartbeat_ms;
+        let detector = Detector::new(cfg.detector.clone(), interval);
+        let probe_window = cfg.detector.probes as Millis * cfg.detector.probe_timeout_ms;
+        let guard = HealthGuard::new(
+            cfg.guard.clone(),
+            2 * interval + probe_window,
+            2 * interval + probe_window,
+        );
+        let mut core = Core {
+            recovery: RecoveryBook::new(
+                cfg.recovery.clone(),
+                store_init.next_failure_id,
+                store_init.next_attempt_id,
+            ),
+            link: Link::new(cfg.link, seed),
+            registry: Registry::default(),
+            detector,
+            guard,
+            host,
+            epoch_unix_ms,
+            next_nonce: 1,
+            stall_reset_at: 0,
+            health_history: VecDeque::new(),
+            next_health_sample: now,
+            uplinks: Vec::new(),
+            arrivals: Vec::new(),
+            due: Vec::new(),
+            cfg,
+        };
+        let roster = core.host.roster();
+        let count = roster.len() as u64;
+        for spec in roster {
+            let labels_json = serde_json::to_string(&spec.labels).unwrap_or_default();
+            fx.store(StoreOp::UpsertNeuron {
+                id: spec.id.clone(),
+                zone: spec.zone.clone(),
+                kind: "simulated".into(),
+                labels_json,
+                config_version: spec.config_version.clone(),
+                registered_at: fx.wall(now),
+            });
+            let neuron = TrackedNeuron::new(
+                &spec.id,
+                &spec.zone,
+                "simulated",
+                spec.labels,
+                &spec.config_version,
+                now,
+                interval,
+                core.cfg.detector.window,
+            );
+            core.registry.add(neuron, core.detector.first_deadline(now));
+        }
+        fx.event(Event::FleetRegistered { count });
+        core
+    }
+
+    pub fn wall(&self, at: Millis) -> String {
+        rfc3339(self.epoch_unix_ms + at as i64)
+    }
+
+    /// One engine step at `now`.
+    pub fn tick(&mut self, now: Millis, fx: &mut Effects) {
+        if let Some(change) = self.guard.on_tick(now) {
+            self.on_guard_change(change, now, fx);
+        }
+
+        let mut uplinks = std::mem::take(&mut self.uplinks);
+        self.host.step(now, &mut uplinks);
+        for up in uplinks.drain(..) {
+            self.link.send(up.sent_at, up.from, Packet::Up(up.message));
+        }
+
+        let mut arrivals = std::mem::take(&mut self.arrivals);
+        self.link.deliver_due(now, &mut arrivals);
+        for arrival in arrivals.drain(..) {
+            match arrival.packet {
+                Packet::Up(message) => self.ingest(arrival.at, arrival.neuron, message, fx),
+                Packet::Down(command) => {
+                    self.host
+                        .deliver(arrival.at, arrival.neuron, command, &mut uplinks);
+                    for up in uplinks.drain(..) {
+                        self.link.send(up.sent_at, up.from, Packet::Up(up.message));
+                    }
+                }
+            }
+        }
+        self.uplinks = uplinks;
+        self.arrivals = arrivals;
+
+        self.fire_timers(now, fx);
+
+        let paused = !self.guard.may_convict();
+        let touched = self
+            .recovery
+            .advance(now, &mut self.registry.neurons, paused, fx);
+        for idx in touched {
+            self.refresh(idx, now, "recovery", fx);
+        }
+
+        let silent =
+            self.registry.count(NeuronState::Suspect) + self.registry.count(NeuronState::Offline);
+        if let Some(change) = self
+            .guard
+            .evaluate_silence(now, silent as usize, self.registry.len())
+        {
+            self.on_guard_change(change, now, fx);
+        }
+
+        self.send_downlink(now, fx);
+
+        while now >= self.next_health_sample {
+            self.health_history
+                .push_back(self.registry.count(NeuronState::Healthy));
+            if self.health_history.len() > HEALTH_HISTORY_KEPT {
+                self.health_history.pop_front();
+            }
+            self.next_health_sample += 1000;
+        }
+    }
+
+    fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
+        for (to, command) in fx.downlink.drain(..) {
+            self.link.send(now, to, Packet::Down(command));
+        }
+    }
+
+    fn fire_timers(&mut self, now: Millis, fx: &mut Effects) {
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        self.registry.due(now, &mut due);
+        let may_convict = self.guard.may_convict();
+        for &idx in &due {
+            let n = &mut self.registry.neurons[idx as usize];
+            let was = n.liveness;
+            let (action, next) = self
+                .detector
+                .on_timer(n, now, may_convict, &mut self.next_nonce);
+            self.registry.timers[idx as usize] = next;
+            match action {
+                TimerAction::Probe(nonce) => {
+                    if was != Liveness::Suspect {
+                        self.guard.note_suspicion(now);
+                        let phi = self.detector.phi(&self.registry.neurons[idx as usize], now);
+                        let reason = format!("heartbeat late (phi {phi:.1}); probing");
+                        self.refresh(idx, now, &reason, fx);
+                    }
+                    fx.send(idx, NeuronCommand::Probe { nonce });
+                }
+                TimerAction::Convict => {
+                    let reason = self.registry.neurons[idx as usize].offline_evidence.clone();
+                    self.refresh(idx, now, &reason, fx);
+                }
+                TimerAction::Hold => {}
+            }
+        }
+        self.due = due;
+    }
+
+    fn ingest(&mut self, at: Millis, idx: u32, message: NeuronMessage, fx: &mut Effects) {
+        let Some(n) = self.registry.neurons.get_mut(idx as usize) else {
+            return;
+        };
+        match message {
+            NeuronMessage::Heartbeat(hb) => {
+                let was = n.liveness;
+                let gap_is_sample = n
+                    .last_arrival
+                    .is_some_and(|last| last >= self.stall_reset_at);
+                let next = self.detector.on_heartbeat(n, at, &hb, gap_is_sample);
+                self.registry.timers[idx as usize] = next;
+                let n = &mut self.registry.neurons[idx as usize];
+                let healthy = n.condition().0 == NeuronState::Healthy;
+                self.recovery.on_heartbeat(idx, n, healthy, at, fx);
+                let reason = match was {
+                    Liveness::Pending => "first heartbeat",
+                    Liveness::Alive => "heartbeat",
+                    Liveness::Suspect => "late heartbeat arrived",
+                    Liveness::Offline => "heartbeats resumed",
+                };
+                self.refresh(idx, at, reason, fx);
+            }
+            NeuronMessage::ProbeAck { nonce } => {
+                if let Some(next) = self.detector.on_probe_ack(n, at, nonce) {
+                    self.registry.timers[idx as usize] = next;
+                    self.refresh(idx, at, "answered a probe", fx);
+                }
+            }
+        }
+    }
+
+    /// Re-derive a neuron's state after anything about it changed; record and announce a
+    /// transition and hand failures to recovery.
+    fn refresh(&mut self, idx: u32, at: Millis, reason: &str, fx: &mut Effects) {
+        let n = &self.registry.neurons[idx as usize];
+        let (state, failure) = n.derive();
+        let reason = match &failure {
+            Some((_, evidence)) => evidence.as_str(),
+            None => reason,
+        };
+        let Some(from) = self.registry.set_state(idx, state, at, reason) else {
+            // Same state; a failure may still have changed mode (slow → config failure).
+            if let Some((mode, evidence)) = failure
+                && self
+                    .recovery
+                    .episode(idx)
+                    .is_some_and(|e| e.failing && e.mode != mode)
+            {
+                let n = &self.registry.neurons[idx as usize];
+                self.recovery.on_failure(idx, n, mode, evidence, at, fx);
+            }
+            return;
+        };
+        let n = &self.registry.neurons[idx as usize];
+        fx.event(Event::NeuronStateChanged {
+            neuron: n.id.to_string(),
+            from,
+            to: state,
+            reason: reason.to_string(),
+        });
+        fx.store(StoreOp::StateChange {
+            neuron: n.id.to_string(),
+            at: fx.wall(at),
+            from: from.as_str(),
+            to: state.as_str(),
+            reason: reason.to_string(),
+        });
+        match failure {
+            Some((mode, evidence)) => self.recovery.on_failure(idx, n, mode, evidence, at, fx),
+            None if state == NeuronState::Healthy => self.recovery.on_healthy(idx, at),
+            None => {}
+        }
+    }
+
+    fn on_guard_change(&mut self, change: GuardChange, now: Millis, fx: &mut Effects) {
+        match change {
+            GuardChange::StallRaised { gap_ms } => {
+                // Nobody was heard from while the engine itself was not running: start every
+                // neuron's silence over from now, and do not learn from the gap.
+                self.stall_reset_at = now;
+                for (idx, n) in self.registry.neurons.iter_mut().enumerate() {
+                    if matches!(n.liveness, Liveness::Alive | Liveness::Suspect) {
+                        n.probes_sent = 0;
+                        if n.liveness == Liveness::Suspect {
+                            n.liveness = Liveness::Alive;
+                        }
+                        self.registry.timers[idx] =
+                            now + self.detector.model.silence_allowed_ms(&n.intervals) as Millis;
+                    }
+                }
+                let detail = format!(
+                    "the engine did not run for {:.1} s; convictions held while the fleet is heard from again",
+                    gap_ms as f64 / 1000.0
+                );
+                self.raise("engine_stall", detail, now, fx);
+                let suspects: Vec<u32> = (0..self.registry.len() as u32)
+                    .filter(|i| self.registry.neurons[*i as usize].state == NeuronState::Suspect)
+                    .collect();
+                for idx in suspects {
+                    self.refresh(idx, now, "engine stall: suspicion withdrawn", fx);
+                }
+            }
+            GuardChange::SilenceRaised { recent, total } => {
+                let detail = format!(
+                    "{recent} of {total} neurons went silent at once; likely the engine's own network. Convictions held."
+                );
+                self.raise("fleet_silence", detail, now, fx);
+            }
+            GuardChange::StallCleared => fx.event(Event::ConditionCleared {
+                kind: "engine_stall".into(),
+            }),
+            GuardChange::SilenceCleared => fx.event(Event::ConditionCleared {
+                kind: "fleet_silence".into(),
+            }),
+        }
+    }
+
+    fn raise(&mut self, kind: &str, detail: String, now: Millis, fx: &mut Effects) {
+        fx.event(Event::ConditionRaised {
+            condition: FleetCondition {
+                kind: kind.into(),
+                since: self.wall(now),
+                detail,
+            },
+        });
+    }
+
+    /// Conditions the guard has raised now.
+    pub fn conditions(&self) -> Vec<FleetCondition> {
+        let mut out = Vec::new();
+        if let Some(since) = self.guard.stall_since {
+            out.push(FleetCondition {
+                kind: "engine_stall".into(),
+                since: self.wall(since),
+                detail: "the engine's tick stalled; convictions held".into(),
+            });
+        }
+        if let Some(since) = self.guard.silence_since {
+            out.push(FleetCondition {
+                kind: "fleet_silence".into(),
+                since: self.wall(since),
+                detail: "a large share of the fleet went silent at once; convictions held".into(),
+            });
+        }
+        out
+    }
+
+    pub fn find(&self, id: &str) -> Result<u32, ApiError> {
+        self.registry
+            .find(id)
+            .ok_or_else(|| ApiError::unknown_neuron(id))
+    }
+
+    /// Operator override: recover a neuron now.
+    pub fn recover(
+        &mut self,
+        id: &str,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(u32, &'static str), ApiError> {
+        let idx = self.find(id)?;
+        let n = &mut self.registry.neurons[idx as usize];
+        let (attempt, strategy) = self.recovery.manual(idx, n, now, fx)?;
+        self.refresh(idx, now, "manual recovery", fx);
+        self.send_downlink(now, fx);
+        Ok((attempt, strategy.as_str()))
+    }
+
+    /// Inject a fault into a simulated neuron (tests, drills, chaos).
+    pub fn inject(
+        &mut self,
+        id: &str,
+        fault: Fault,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let idx = self.find(id)?;
+        fx.event(Event::FaultInjected {
+            neuron: id.to_string(),
+            fault: fault.to_string(),
+        });
+        self.host.inject(now, idx, fault);
+        Ok(())
+    }
+
+    pub fn clear_faults(&mut self, id: &str, now: Millis) -> Result<(), ApiError> {
+        let idx = self.find(id)?;
+        self.host.clear_faults(now, idx);
+        Ok(())
+    }
+
+    /// Ask a neuron to apply a config version (the rollout machinery builds on this).
+    pub fn apply_config(
+        &mut self,
+        id: &str,
+        version: &str,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let idx = self.find(id)?;
+        fx.send(
+            idx,
+            NeuronCommand::ApplyConfig {
+                version: version.to_string(),
+            },
+        );
+        self.send_downlink(now, fx);
+        Ok(())
+    }
+
+    /// Timer of a neuron, for tests.
+    pub fn timer(&self, idx: u32) -> Millis {
+        self.registry
+            .timers
+            .get(idx as usize)
+            .copied()
+            .unwrap_or(NEVER)
+    }
+}

@@ -1,0 +1,43 @@
+//! What one step of the engine wants to happen outside the state it owns: events to publish,
+//! rows to store, commands to send to neurons. Collected, then carried out by the core in one go.
+
+use crate::api::Event;
+use crate::api::Millis;
+use crate::api::wire::NeuronCommand;
+
+use super::store::StoreOp;
+
+pub struct Effects {
+    /// Unix milliseconds at engine time 0: engine times become wall times by addition.
+    pub epoch_unix_ms: i64,
+    pub events: Vec<Event>,
+    pub store: Vec<StoreOp>,
+    pub downlink: Vec<(u32, NeuronCommand)>,
+}
+
+impl Effects {
+    pub fn new(epoch_unix_ms: i64) -> Self {
+        Effects {
+            epoch_unix_ms,
+            events: Vec::new(),
+            store: Vec::new(),
+            downlink: Vec::new(),
+        }
+    }
+
+    pub fn wall(&self, at: Millis) -> i64 {
+        self.epoch_unix_ms + at as i64
+    }
+
+    pub fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub fn store(&mut self, op: StoreOp) {
+        self.store.push(op);
+    }
+
+    pub fn send(&mut self, to: u32, command: NeuronCommand) {
+        self.downlink.push((to, command));
+    }
+}

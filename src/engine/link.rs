@@ -1,0 +1,202 @@
+//! The simulated network between neurons and the engine: every message, both ways, is delayed by
+//! latency ± jitter and may be lost. Chaos experiments impair it per neuron; the detector only ever
+//! sees what arrives.
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use super::config::LinkConfig;
+use crate::api::Millis;
+use crate::api::wire::{NeuronCommand, NeuronMessage};
+
+/// What travels on the link.
+#[derive(Debug, Clone)]
+pub enum Packet {
+    Up(NeuronMessage),
+    Down(NeuronCommand),
+}
+
+/// A packet that arrived, with the neuron it came from or goes to.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub at: Millis,
+    pub neuron: u32,
+    pub packet: Packet,
+}
+
+struct InFlight {
+    at: Millis,
+    seq: u64,
+    neuron: u32,
+    packet: Packet,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for InFlight {}
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// Counters of what the link did, for the overview and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    pub sent: u64,
+    pub lost: u64,
+    pub delivered: u64,
+}
+
+pub struct Link {
+    default: LinkConfig,
+    per_neuron: HashMap<u32, LinkConfig>,
+    rng: Pcg64Mcg,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    seq: u64,
+    stats: LinkStats,
+}
+
+impl Link {
+    pub fn new(config: LinkConfig, seed: u64) -> Self {
+        Link {
+            default: config,
+            per_neuron: HashMap::new(),
+            rng: Pcg64Mcg::seed_from_u64(seed ^ 0x6c69_6e6b),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            stats: LinkStats::default(),
+        }
+    }
+
+    /// Override the link of one neuron (chaos: latency, loss, partition as loss = 1).
+    pub fn impair(&mut self, neuron: u32, config: LinkConfig) {
+        self.per_neuron.insert(neuron, config);
+    }
+
+    pub fn restore(&mut self, neuron: u32) {
+        self.per_neuron.remove(&neuron);
+    }
+
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Put a packet on the wire at `sent_at`; it arrives later, or never.
+    pub fn send(&mut self, sent_at: Millis, neuron: u32, packet: Packet) {
+        let cfg = self
+            .per_neuron
+            .get(&neuron)
+            .copied()
+            .unwrap_or(self.default);
+        self.stats.sent += 1;
+        if cfg.loss > 0.0 && self.rng.random::<f64>() < cfg.loss {
+            self.stats.lost += 1;
+            return;
+        }
+        let jitter = if cfg.jitter_ms > 0.0 {
+            self.rng.random_range(-cfg.jitter_ms..=cfg.jitter_ms)
+        } else {
+            0.0
+        };
+        let delay = (cfg.latency_ms + jitter).max(0.0).round() as Millis;
+        self.seq += 1;
+        self.queue.push(Reverse(InFlight {
+            at: sent_at + delay,
+            seq: self.seq,
+            neuron,
+            packet,
+        }));
+    }
+
+    /// Everything that has arrived by `now`, in arrival order.
+    pub fn deliver_due(&mut self, now: Millis, out: &mut Vec<Arrival>) {
+        while let Some(Reverse(head)) = self.queue.peek() {
+            if head.at > now {
+                break;
+            }
+            let Some(Reverse(packet)) = self.queue.pop() else {
+                break;
+            };
+            self.stats.delivered += 1;
+            out.push(Arrival {
+                at: packet.at,
+                neuron: packet.neuron,
+                packet: packet.packet,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(n: u64) -> Packet {
+        Packet::Down(NeuronCommand::Probe { nonce: n })
+    }
+
+    #[test]
+    fn packets_arrive_after_latency_in_order_of_arrival() {
+        let mut link = Link::new(
+            LinkConfig {
+                latency_ms: 10.0,
+                jitter_ms: 0.0,
+                loss: 0.0,
+            },
+            1,
+        );
+        link.send(0, 1, probe(1));
+        link.send(5, 2, probe(2));
+        let mut out = Vec::new();
+        link.deliver_due(9, &mut out);
+        assert!(out.is_empty());
+        link.deliver_due(15, &mut out);
+        assert_eq!(
+            out.iter().map(|a| (a.at, a.neuron)).collect::<Vec<_>>(),
+            vec![(10, 1), (15, 2)]
+        );
+    }
+
+    #[test]
+    fn loss_rate_is_honoured_and_per_neuron_impairment_overrides() {
+        let mut link = Link::new(
+            LinkConfig {
+                latency_ms: 1.0,
+                jitter_ms: 0.5,
+                loss: 0.05,
+            },
+            7,
+        );
+        for i in 0..20_000 {
+            link.send(i, 0, probe(i));
+        }
+        let lost = link.stats().lost as f64 / 20_000.0;
+        assert!((0.04..0.06).contains(&lost), "loss {lost}");
+        link.impair(
+            3,
+            LinkConfig {
+                latency_ms: 1.0,
+                jitter_ms: 0.0,
+                loss: 1.0,
+            },
+        );
+        let before = link.stats().lost;
+        link.send(0, 3, probe(0));
+        assert_eq!(link.stats().lost, before + 1);
+    }
+}

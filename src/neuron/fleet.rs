@@ -1,0 +1,220 @@
+//! The simulated fleet: many [`SimNeuron`]s in one process, driven by one timer queue (no
+//! thread or timer per neuron, so 100,000 of them cost only their state).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use super::sim::SimNeuron;
+use crate::api::wire::NeuronCommand;
+use crate::api::{Fault, Millis};
+use crate::engine::fleet::host::{NeuronHost, NeuronSpec, RawLogLine, Uplink};
+
+pub const ZONES: [&str; 3] = ["eu-west", "us-east", "ap-south"];
+const MODELS: [&str; 3] = ["resnet-50", "bert-base", "whisper-small"];
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub neurons: usize,
+    pub heartbeat_ms: Millis,
+    pub seed: u64,
+    /// How long a restart takes, uniformly in this range.
+    pub restart_ms: (Millis, Millis),
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            neurons: 24,
+            heartbeat_ms: 1000,
+            seed: 1,
+            restart_ms: (600, 1400),
+        }
+    }
+}
+
+/// `n-0001` … with at least four digits.
+pub fn neuron_id(index: usize) -> String {
+    format!("n-{:04}", index + 1)
+}
+
+pub struct SimFleet {
+    neurons: Vec<SimNeuron>,
+    specs: Vec<NeuronSpec>,
+    wake: BinaryHeap<Reverse<(Millis, u32)>>,
+}
+
+impl SimFleet {
+    pub fn new(cfg: &SimConfig) -> Self {
+        let version: Arc<str> = "v1".into();
+        let mut fleet = SimFleet {
+            neurons: Vec::with_capacity(cfg.neurons),
+            specs: Vec::with_capacity(cfg.neurons),
+            wake: BinaryHeap::with_capacity(cfg.neurons),
+        };
+        for i in 0..cfg.neurons {
+            let id = neuron_id(i);
+            let neuron = SimNeuron::new(
+                i as u32,
+                &id,
+                cfg.seed,
+                cfg.heartbeat_ms,
+                version.clone(),
+                cfg.restart_ms,
+            );
+            fleet.specs.push(NeuronSpec {
+                id,
+                zone: ZONES[i % ZONES.len()].into(),
+                labels: vec![
+                    (
+                        "model".into(),
+                        MODELS[(i / ZONES.len()) % MODELS.len()].into(),
+                    ),
+                    ("hw".into(), if i % 4 == 0 { "gpu" } else { "cpu" }.into()),
+                ],
+                config_version: version.to_string(),
+            });
+            fleet.schedule(&neuron);
+            fleet.neurons.push(neuron);
+        }
+        fleet
+    }
+
+    fn schedule(&mut self, neuron: &SimNeuron) {
+        if let Some(at) = neuron.next_wake {
+            self.wake.push(Reverse((at, neuron.index)));
+        }
+    }
+
+    fn with_neuron(&mut self, idx: u32, act: impl FnOnce(&mut SimNeuron)) {
+        let Some(neuron) = self.neurons.get_mut(idx as usize) else {
+            return;
+        };
+        let before = neuron.next_wake;
+        act(neuron);
+        let after = neuron.next_wake;
+        if after != before
+            && let Some(at) = after
+        {
+            self.wake.push(Reverse((at, idx)));
+        }
+    }
+
+    pub fn neuron(&self, idx: u32) -> Option<&SimNeuron> {
+        self.neurons.get(idx as usize)
+    }
+}
+
+impl NeuronHost for SimFleet {
+    fn roster(&self) -> Vec<NeuronSpec> {
+        self.specs.clone()
+    }
+
+    fn step(&mut self, now: Millis, out: &mut Vec<Uplink>) {
+        while let Some(Reverse((at, idx))) = self.wake.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.wake.pop();
+            let neuron = &mut self.neurons[idx as usize];
+            // Entries superseded by a reschedule (restart, hang, crash) are skipped.
+            if neuron.next_wake != Some(at) {
+                continue;
+            }
+            neuron.wake(at, now, out);
+            if let Some(next) = neuron.next_wake {
+                self.wake.push(Reverse((next, idx)));
+            }
+        }
+    }
+
+    fn deliver(&mut self, at: Millis, to: u32, command: NeuronCommand, out: &mut Vec<Uplink>) {
+        self.with_neuron(to, |n| n.deliver(at, command, out));
+    }
+
+    fn inject(&mut self, at: Millis, to: u32, fault: Fault) {
+        self.with_neuron(to, |n| n.inject(at, fault));
+    }
+
+    fn clear_faults(&mut self, at: Millis, to: u32) {
+        self.with_neuron(to, |n| n.clear_faults(at));
+    }
+
+    fn logs(&self, of: u32, tail: usize) -> Vec<RawLogLine> {
+        self.neurons
+            .get(of as usize)
+            .map(|n| n.logs(tail))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::NeuronMessage;
+
+    fn fleet(n: usize) -> SimFleet {
+        SimFleet::new(&SimConfig {
+            neurons: n,
+            heartbeat_ms: 500,
+            ..SimConfig::default()
+        })
+    }
+
+    fn heartbeats(out: &[Uplink]) -> usize {
+        out.iter()
+            .filter(|u| matches!(u.message, NeuronMessage::Heartbeat(_)))
+            .count()
+    }
+
+    #[test]
+    fn every_neuron_beats_once_per_interval() {
+        let mut f = fleet(10);
+        let mut out = Vec::new();
+        for t in (0..=10_000).step_by(50) {
+            f.step(t, &mut out);
+        }
+        // 10 s at 500 ms: 20 each, ±1 for phase and send jitter.
+        let n = heartbeats(&out);
+        assert!((190..=210).contains(&n), "{n} heartbeats");
+    }
+
+    #[test]
+    fn a_crashed_neuron_is_silent_until_restarted_and_a_crash_loop_stays_down() {
+        let mut f = fleet(2);
+        let mut out = Vec::new();
+        f.step(1000, &mut out);
+        f.inject(1000, 0, Fault::Crash { persistent: false });
+        f.inject(1000, 1, Fault::Crash { persistent: true });
+        out.clear();
+        for t in (1000..=5000).step_by(50) {
+            f.step(t, &mut out);
+        }
+        assert_eq!(heartbeats(&out), 0);
+        f.deliver(5000, 0, NeuronCommand::Restart, &mut out);
+        f.deliver(5000, 1, NeuronCommand::Restart, &mut out);
+        for t in (5000..=8000).step_by(50) {
+            f.step(t, &mut out);
+        }
+        assert!(
+            out.iter().all(|u| u.from == 0),
+            "the crash loop never beats"
+        );
+        assert!(heartbeats(&out) >= 3);
+    }
+
+    #[test]
+    fn a_hung_neuron_answers_no_probe() {
+        let mut f = fleet(1);
+        let mut out = Vec::new();
+        f.inject(0, 0, Fault::Hang);
+        f.deliver(10, 0, NeuronCommand::Probe { nonce: 7 }, &mut out);
+        assert!(out.is_empty());
+        f.clear_faults(20, 0);
+        f.deliver(30, 0, NeuronCommand::Probe { nonce: 8 }, &mut out);
+        assert!(matches!(
+            out[0].message,
+            NeuronMessage::ProbeAck { nonce: 8 }
+        ));
+    }
+}

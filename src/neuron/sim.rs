@@ -1,0 +1,286 @@
+//! One simulated neuron: real behaviour (heartbeats, workload, config apply, restart through a
+//! supervisor, a log) whose faults are injected, never faked to the detector.
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg32;
+use std::sync::Arc;
+
+use super::logs::LogRing;
+use super::workload::Workload;
+use crate::api::wire::{ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
+use crate::api::{Fault, Millis};
+use crate::engine::fleet::host::{RawLogLine, Uplink};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    Running,
+    /// The process is dead; only its supervisor answers (to restart it).
+    Crashed,
+    /// Alive but silent: its event loop is blocked.
+    Hung,
+    Restarting {
+        until: Millis,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct Faults {
+    crash_loop: bool,
+    slow: Option<(f64, bool)>,
+    analytics: Option<(bool, bool)>,
+    fail_next_config: bool,
+}
+
+/// How often a neuron writes its own serving summary to its log.
+const STATS_LOG_EVERY_MS: Millis = 60_000;
+
+pub struct SimNeuron {
+    pub index: u32,
+    pub id: Box<str>,
+    rng: Pcg32,
+    pub phase: Phase,
+    incarnation: u64,
+    seq: u64,
+    interval_ms: Millis,
+    /// When this neuron next acts (heartbeat or end of restart); the fleet keeps it scheduled.
+    pub next_wake: Option<Millis>,
+    last_beat: Option<Millis>,
+    workload: Workload,
+    faults: Faults,
+    config_version: Arc<str>,
+    config_status: ConfigStatus,
+    logs: LogRing,
+    last_stats_log: Millis,
+    restart_ms: (Millis, Millis),
+}
+
+impl SimNeuron {
+    pub fn new(
+        index: u32,
+        id: &str,
+        seed: u64,
+        interval_ms: Millis,
+        config_version: Arc<str>,
+        restart_ms: (Millis, Millis),
+    ) -> Self {
+        let mut rng =
+            Pcg32::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let workload = Workload::new(&mut rng);
+        // Neurons start spread over one interval, as real ones would.
+        let first = rng.random_range(0..interval_ms.max(1));
+        let mut neuron = SimNeuron {
+            index,
+            id: id.into(),
+            rng,
+            phase: Phase::Running,
+            incarnation: 1,
+            seq: 0,
+            interval_ms,
+            next_wake: Some(first),
+            last_beat: None,
+            workload,
+            faults: Faults::default(),
+            config_version,
+            config_status: ConfigStatus::Applied,
+            logs: LogRing::default(),
+            last_stats_log: 0,
+            restart_ms,
+        };
+        neuron.log(0, "info", "started (incarnation 1)".into());
+        neuron
+    }
+
+    fn log(&mut self, at: Millis, level: &'static str, message: String) {
+        self.logs.push(at, level, message);
+    }
+
+    pub fn logs(&self, tail: usize) -> Vec<RawLogLine> {
+        self.logs.tail(tail)
+    }
+
+    /// Time to act: finish a restart or send a heartbeat. `now` may be later than the scheduled
+    /// time when the whole process (engine and simulated fleet) was stalled: a neuron that slept
+    /// with us sends once when it wakes, it does not back-fill.
+    pub fn wake(&mut self, scheduled: Millis, now: Millis, out: &mut Vec<Uplink>) {
+        let at = if now.saturating_sub(scheduled) > self.interval_ms {
+            now
+        } else {
+            scheduled
+        };
+        self.next_wake = None;
+        match self.phase {
+            Phase::Restarting { .. } => self.boot(at, out),
+            Phase::Running => self.beat(at, out),
+            Phase::Crashed | Phase::Hung => {}
+        }
+    }
+
+    fn boot(&mut self, at: Millis, out: &mut Vec<Uplink>) {
+        self.incarnation += 1;
+        self.seq = 0;
+        self.last_beat = None;
+        if self.faults.slow.is_some_and(|(_, persistent)| !persistent) {
+            self.faults.slow = None;
+        }
+        if self
+            .faults
+            .analytics
+            .is_some_and(|(_, persistent)| !persistent)
+        {
+            self.faults.analytics = None;
+        }
+        if self.faults.crash_loop {
+            self.phase = Phase::Crashed;
+            self.log(
+                at,
+                "error",
+                format!("incarnation {} crashed during start-up", self.incarnation),
+            );
+            return;
+        }
+        self.phase = Phase::Running;
+        self.log(
+            at,
+            "info",
+            format!("started (incarnation {})", self.incarnation),
+        );
+        self.beat(at, out);
+    }
+
+    fn beat(&mut self, at: Millis, out: &mut Vec<Uplink>) {
+        let dt = self
+            .last_beat
+            .map_or(self.interval_ms, |last| at.saturating_sub(last));
+        self.last_beat = Some(at);
+        let slowdown = self.faults.slow.map_or(1.0, |(factor, _)| factor);
+        let measured = self.workload.advance(at, dt, slowdown, &mut self.rng);
+        let telemetry = match self.faults.analytics {
+            None => Some(measured),
+            Some((false, _)) => None,
+            Some((true, _)) => Some(Telemetry {
+                rps: -measured.rps,
+                latency_p50_ms: f64::NAN,
+                ..measured
+            }),
+        };
+        self.seq += 1;
+        out.push(Uplink {
+            from: self.index,
+            sent_at: at,
+            message: NeuronMessage::Heartbeat(Heartbeat {
+                seq: self.seq,
+                incarnation: self.incarnation,
+                config_version: self.config_version.to_string(),
+                config: self.config_status.clone(),
+                telemetry,
+            }),
+        });
+        if at >= self.last_stats_log + STATS_LOG_EVERY_MS {
+            self.last_stats_log = at;
+            self.log(
+                at,
+                "info",
+                format!(
+                    "served {} requests so far; now {:.0} req/s, p50 {:.0} ms, errors {:.2}%",
+                    measured.requests_total,
+                    measured.rps,
+                    measured.latency_p50_ms,
+                    measured.error_rate * 100.0
+                ),
+            );
+        }
+        // ±1% send jitter keeps neurons from falling into lockstep.
+        let jitter = self.rng.random_range(0.99..1.01);
+        self.next_wake = Some(at + ((self.interval_ms as f64) * jitter).round() as Millis);
+    }
+
+    /// A command from the orchestrator arrived.
+    pub fn deliver(&mut self, at: Millis, command: NeuronCommand, out: &mut Vec<Uplink>) {
+        match command {
+            NeuronCommand::Probe { nonce } => {
+                if self.phase == Phase::Running {
+                    out.push(Uplink {
+                        from: self.index,
+                        sent_at: at,
+                        message: NeuronMessage::ProbeAck { nonce },
+                    });
+                }
+            }
+            NeuronCommand::Restart => {
+                let took = self.rng.random_range(self.restart_ms.0..=self.restart_ms.1);
+                self.log(
+                    at,
+                    "warn",
+                    "restart requested by the orchestrator (supervisor restarting the process)"
+                        .into(),
+                );
+                self.phase = Phase::Restarting { until: at + took };
+                self.next_wake = Some(at + took);
+            }
+            NeuronCommand::ApplyConfig { version } => self.apply_config(at, version),
+        }
+    }
+
+    fn apply_config(&mut self, at: Millis, version: String) {
+        if self.phase != Phase::Running {
+            return;
+        }
+        if std::mem::take(&mut self.faults.fail_next_config) {
+            let reason = "validation hook rejected the config (injected fault)".to_string();
+            self.log(
+                at,
+                "error",
+                format!("config {version} failed to apply: {reason}"),
+            );
+            self.config_status = ConfigStatus::Failed { version, reason };
+            return;
+        }
+        self.log(at, "info", format!("config {version} applied"));
+        self.config_version = version.into();
+        self.config_status = ConfigStatus::Applied;
+    }
+
+    pub fn inject(&mut self, at: Millis, fault: Fault) {
+        match fault {
+            Fault::Crash { persistent } => {
+                self.faults.crash_loop = persistent;
+                self.phase = Phase::Crashed;
+                self.next_wake = None;
+                self.log(at, "error", "process crashed (SIGSEGV)".into());
+            }
+            Fault::Hang => {
+                if self.phase == Phase::Running {
+                    self.phase = Phase::Hung;
+                    self.next_wake = None;
+                    self.log(at, "warn", "event loop blocked; watchdog not firing".into());
+                }
+            }
+            Fault::Slow { factor, persistent } => {
+                self.faults.slow = Some((factor.max(1.0), persistent));
+            }
+            Fault::ConfigFailure => self.faults.fail_next_config = true,
+            Fault::AnalyticsFailure {
+                garbage,
+                persistent,
+            } => {
+                self.faults.analytics = Some((garbage, persistent));
+                let what = if garbage {
+                    "emitting corrupt samples"
+                } else {
+                    "stopped"
+                };
+                self.log(at, "error", format!("analytics pipeline {what}"));
+            }
+        }
+    }
+
+    pub fn clear_faults(&mut self, at: Millis) {
+        let was_hung = self.phase == Phase::Hung;
+        self.faults = Faults::default();
+        if was_hung {
+            self.phase = Phase::Running;
+            self.next_wake = Some(at);
+            self.log(at, "info", "event loop unblocked".into());
+        }
+    }
+}
