@@ -92,16 +92,8 @@ impl Core {
                 config_version: spec.config_version.clone(),
                 registered_at: fx.wall(now),
             });
-            let neuron = TrackedNeuron::new(
-                &spec.id,
-                &spec.zone,
-                "simulated",
-                spec.labels,
-                &spec.config_version,
-                now,
-                interval,
-                core.cfg.detector.window,
-            );
+            let neuron =
+                TrackedNeuron::new(spec, "simulated", now, interval, core.cfg.detector.window);
             core.registry.add(neuron, core.detector.first_deadline(now));
         }
         fx.event(Event::FleetRegistered { count });

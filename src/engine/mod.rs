@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod link;
 mod runner;
 pub mod store;
+pub mod testkit;
 pub mod views;
 
 use arc_swap::ArcSwap;

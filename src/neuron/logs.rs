@@ -1,4 +1,4 @@
-//! A neuron's own log: a small ring, allocated on first use so idle neurons cost nothing.
+//! A neuron's own log: a small ring of its most recent lines.
 
 use std::collections::VecDeque;
 
@@ -10,29 +10,22 @@ pub const LOG_KEPT: usize = 32;
 
 #[derive(Debug, Default)]
 pub struct LogRing {
-    lines: Option<Box<VecDeque<RawLogLine>>>,
+    /// Empty until the first line: an empty VecDeque does not allocate.
+    lines: VecDeque<RawLogLine>,
 }
 
 impl LogRing {
     pub fn push(&mut self, at: Millis, level: &'static str, message: String) {
-        let lines = self
-            .lines
-            .get_or_insert_with(|| Box::new(VecDeque::with_capacity(LOG_KEPT)));
-        if lines.len() == LOG_KEPT {
-            lines.pop_front();
+        if self.lines.len() == LOG_KEPT {
+            self.lines.pop_front();
         }
-        lines.push_back(RawLogLine { at, level, message });
+        self.lines.push_back(RawLogLine { at, level, message });
     }
 
     /// The last `tail` lines, oldest first.
     pub fn tail(&self, tail: usize) -> Vec<RawLogLine> {
-        match &self.lines {
-            None => Vec::new(),
-            Some(lines) => {
-                let skip = lines.len().saturating_sub(tail);
-                lines.iter().skip(skip).cloned().collect()
-            }
-        }
+        let skip = self.lines.len().saturating_sub(tail);
+        self.lines.iter().skip(skip).cloned().collect()
     }
 }
 

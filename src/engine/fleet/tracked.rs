@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::host::NeuronSpec;
 use super::phi::Intervals;
 use crate::api::wire::Telemetry;
 use crate::api::{FailureMode, Millis, NeuronState};
@@ -71,23 +72,20 @@ pub struct TrackedNeuron {
 
 impl TrackedNeuron {
     pub fn new(
-        id: &str,
-        zone: &str,
+        spec: NeuronSpec,
         kind: &str,
-        labels: Vec<(String, String)>,
-        config_version: &str,
         registered_at: Millis,
         interval_ms: Millis,
         window: usize,
     ) -> Self {
         let mut intervals = Intervals::new(window);
         intervals.bootstrap(interval_ms);
-        let config: Arc<str> = config_version.into();
+        let config: Arc<str> = spec.config_version.as_str().into();
         TrackedNeuron {
-            id: id.into(),
-            zone: zone.into(),
+            id: spec.id.as_str().into(),
+            zone: spec.zone.as_str().into(),
             kind: kind.into(),
-            labels,
+            labels: spec.labels,
             registered_at,
             expected_interval_ms: interval_ms,
             state: NeuronState::Pending,
