@@ -3,6 +3,8 @@
 //! (behaviour); `client` is the boundary faces talk through; `cli` and `tui` are faces.
 
 pub mod api;
+pub mod cli;
 pub mod client;
 pub mod engine;
 pub mod neuron;
+pub mod tui;

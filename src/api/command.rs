@@ -71,3 +71,16 @@ pub enum QueryReply {
     HealthHistory(Vec<u64>),
     Events(Vec<EventEnvelope>),
 }
+
+/// `plexus recover ID --json`: how a forced recovery ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryOutcome {
+    pub neuron: String,
+    pub attempt: u32,
+    pub strategy: String,
+    /// `succeeded`, `failed`, `started` (with --no-wait) or `timeout`.
+    pub outcome: String,
+    pub detail: String,
+    /// Engine time from the command to its outcome.
+    pub took_ms: u64,
+}

@@ -139,8 +139,8 @@ impl Core {
         let touched = self
             .recovery
             .advance(now, &mut self.registry.neurons, paused, fx);
-        for idx in touched {
-            self.refresh(idx, now, "recovery", fx);
+        for (idx, reason) in touched {
+            self.refresh(idx, now, &reason, fx);
         }
 
         let silent =
@@ -186,8 +186,17 @@ impl Core {
                 TimerAction::Probe(nonce) => {
                     if was != Liveness::Suspect {
                         self.guard.note_suspicion(now);
-                        let phi = self.detector.phi(&self.registry.neurons[idx as usize], now);
-                        let reason = format!("heartbeat late (phi {phi:.1}); probing");
+                        let n = &self.registry.neurons[idx as usize];
+                        let reason = match was {
+                            Liveness::Pending => format!(
+                                "no first heartbeat {:.1} s after registration; probing",
+                                now.saturating_sub(n.registered_at) as f64 / 1000.0
+                            ),
+                            _ => format!(
+                                "heartbeat late (phi {:.1}); probing",
+                                self.detector.phi(n, now)
+                            ),
+                        };
                         self.refresh(idx, now, &reason, fx);
                     }
                     fx.send(idx, NeuronCommand::Probe { nonce });
@@ -216,8 +225,9 @@ impl Core {
                 self.registry.timers[idx as usize] = next;
                 let n = &mut self.registry.neurons[idx as usize];
                 let healthy = n.condition().0 == NeuronState::Healthy;
-                self.recovery.on_heartbeat(idx, n, healthy, at, fx);
+                let recovered = self.recovery.on_heartbeat(idx, n, healthy, at, fx);
                 let reason = match was {
+                    _ if recovered => "recovered: healthy heartbeats after the attempt",
                     Liveness::Pending => "first heartbeat",
                     Liveness::Alive => "heartbeat",
                     Liveness::Suspect => "late heartbeat arrived",
@@ -366,7 +376,8 @@ impl Core {
         let idx = self.find(id)?;
         let n = &mut self.registry.neurons[idx as usize];
         let (attempt, strategy) = self.recovery.manual(idx, n, now, fx)?;
-        self.refresh(idx, now, "manual recovery", fx);
+        let reason = format!("manual recovery attempt #{attempt}: {}", strategy.as_str());
+        self.refresh(idx, now, &reason, fx);
         self.send_downlink(now, fx);
         Ok((attempt, strategy.as_str()))
     }

@@ -160,7 +160,11 @@ impl Engine {
     }
 
     pub async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {
-        // The two big, frequent reads come from the snapshot without a round trip.
+        // The big, frequent reads come from the snapshot without a round trip; on virtual time
+        // they go to the engine thread so that they see exactly the time they were asked at.
+        if self.is_virtual() {
+            return self.ask(|reply| Request::Query(query, reply)).await;
+        }
         match query {
             Query::Status => Ok(QueryReply::Status(Box::new(self.snapshot().status.clone()))),
             Query::Neurons => Ok(QueryReply::Neurons(self.snapshot().neurons.clone())),

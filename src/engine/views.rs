@@ -134,10 +134,11 @@ impl Core {
     }
 }
 
+/// Two decimals; never -0.0 (which JSON and tables would show as "-0").
 fn round2(v: f64) -> f64 {
-    if v.is_finite() {
-        (v * 100.0).round() / 100.0
-    } else {
-        v
+    if !v.is_finite() {
+        return v;
     }
+    let r = (v * 100.0).round() / 100.0;
+    if r == 0.0 { 0.0 } else { r }
 }

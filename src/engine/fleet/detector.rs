@@ -170,16 +170,20 @@ impl Detector {
                 (TimerAction::Hold, now + self.cfg.probe_timeout_ms)
             }
             Liveness::Suspect => {
-                let silent_for = n
-                    .last_arrival
-                    .map(|last| format!("{:.1} s", now.saturating_sub(last) as f64 / 1000.0))
-                    .unwrap_or_else(|| "ever (no heartbeat since registration)".into());
-                n.offline_evidence = format!(
-                    "no heartbeat for {silent_for} (phi {:.1} > {}), {} probes unanswered",
-                    self.phi(n, now),
-                    self.cfg.phi_threshold,
-                    n.probes_sent
-                );
+                n.offline_evidence = match n.last_arrival {
+                    Some(last) => format!(
+                        "no heartbeat for {:.1} s (phi {:.1} > {}), {} probes unanswered",
+                        now.saturating_sub(last) as f64 / 1000.0,
+                        self.phi(n, now),
+                        self.cfg.phi_threshold,
+                        n.probes_sent
+                    ),
+                    None => format!(
+                        "no heartbeat since registration {:.1} s ago, {} probes unanswered",
+                        now.saturating_sub(n.registered_at) as f64 / 1000.0,
+                        n.probes_sent
+                    ),
+                };
                 n.liveness = Liveness::Offline;
                 (TimerAction::Convict, NEVER)
             }

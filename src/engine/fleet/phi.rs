@@ -131,7 +131,8 @@ pub fn phi_of_y(y: f64) -> f64 {
     if p_later <= 0.0 {
         return f64::INFINITY;
     }
-    -p_later.log10()
+    // Clamp the -0.0 that rounding gives for a heartbeat well on time.
+    (-p_later.log10()).max(0.0)
 }
 
 /// The y at which phi_of_y(y) == phi, by bisection (phi_of_y is increasing).

@@ -387,14 +387,14 @@ impl RecoveryBook {
     /// Time passes: finish timed-out attempts, start due ones, escalate exhausted episodes,
     /// close episodes that stayed healthy through the flap window. While `paused` (the
     /// local-health guard is up) no new attempt starts. Returns the neurons whose state may
-    /// have changed.
+    /// have changed, with why.
     pub fn advance(
         &mut self,
         now: Millis,
         neurons: &mut [TrackedNeuron],
         paused: bool,
         fx: &mut Effects,
-    ) -> Vec<u32> {
+    ) -> Vec<(u32, String)> {
         let mut touched = Vec::new();
         let indexes: Vec<u32> = self.episodes.keys().copied().collect();
         for idx in indexes {
@@ -402,18 +402,23 @@ impl RecoveryBook {
             let e = &self.episodes[&idx];
             if let Some(active) = &e.active {
                 if now >= active.deadline {
+                    let number = e.log[active.record].number;
                     self.finish_attempt(idx, n, AttemptOutcome::Failed, now, fx);
-                    touched.push(idx);
+                    touched.push((idx, format!("recovery attempt #{number} failed")));
                 }
                 continue;
             }
             if e.failing && !e.escalated && !paused && now >= e.next_attempt_at {
                 if e.attempts < self.cfg.max_attempts && self.cfg.enabled {
-                    self.start_attempt(idx, n, false, now, fx);
+                    let (number, strategy) = self.start_attempt(idx, n, false, now, fx);
+                    touched.push((
+                        idx,
+                        format!("recovery attempt #{number}: {}", strategy.as_str()),
+                    ));
                 } else if self.cfg.enabled {
                     self.escalate(idx, n, fx, now);
+                    touched.push((idx, "escalated".to_string()));
                 }
-                touched.push(idx);
             } else if !e.failing
                 && e.recovered_at
                     .is_some_and(|at| now >= at + self.cfg.flap_window_ms)

@@ -1,0 +1,162 @@
+//! The command line, defined once (clap); completions and the man page come from it too.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use crate::api::Fault;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plexus",
+    version,
+    about = "Operations console for a neuron federation, with an embedded orchestrator",
+    long_about = "Operations console for a neuron federation.\n\nWith no subcommand, opens the console on the embedded engine with a simulated fleet. \
+Subcommands run headless: they boot the engine, let the first heartbeats arrive, act, print and exit.\n\n\
+Exit codes: 0 ok, 1 the operation failed, 2 bad input or usage, 3 denied, 4 orchestrator unreachable."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<CommandLine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Simulated neurons in the embedded fleet (spread over 3 zones).
+    #[arg(long, global = true, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub neurons: u32,
+    /// Seed of the simulation: the same seed replays the same fleet.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub seed: u64,
+    /// Where the store lives (default: the platform data dir, e.g. ~/.local/share/plexus).
+    #[arg(long, global = true, env = "PLEXUS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Output format of headless commands.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Same as --output json.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Heartbeat interval of the simulated neurons, in ms (100..=60000).
+    #[arg(long, global = true, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub heartbeat_ms: u64,
+    /// One-way latency of the simulated link, in ms.
+    #[arg(long, global = true, default_value_t = 5.0)]
+    pub link_latency_ms: f64,
+    /// Jitter of the simulated link (± ms).
+    #[arg(long, global = true, default_value_t = 2.0)]
+    pub link_jitter_ms: f64,
+    /// Share of messages the simulated link loses, 0..1.
+    #[arg(long, global = true, default_value_t = 0.0)]
+    pub link_loss: f64,
+    /// Federation name shown in the header and reports.
+    #[arg(long, global = true, default_value = "plexus-sim")]
+    pub federation: String,
+    /// Environment label shown in the header (e.g. prod).
+    #[arg(long, global = true, default_value = "dev")]
+    pub environment: String,
+    /// Run the embedded engine on simulated time: waits take no wall time and output is
+    /// reproducible for a given --seed (used by tests and demos).
+    #[arg(long, global = true)]
+    pub virtual_time: bool,
+    /// Inject a fault into a simulated neuron at start, as ID=KIND (repeatable). Kinds: crash,
+    /// crash-loop, hang, slow, analytics-stop, analytics-garbage, config-failure.
+    #[arg(long = "fault", global = true, value_name = "ID=KIND", value_parser = parse_fault)]
+    pub faults: Vec<(String, Fault)>,
+}
+
+/// `n-0003=crash` → the neuron and its fault.
+pub fn parse_fault(text: &str) -> Result<(String, Fault), String> {
+    let (id, kind) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=KIND (e.g. n-0003=crash), got '{text}'"))?;
+    let fault = match kind {
+        "crash" => Fault::Crash { persistent: false },
+        "crash-loop" => Fault::Crash { persistent: true },
+        "hang" => Fault::Hang,
+        "slow" => Fault::Slow {
+            factor: 20.0,
+            persistent: false,
+        },
+        "analytics-stop" => Fault::AnalyticsFailure {
+            garbage: false,
+            persistent: false,
+        },
+        "analytics-garbage" => Fault::AnalyticsFailure {
+            garbage: true,
+            persistent: false,
+        },
+        "config-failure" => Fault::ConfigFailure,
+        other => {
+            return Err(format!(
+                "unknown fault kind '{other}' (crash, crash-loop, hang, slow, analytics-stop, analytics-garbage, config-failure)"
+            ));
+        }
+    };
+    if id.is_empty() {
+        return Err("the neuron id before '=' is empty".into());
+    }
+    Ok((id.to_string(), fault))
+}
+
+impl Global {
+    pub fn format(&self) -> OutputFormat {
+        if self.json {
+            OutputFormat::Json
+        } else {
+            self.output
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommandLine {
+    /// The system health summary: counts per state, failures, recoveries.
+    Status,
+    /// List neurons, or show one.
+    Neurons {
+        #[command(subcommand)]
+        show: Option<NeuronsCommand>,
+    },
+    /// A neuron's log.
+    Logs {
+        /// Neuron id, e.g. n-0001.
+        id: String,
+        /// Lines to show.
+        #[arg(long, default_value_t = 20)]
+        tail: usize,
+    },
+    /// Force recovery of a neuron now (manual override of the attempt limit).
+    Recover {
+        /// Neuron id, e.g. n-0001.
+        id: String,
+        /// Return once the attempt started instead of waiting for its outcome.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Stream live events as NDJSON.
+    Watch {
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long = "for")]
+        for_secs: Option<f64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeuronsCommand {
+    /// Everything about one neuron: state, detector, history, failure, recovery, logs.
+    Show {
+        /// Neuron id, e.g. n-0001.
+        id: String,
+    },
+}

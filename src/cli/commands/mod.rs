@@ -1,0 +1,27 @@
+//! Headless subcommands.
+
+mod neurons;
+mod recover;
+mod status;
+mod watch;
+
+use super::args::{CommandLine, NeuronsCommand, OutputFormat};
+use crate::api::ApiError;
+use crate::client::Backend;
+
+pub async fn run(
+    backend: &dyn Backend,
+    command: CommandLine,
+    format: OutputFormat,
+) -> Result<i32, ApiError> {
+    match command {
+        CommandLine::Status => status::run(backend, format).await,
+        CommandLine::Neurons { show: None } => neurons::list(backend, format).await,
+        CommandLine::Neurons {
+            show: Some(NeuronsCommand::Show { id }),
+        } => neurons::show(backend, &id, format).await,
+        CommandLine::Logs { id, tail } => neurons::logs(backend, &id, tail, format).await,
+        CommandLine::Recover { id, no_wait } => recover::run(backend, &id, !no_wait, format).await,
+        CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
+    }
+}

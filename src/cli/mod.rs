@@ -1,0 +1,80 @@
+//! The headless face: one module per subcommand group; all of them talk to a `dyn Backend`.
+
+pub mod args;
+pub mod boot;
+mod commands;
+pub mod output;
+
+use clap::Parser;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::ApiError;
+use crate::client::{Backend, BackendExt};
+use args::{Cli, OutputFormat};
+
+/// How long a headless command waits for the first heartbeats.
+const WARM_UP: Duration = Duration::from_secs(2);
+
+/// Parse the command line, run, and return the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return e.exit_code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("plexus: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("plexus: {}", e.message);
+            e.code.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, ApiError> {
+    let format = cli.global.format();
+    let backend = boot::embedded(&cli.global).await?;
+    let Some(command) = cli.command else {
+        return console(backend, format).await;
+    };
+    // `watch` streams from boot on; everything else first lets the first heartbeats arrive.
+    if !matches!(command, args::CommandLine::Watch { .. }) {
+        boot::warm_up(backend.as_ref(), WARM_UP).await?;
+    }
+    commands::run(backend.as_ref(), command, format).await
+}
+
+/// No subcommand: the console when stdout is a terminal, else a one-screen status.
+async fn console(backend: Arc<dyn Backend>, format: OutputFormat) -> Result<i32, ApiError> {
+    if std::io::stdout().is_terminal() && format == OutputFormat::Table {
+        return crate::tui::run(backend, crate::tui::TuiOptions::default())
+            .await
+            .map(|_| 0)
+            .map_err(|e| ApiError::failed(format!("console: {e}")));
+    }
+    boot::warm_up(backend.as_ref(), WARM_UP).await?;
+    let status = backend.status().await?;
+    match format {
+        OutputFormat::Json => output::json(&status)?,
+        OutputFormat::Table => println!("{}", output::status_text(&status)),
+    }
+    Ok(0)
+}
+
+pub use commands::run as run_command;

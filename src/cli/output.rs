@@ -1,0 +1,157 @@
+//! How headless commands print: JSON (shapes from `api`, documented in README) or plain tables.
+
+use serde::Serialize;
+
+use crate::api::{ApiError, NeuronView, StatusReport};
+
+pub fn json<T: Serialize>(value: &T) -> Result<(), ApiError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| ApiError::failed(format!("cannot encode JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Left-aligned columns, two spaces apart, widths from the content.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.trim_end().to_string()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
+}
+
+pub fn opt(value: Option<f64>, digits: usize, unit: &str) -> String {
+    value.map_or("-".into(), |v| format!("{v:.digits$}{unit}"))
+}
+
+pub fn age(ms: Option<u64>) -> String {
+    match ms {
+        None => "-".into(),
+        Some(ms) if ms < 10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}s", ms / 1000),
+    }
+}
+
+pub fn neuron_rows(neurons: &[NeuronView]) -> String {
+    let rows: Vec<Vec<String>> = neurons
+        .iter()
+        .map(|n| {
+            let state = if n.escalated {
+                format!("{} (escalated)", n.state)
+            } else {
+                n.state.to_string()
+            };
+            vec![
+                n.id.to_string(),
+                state,
+                format!("{:.1}", n.phi),
+                age(n.last_heartbeat_ms),
+                opt(n.latency_ms, 0, "ms"),
+                opt(n.error_rate.map(|e| e * 100.0), 2, "%"),
+                n.config_version.to_string(),
+                n.zone.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID", "STATE", "PHI", "LAST HB", "LATENCY", "ERRORS", "CONFIG", "ZONE",
+        ],
+        &rows,
+    )
+}
+
+pub fn status_text(s: &StatusReport) -> String {
+    let c = &s.neurons;
+    let mut out = vec![
+        format!(
+            "federation {} ({}) · {} neurons · heartbeat {} ms · {}",
+            s.federation, s.environment, c.total, s.heartbeat_interval_ms, s.at
+        ),
+        format!(
+            "healthy {}  suspect {}  offline {}  degraded {}  config_failed {}  recovering {}  pending {}",
+            c.healthy, c.suspect, c.offline, c.degraded, c.config_failed, c.recovering, c.pending
+        ),
+    ];
+    for condition in &s.conditions {
+        out.push(format!(
+            "CONDITION {}: {}",
+            condition.kind, condition.detail
+        ));
+    }
+    if s.failures.is_empty() {
+        out.push("failures: none".into());
+    } else {
+        out.push("failures:".into());
+        let rows: Vec<Vec<String>> = s
+            .failures
+            .iter()
+            .map(|f| {
+                vec![
+                    f.neuron.clone(),
+                    f.mode.to_string(),
+                    f.since.clone(),
+                    f.attempts.to_string(),
+                    if f.escalated { "yes" } else { "no" }.into(),
+                    f.evidence.clone(),
+                ]
+            })
+            .collect();
+        let text = table(
+            &[
+                "NEURON",
+                "MODE",
+                "SINCE",
+                "ATTEMPTS",
+                "ESCALATED",
+                "EVIDENCE",
+            ],
+            &rows,
+        );
+        out.extend(text.lines().map(|l| format!("  {l}")));
+    }
+    let r = &s.recoveries;
+    let rate = r
+        .success_rate
+        .map_or("-".into(), |v| format!("{:.0}%", v * 100.0));
+    out.push(format!(
+        "recoveries: attempted {}, succeeded {}, escalated {}, success rate {rate}",
+        r.attempted, r.succeeded, r.escalated
+    ));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_on_the_widest_cell() {
+        let text = table(
+            &["A", "B"],
+            &[
+                vec!["long".into(), "x".into()],
+                vec!["s".into(), "y".into()],
+            ],
+        );
+        assert_eq!(text, "A     B\nlong  x\ns     y");
+    }
+}
