@@ -43,14 +43,21 @@ pub enum CommandReply {
 pub enum Query {
     Status,
     Neurons,
-    Neuron { id: String },
-    Logs { id: String, tail: usize },
+    Neuron {
+        id: String,
+    },
+    Logs {
+        id: String,
+        tail: usize,
+    },
     /// Current failures with their evidence.
     Failures,
     /// Healthy-neuron counts over time, oldest first (one sample per second).
     HealthHistory,
     /// The last `limit` events, oldest first.
-    RecentEvents { limit: usize },
+    RecentEvents {
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

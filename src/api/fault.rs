@@ -36,8 +36,12 @@ impl std::fmt::Display for Fault {
         match self {
             Fault::Crash { persistent: true } => f.write_str("crash (persistent)"),
             Fault::Slow { factor, .. } => write!(f, "slow (x{factor})"),
-            Fault::AnalyticsFailure { garbage: true, .. } => f.write_str("analytics-failure (garbage)"),
-            Fault::AnalyticsFailure { garbage: false, .. } => f.write_str("analytics-failure (stopped)"),
+            Fault::AnalyticsFailure { garbage: true, .. } => {
+                f.write_str("analytics-failure (garbage)")
+            }
+            Fault::AnalyticsFailure { garbage: false, .. } => {
+                f.write_str("analytics-failure (stopped)")
+            }
             other => f.write_str(other.name()),
         }
     }

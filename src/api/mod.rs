@@ -14,7 +14,9 @@ pub use command::{Command, CommandReply, Query, QueryReply};
 pub use error::{ApiError, ErrorCode};
 pub use event::{Event, EventEnvelope, FleetCondition};
 pub use fault::Fault;
-pub use neuron::{LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange};
+pub use neuron::{
+    LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange,
+};
 pub use status::{FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport};
 
 /// Milliseconds on the engine's monotonic clock (since the engine started).

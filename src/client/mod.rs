@@ -39,7 +39,9 @@ pub trait Backend: Send + Sync {
 }
 
 fn unexpected(query: &str) -> ApiError {
-    ApiError::failed(format!("the backend answered {query} with the wrong kind of reply"))
+    ApiError::failed(format!(
+        "the backend answered {query} with the wrong kind of reply"
+    ))
 }
 
 /// Typed helpers over [`Backend::query`] and [`Backend::submit`].
@@ -64,7 +66,13 @@ pub trait BackendExt: Backend {
         }
     }
     async fn logs(&self, id: &str, tail: usize) -> Result<Vec<LogLine>, ApiError> {
-        match self.query(Query::Logs { id: id.into(), tail }).await? {
+        match self
+            .query(Query::Logs {
+                id: id.into(),
+                tail,
+            })
+            .await?
+        {
             QueryReply::Logs(l) => Ok(l),
             _ => Err(unexpected("logs")),
         }
