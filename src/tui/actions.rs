@@ -111,7 +111,7 @@ impl Key {
             other => format!("{other:?}"),
         };
         if self.modifiers.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
+            format!("Ctrl-{}", base.to_uppercase())
         } else {
             base
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::actions::{Action, Registry, Scope};
 use crate::api::{
-    ApiError, Command, CommandReply, LogLine, NeuronDetail, NeuronView, StatusReport,
+    ApiError, Command, CommandReply, LogLine, NeuronDetail, NeuronState, NeuronView, StatusReport,
 };
 use crate::client::BackendInfo;
 
@@ -88,7 +88,7 @@ impl Column {
         }
         match self {
             Column::Id => a.id.cmp(&b.id),
-            Column::State => a.state.cmp(&b.state),
+            Column::State => severity(a.state).cmp(&severity(b.state)),
             Column::Phi => a.phi.total_cmp(&b.phi),
             Column::Heartbeat => opt(
                 a.last_heartbeat_ms.map(|v| v as f64),
@@ -99,6 +99,19 @@ impl Column {
             Column::Config => a.config_version.cmp(&b.config_version),
             Column::Zone => a.zone.cmp(&b.zone),
         }
+    }
+}
+
+/// Sorting by state orders by how bad it is (healthy first; `S` puts the worst on top).
+fn severity(state: NeuronState) -> u8 {
+    match state {
+        NeuronState::Healthy => 0,
+        NeuronState::Pending => 1,
+        NeuronState::Recovering => 2,
+        NeuronState::Suspect => 3,
+        NeuronState::Degraded => 4,
+        NeuronState::ConfigFailed => 5,
+        NeuronState::Offline => 6,
     }
 }
 
@@ -611,7 +624,6 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::NeuronState;
     use crate::tui::fixtures;
     use crossterm::event::{KeyCode, KeyModifiers};
 

@@ -113,9 +113,12 @@ fn failure(neuron: &str, mode: FailureMode, attempts: u32, escalated: bool) -> F
     }
 }
 
-/// A status report for a 24-neuron fleet with a few failures.
+/// Fleet size the status report describes (matches the snapshot tests' table).
+pub const STATUS_FLEET: usize = 40;
+
+/// A status report for a 40-neuron fleet with a few failures.
 pub fn status() -> StatusReport {
-    let fleet = neurons(24);
+    let fleet = neurons(STATUS_FLEET);
     StatusReport {
         federation: "atlas".into(),
         environment: "simulated".into(),

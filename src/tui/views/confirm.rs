@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
 
 use super::{centered, hints, style};
 use crate::tui::app::{App, Button, Confirm};
@@ -29,14 +29,15 @@ fn button(label: &str, focused: bool, dangerous: bool) -> Span<'static> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm) {
-    let popup = centered(area, 56, 8);
+    let popup = centered(area, 56, 7);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(
             format!(" {} ", dialog.title),
             style::dangerous(),
         ))
-        .border_style(style::dangerous());
+        .border_style(style::dangerous())
+        .padding(Padding::horizontal(1));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let [question, buttons, keys] = Layout::vertical([
@@ -46,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm) {
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(format!(" {}", dialog.question)).wrap(Wrap { trim: false }),
+        Paragraph::new(dialog.question.as_str()).wrap(Wrap { trim: true }),
         question,
     );
     let line = Line::from(vec![

@@ -163,11 +163,11 @@ fn draw_attempts(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
             let how = if a.manual { "manual" } else { "auto" };
             Line::from(vec![
                 Span::raw(format!(" #{} {} ", a.attempt, a.strategy)),
+                Span::styled(a.outcome.clone(), style::outcome(&a.outcome)),
                 Span::styled(
-                    format!("{how} {} ", format::clock(&a.started)),
+                    format!(" {how} {}", format::clock(&a.started)),
                     style::dim(),
                 ),
-                Span::styled(a.outcome.clone(), style::outcome(&a.outcome)),
             ])
         })
         .collect();

@@ -1,7 +1,7 @@
 //! The header: who and where we are, the views, fleet counts and any fleet-level warning.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -40,14 +40,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let identity = Line::from(vec![
         Span::styled(" PLEXUS ", style::selected().patch(style::title())),
         Span::raw(format!(
-            " {} · {} · {} · {} ({})  ",
+            " {}/{} · {} · {} ({})",
             info.federation, info.environment, info.mode, info.user, info.role
         )),
+    ]);
+    let tabs = Line::from(vec![
         tab("[1] Overview", View::Overview),
         Span::raw(" "),
         tab("[2] Neurons", View::Neurons),
-    ]);
-    let mut lines = vec![identity, counts_line(app, area.width)];
+        Span::raw(" "),
+    ])
+    .alignment(Alignment::Right);
+    // Tabs first so they win the overlap if the identity is too long for the terminal.
+    let first = Rect { height: 1, ..area };
+    frame.render_widget(Paragraph::new(identity), first);
+    frame.render_widget(Paragraph::new(tabs), first);
+    let mut lines = vec![Line::default(), counts_line(app, area.width)];
     if let Some(status) = &app.status {
         for c in status.conditions.iter().take(2) {
             lines.push(Line::styled(

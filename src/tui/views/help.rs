@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(22),
+            Constraint::Length(12),
             Constraint::Length(9),
             Constraint::Min(10),
         ],

@@ -22,8 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let [counters, lists, spark] = Layout::vertical([
         Constraint::Length(10),
-        Constraint::Min(4),
-        Constraint::Length(4),
+        Constraint::Min(5),
+        // One row of bars on the smallest screens (the lists matter more), taller when roomy.
+        Constraint::Length((area.height / 5).clamp(3, 10)),
     ])
     .areas(area);
     let [states, detections, recoveries] = Layout::horizontal([
@@ -36,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     draw_detections(frame, detections, status);
     draw_recoveries(frame, recoveries, status);
     let [failures, recent] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(lists);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lists);
     draw_failures(frame, failures, status);
     draw_recent(frame, recent, status);
     draw_sparkline(frame, spark, &app.history);
