@@ -57,15 +57,7 @@ impl Backend for FakeBackend {
         })
     }
     async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {
-        Ok(match query {
-            Query::Status => QueryReply::Status(Box::new(fixtures::status())),
-            Query::Neurons => QueryReply::Neurons(fixtures::shared_neurons(10)),
-            Query::Neuron { id } => QueryReply::Neuron(Box::new(fixtures::detail(&id))),
-            Query::Logs { tail, .. } => QueryReply::Logs(fixtures::logs(tail.min(5))),
-            Query::HealthHistory => QueryReply::HealthHistory(fixtures::history()),
-            Query::Failures => QueryReply::Failures(fixtures::status().failures),
-            Query::RecentEvents { .. } => QueryReply::Events(Vec::new()),
-        })
+        Ok(fixtures::answer(query, 10))
     }
     fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
         self.events.subscribe()

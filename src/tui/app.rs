@@ -121,20 +121,66 @@ pub struct Sort {
     pub descending: bool,
 }
 
+/// An order-preserving integer key for the numeric columns (and state), so sorting compares
+/// plain integers instead of chasing each row; `None` for the text columns. Missing numbers map
+/// to `u64::MAX` (last when ascending).
+fn numeric_key(column: Column, n: &NeuronView) -> Option<u64> {
+    fn f64_key(v: Option<f64>) -> u64 {
+        match v {
+            // Flip the sign bit (positives) or all bits (negatives): IEEE order becomes u64 order.
+            Some(v) => {
+                let bits = v.to_bits();
+                if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 63
+                }
+            }
+            None => u64::MAX,
+        }
+    }
+    match column {
+        Column::State => Some(u64::from(severity(n.state))),
+        Column::Phi => Some(f64_key(Some(n.phi))),
+        Column::Heartbeat => Some(
+            n.last_heartbeat_ms
+                .map_or(u64::MAX, |v| v.min(u64::MAX - 1)),
+        ),
+        Column::Latency => Some(f64_key(n.latency_ms)),
+        Column::ErrorRate => Some(f64_key(n.error_rate)),
+        Column::Id | Column::Config | Column::Zone => None,
+    }
+}
+
 /// The sorted, index-only view of the neurons: frames read it, only new data or a new sort
-/// rebuilds it.
+/// rebuilds it. Ties keep the backend's order (by index), so rows do not jump between refreshes.
 pub fn sorted_order(neurons: &[NeuronView], sort: Sort) -> Vec<u32> {
+    if neurons
+        .first()
+        .is_some_and(|n| numeric_key(sort.column, n).is_some())
+    {
+        let mut keyed: Vec<(u64, u32)> = neurons
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let key = numeric_key(sort.column, n).unwrap_or(u64::MAX);
+                (if sort.descending { !key } else { key }, i as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        return keyed.into_iter().map(|(_, i)| i).collect();
+    }
     let mut order: Vec<u32> = (0..neurons.len() as u32).collect();
-    // Ties fall back to the id so the order is total and rows do not jump between refreshes.
     order.sort_unstable_by(|&a, &b| {
-        let (x, y) = (&neurons[a as usize], &neurons[b as usize]);
-        let primary = sort.column.compare(x, y);
+        let primary = sort
+            .column
+            .compare(&neurons[a as usize], &neurons[b as usize]);
         let primary = if sort.descending {
             primary.reverse()
         } else {
             primary
         };
-        primary.then_with(|| x.id.cmp(&y.id))
+        primary.then(a.cmp(&b))
     });
     order
 }
@@ -689,6 +735,43 @@ mod tests {
                 );
             }
             assert_ne!(ascending, ids(&app), "{column:?} reversal changed nothing");
+        }
+    }
+
+    /// The integer keys order floats like `total_cmp`, negatives and missing values included.
+    #[test]
+    fn numeric_keys_order_like_the_comparator() {
+        let mut rows = fixtures::neurons(6);
+        let values = [
+            Some(2.5),
+            None,
+            Some(-1.0),
+            Some(0.0),
+            Some(-7.25),
+            Some(1e9),
+        ];
+        for (row, v) in rows.iter_mut().zip(values) {
+            row.latency_ms = v;
+        }
+        for descending in [false, true] {
+            let sort = Sort {
+                column: Column::Latency,
+                descending,
+            };
+            let got: Vec<Option<f64>> = sorted_order(&rows, sort)
+                .iter()
+                .map(|&i| rows[i as usize].latency_ms)
+                .collect();
+            let mut want: Vec<Option<f64>> = values.to_vec();
+            want.sort_by(|a, b| {
+                let mut x = rows[0].clone();
+                let mut y = rows[0].clone();
+                x.latency_ms = *a;
+                y.latency_ms = *b;
+                let o = Column::Latency.compare(&x, &y);
+                if descending { o.reverse() } else { o }
+            });
+            assert_eq!(got, want, "descending {descending}");
         }
     }
 

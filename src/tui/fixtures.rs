@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::api::{
     FailureMode, FailureView, FleetCondition, LogLine, NeuronDetail, NeuronState, NeuronView,
-    RecoveryAttemptView, RecoveryCounts, StateChange, StateCounts, StatusReport,
+    Query, QueryReply, RecoveryAttemptView, RecoveryCounts, StateChange, StateCounts, StatusReport,
     status::{DetectionCounts, RecentRecovery},
 };
 use crate::client::BackendInfo;
@@ -265,5 +265,19 @@ pub fn detail(id: &str) -> NeuronDetail {
             },
         ],
         logs: logs(8),
+    }
+}
+
+/// The canned answer to a query about a fleet of `fleet` fixture neurons (fake backends in tests
+/// and the demo share it).
+pub fn answer(query: Query, fleet: usize) -> QueryReply {
+    match query {
+        Query::Status => QueryReply::Status(Box::new(status())),
+        Query::Neurons => QueryReply::Neurons(shared_neurons(fleet)),
+        Query::Neuron { id } => QueryReply::Neuron(Box::new(detail(&id))),
+        Query::Logs { tail, .. } => QueryReply::Logs(logs(tail.min(40))),
+        Query::HealthHistory => QueryReply::HealthHistory(history()),
+        Query::Failures => QueryReply::Failures(status().failures),
+        Query::RecentEvents { .. } => QueryReply::Events(Vec::new()),
     }
 }
