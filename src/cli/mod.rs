@@ -63,6 +63,8 @@ async fn run(cli: Cli) -> Result<i32, ApiError> {
 /// No subcommand: the console when stdout is a terminal, else a one-screen status.
 async fn console(backend: Arc<dyn Backend>, format: OutputFormat) -> Result<i32, ApiError> {
     if std::io::stdout().is_terminal() && format == OutputFormat::Table {
+        // The console's panic hook restores the terminal, then hands over to this report.
+        let _ = color_eyre::install();
         return crate::tui::run(backend, crate::tui::TuiOptions::default())
             .await
             .map(|_| 0)

@@ -1,0 +1,1013 @@
+//! The console's state and its update function. No terminal, no clock, no I/O: messages come in,
+//! state changes, and effects (things only the event loop can do) come out.
+
+use crossterm::event::KeyEvent;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::actions::{Action, Registry, Scope};
+use crate::api::{
+    ApiError, Command, CommandReply, LogLine, NeuronDetail, NeuronState, NeuronView, StatusReport,
+};
+use crate::client::BackendInfo;
+
+/// How many log lines the detail view asks for.
+pub const LOG_TAIL: usize = 200;
+/// How long (in 1 Hz ticks) a flash message stays up.
+const FLASH_TICKS: u64 = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Neurons,
+    Overview,
+    Detail,
+}
+
+impl View {
+    pub fn scope(self) -> Scope {
+        match self {
+            View::Neurons => Scope::Neurons,
+            View::Overview => Scope::Overview,
+            View::Detail => Scope::Detail,
+        }
+    }
+}
+
+/// A column of the neurons table, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    State,
+    Phi,
+    Heartbeat,
+    Latency,
+    ErrorRate,
+    Config,
+    Zone,
+}
+
+impl Column {
+    pub const ALL: [Column; 8] = [
+        Column::Id,
+        Column::State,
+        Column::Phi,
+        Column::Heartbeat,
+        Column::Latency,
+        Column::ErrorRate,
+        Column::Config,
+        Column::Zone,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Id => "ID",
+            Column::State => "STATE",
+            Column::Phi => "PHI",
+            Column::Heartbeat => "HB AGE",
+            Column::Latency => "LAT",
+            Column::ErrorRate => "ERR%",
+            Column::Config => "CONFIG",
+            Column::Zone => "ZONE",
+        }
+    }
+
+    fn next(self) -> Column {
+        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Column::ALL[(i + 1) % Column::ALL.len()]
+    }
+
+    /// Compares two rows by this column alone. Missing numbers sort after present ones.
+    fn compare(self, a: &NeuronView, b: &NeuronView) -> Ordering {
+        fn opt(a: Option<f64>, b: Option<f64>) -> Ordering {
+            match (a, b) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+        }
+        match self {
+            Column::Id => a.id.cmp(&b.id),
+            Column::State => severity(a.state).cmp(&severity(b.state)),
+            Column::Phi => a.phi.total_cmp(&b.phi),
+            Column::Heartbeat => opt(
+                a.last_heartbeat_ms.map(|v| v as f64),
+                b.last_heartbeat_ms.map(|v| v as f64),
+            ),
+            Column::Latency => opt(a.latency_ms, b.latency_ms),
+            Column::ErrorRate => opt(a.error_rate, b.error_rate),
+            Column::Config => a.config_version.cmp(&b.config_version),
+            Column::Zone => a.zone.cmp(&b.zone),
+        }
+    }
+}
+
+/// Sorting by state orders by how bad it is (healthy first; `S` puts the worst on top).
+fn severity(state: NeuronState) -> u8 {
+    match state {
+        NeuronState::Healthy => 0,
+        NeuronState::Pending => 1,
+        NeuronState::Recovering => 2,
+        NeuronState::Suspect => 3,
+        NeuronState::Degraded => 4,
+        NeuronState::ConfigFailed => 5,
+        NeuronState::Offline => 6,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+/// An order-preserving integer key for the numeric columns (and state), so sorting compares
+/// plain integers instead of chasing each row; `None` for the text columns. Missing numbers map
+/// to `u64::MAX` (last when ascending).
+fn numeric_key(column: Column, n: &NeuronView) -> Option<u64> {
+    fn f64_key(v: Option<f64>) -> u64 {
+        match v {
+            // Flip the sign bit (positives) or all bits (negatives): IEEE order becomes u64 order.
+            Some(v) => {
+                let bits = v.to_bits();
+                if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 63
+                }
+            }
+            None => u64::MAX,
+        }
+    }
+    match column {
+        Column::State => Some(u64::from(severity(n.state))),
+        Column::Phi => Some(f64_key(Some(n.phi))),
+        Column::Heartbeat => Some(
+            n.last_heartbeat_ms
+                .map_or(u64::MAX, |v| v.min(u64::MAX - 1)),
+        ),
+        Column::Latency => Some(f64_key(n.latency_ms)),
+        Column::ErrorRate => Some(f64_key(n.error_rate)),
+        Column::Id | Column::Config | Column::Zone => None,
+    }
+}
+
+/// The sorted, index-only view of the neurons: frames read it, only new data or a new sort
+/// rebuilds it. Ties keep the backend's order (by index), so rows do not jump between refreshes.
+pub fn sorted_order(neurons: &[NeuronView], sort: Sort) -> Vec<u32> {
+    if neurons
+        .first()
+        .is_some_and(|n| numeric_key(sort.column, n).is_some())
+    {
+        let mut keyed: Vec<(u64, u32)> = neurons
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let key = numeric_key(sort.column, n).unwrap_or(u64::MAX);
+                (if sort.descending { !key } else { key }, i as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        return keyed.into_iter().map(|(_, i)| i).collect();
+    }
+    let mut order: Vec<u32> = (0..neurons.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let primary = sort
+            .column
+            .compare(&neurons[a as usize], &neurons[b as usize]);
+        let primary = if sort.descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary.then(a.cmp(&b))
+    });
+    order
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+/// A question before a dangerous action. Opens with Cancel focused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub question: String,
+    pub confirm_label: &'static str,
+    pub command: Command,
+    pub focus: Button,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
+    expires_at_tick: u64,
+}
+
+/// The detail view's data for one neuron.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailState {
+    pub id: String,
+    pub detail: Option<NeuronDetail>,
+    pub logs: Vec<LogLine>,
+}
+
+/// Everything that can happen to the app.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// 1 Hz: expires the flash line.
+    Tick,
+    Fleet {
+        status: Result<StatusReport, ApiError>,
+        neurons: Result<Arc<Vec<NeuronView>>, ApiError>,
+    },
+    Detail {
+        id: String,
+        detail: Result<NeuronDetail, ApiError>,
+        logs: Result<Vec<LogLine>, ApiError>,
+    },
+    History(Result<Vec<u64>, ApiError>),
+    CommandDone(Command, Result<CommandReply, ApiError>),
+}
+
+/// What the update asks the event loop to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    Submit(Command),
+    /// Fetch now rather than at the next tick (e.g. the detail view just opened).
+    Refresh,
+}
+
+/// The result of one update.
+#[derive(Debug, Default, PartialEq)]
+pub struct Outcome {
+    pub redraw: bool,
+    pub effect: Option<Effect>,
+}
+
+impl Outcome {
+    fn redraw() -> Self {
+        Outcome {
+            redraw: true,
+            effect: None,
+        }
+    }
+    fn effect(effect: Effect) -> Self {
+        Outcome {
+            redraw: true,
+            effect: Some(effect),
+        }
+    }
+}
+
+pub struct App {
+    pub info: BackendInfo,
+    pub registry: Registry,
+    pub view: View,
+    /// Where Esc from the detail view goes.
+    pub detail_return: View,
+    pub status: Option<StatusReport>,
+    pub neurons: Arc<Vec<NeuronView>>,
+    /// Indices into `neurons`, in display order.
+    pub order: Vec<u32>,
+    pub sort: Sort,
+    /// Position in `order`.
+    pub selected: usize,
+    /// First visible position in `order`.
+    pub offset: usize,
+    pub history: Vec<u64>,
+    pub detail: Option<DetailState>,
+    pub confirm: Option<Confirm>,
+    pub help: bool,
+    pub flash: Option<Flash>,
+    /// Terminal size, for paging and scrolling.
+    pub size: (u16, u16),
+    ticks: u64,
+}
+
+impl App {
+    pub fn new(info: BackendInfo) -> Self {
+        App {
+            info,
+            registry: Registry::default(),
+            view: View::Neurons,
+            detail_return: View::Neurons,
+            status: None,
+            neurons: Arc::new(Vec::new()),
+            order: Vec::new(),
+            sort: Sort {
+                column: Column::Id,
+                descending: false,
+            },
+            selected: 0,
+            offset: 0,
+            history: Vec::new(),
+            detail: None,
+            confirm: None,
+            help: false,
+            flash: None,
+            size: (80, 24),
+            ticks: 0,
+        }
+    }
+
+    /// The neuron under the cursor.
+    pub fn selected_neuron(&self) -> Option<&NeuronView> {
+        let index = *self.order.get(self.selected)?;
+        self.neurons.get(index as usize)
+    }
+
+    /// The scopes whose keys are live right now, most specific first.
+    pub fn active_scopes(&self) -> Vec<Scope> {
+        if self.confirm.is_some() {
+            vec![Scope::Confirm]
+        } else if self.help {
+            vec![Scope::Help]
+        } else {
+            vec![self.view.scope(), Scope::Global]
+        }
+    }
+
+    /// The id the event loop should fetch detail and logs for.
+    pub fn detail_id(&self) -> Option<&str> {
+        match self.view {
+            View::Detail => self.detail.as_ref().map(|d| d.id.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Outcome {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Resize { width, height } => {
+                self.size = (width, height);
+                self.scroll_into_view();
+                Outcome::redraw()
+            }
+            Msg::Tick => {
+                self.ticks += 1;
+                match &self.flash {
+                    Some(f) if f.expires_at_tick <= self.ticks => {
+                        self.flash = None;
+                        Outcome::redraw()
+                    }
+                    _ => Outcome::default(),
+                }
+            }
+            Msg::Fleet { status, neurons } => {
+                let mut changed = false;
+                match status {
+                    Ok(s) => {
+                        changed |= self.status.as_ref() != Some(&s);
+                        self.status = Some(s);
+                    }
+                    Err(e) => changed |= self.show_error(&e),
+                }
+                match neurons {
+                    Ok(n) => changed |= self.set_neurons(n),
+                    Err(e) => changed |= self.show_error(&e),
+                }
+                Outcome {
+                    redraw: changed,
+                    effect: None,
+                }
+            }
+            Msg::Detail { id, detail, logs } => self.on_detail(id, detail, logs),
+            Msg::History(Ok(h)) => {
+                let changed = h != self.history;
+                self.history = h;
+                Outcome {
+                    redraw: changed,
+                    effect: None,
+                }
+            }
+            Msg::History(Err(e)) => Outcome {
+                redraw: self.show_error(&e),
+                effect: None,
+            },
+            Msg::CommandDone(command, result) => {
+                match result {
+                    Ok(CommandReply::RecoveryStarted {
+                        neuron,
+                        attempt,
+                        strategy,
+                    }) => self.set_flash(
+                        FlashKind::Info,
+                        format!("recovery #{attempt} started on {neuron}: {strategy}"),
+                    ),
+                    Err(e) => self.set_flash(
+                        FlashKind::Error,
+                        format!(
+                            "{} {} failed: {}",
+                            command.name(),
+                            command.target(),
+                            e.message
+                        ),
+                    ),
+                }
+                // The fleet changed: show it without waiting for the next tick.
+                Outcome::effect(Effect::Refresh)
+            }
+        }
+    }
+
+    /// Replaces the fleet data; re-sorts only if it actually changed. Keeps the cursor on the same
+    /// neuron when it is still there, otherwise clamps it.
+    fn set_neurons(&mut self, neurons: Arc<Vec<NeuronView>>) -> bool {
+        if Arc::ptr_eq(&neurons, &self.neurons) || *neurons == *self.neurons {
+            return false;
+        }
+        let selected_id = self.selected_neuron().map(|n| n.id.clone());
+        self.neurons = neurons;
+        self.order = sorted_order(&self.neurons, self.sort);
+        self.reselect(selected_id);
+        true
+    }
+
+    fn resort(&mut self) {
+        let selected_id = self.selected_neuron().map(|n| n.id.clone());
+        self.order = sorted_order(&self.neurons, self.sort);
+        self.reselect(selected_id);
+    }
+
+    fn reselect(&mut self, id: Option<Arc<str>>) {
+        let found = id.and_then(|id| {
+            self.order
+                .iter()
+                .position(|&i| self.neurons[i as usize].id == id)
+        });
+        self.selected = found.unwrap_or(self.selected);
+        self.clamp_selection();
+    }
+
+    fn clamp_selection(&mut self) {
+        self.selected = self.selected.min(self.order.len().saturating_sub(1));
+        self.scroll_into_view();
+    }
+
+    fn scroll_into_view(&mut self) {
+        self.offset = super::views::neurons::window_start(
+            self.offset,
+            self.selected,
+            self.visible_rows(),
+            self.order.len(),
+        );
+    }
+
+    /// Rows of the neurons table that fit the current terminal.
+    pub fn visible_rows(&self) -> usize {
+        let header = super::views::header::height(self);
+        super::views::neurons::visible_rows(self.size.1.saturating_sub(header + 2)) // flash + hints
+    }
+
+    fn on_detail(
+        &mut self,
+        id: String,
+        detail: Result<NeuronDetail, ApiError>,
+        logs: Result<Vec<LogLine>, ApiError>,
+    ) -> Outcome {
+        let Some(state) = self.detail.as_mut().filter(|d| d.id == id) else {
+            // An answer for a detail view that is already closed.
+            return Outcome::default();
+        };
+        let before = state.clone();
+        let mut errors = Vec::new();
+        match detail {
+            Ok(d) => state.detail = Some(d),
+            Err(e) => errors.push(e),
+        }
+        match logs {
+            Ok(l) => state.logs = l,
+            Err(e) => errors.push(e),
+        }
+        let mut changed = *state != before;
+        for e in errors {
+            changed |= self.show_error(&e);
+        }
+        Outcome {
+            redraw: changed,
+            effect: None,
+        }
+    }
+
+    fn set_flash(&mut self, kind: FlashKind, text: String) {
+        self.flash = Some(Flash {
+            kind,
+            text,
+            expires_at_tick: self.ticks + FLASH_TICKS,
+        });
+    }
+
+    /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).
+    fn show_error(&mut self, e: &ApiError) -> bool {
+        if let Some(f) = &mut self.flash
+            && f.kind == FlashKind::Error
+            && f.text == e.message
+        {
+            f.expires_at_tick = self.ticks + FLASH_TICKS;
+            return false;
+        }
+        self.set_flash(FlashKind::Error, e.message.clone());
+        true
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        let Some(action) = self.registry.lookup(&self.active_scopes(), &key) else {
+            // Ctrl-C quits from anywhere, dialogs included.
+            let ctrl_c = super::actions::Key::ctrl('c');
+            if ctrl_c.matches(&key) {
+                return Outcome::effect(Effect::Quit);
+            }
+            return Outcome::default();
+        };
+        if self.confirm.is_some() {
+            return self.on_confirm_action(action);
+        }
+        if self.help {
+            self.help = false;
+            return Outcome::redraw();
+        }
+        self.on_action(action)
+    }
+
+    fn on_confirm_action(&mut self, action: Action) -> Outcome {
+        let Some(dialog) = self.confirm.as_mut() else {
+            return Outcome::default();
+        };
+        match action {
+            Action::SwitchButton => {
+                dialog.focus = match dialog.focus {
+                    Button::Cancel => Button::Confirm,
+                    Button::Confirm => Button::Cancel,
+                };
+                Outcome::redraw()
+            }
+            Action::Press => {
+                let dialog = self.confirm.take();
+                match dialog {
+                    Some(Confirm {
+                        focus: Button::Confirm,
+                        command,
+                        ..
+                    }) => Outcome::effect(Effect::Submit(command)),
+                    _ => Outcome::redraw(),
+                }
+            }
+            Action::Close => {
+                self.confirm = None;
+                Outcome::redraw()
+            }
+            _ => Outcome::default(),
+        }
+    }
+
+    fn on_action(&mut self, action: Action) -> Outcome {
+        let page = self.visible_rows().max(1);
+        match action {
+            Action::Quit => Outcome::effect(Effect::Quit),
+            Action::Help => {
+                self.help = true;
+                Outcome::redraw()
+            }
+            Action::ShowOverview => self.switch(View::Overview),
+            Action::ShowNeurons => self.switch(View::Neurons),
+            Action::Up => self.move_to(self.selected.saturating_sub(1)),
+            Action::Down => self.move_to(self.selected.saturating_add(1)),
+            Action::PageUp => self.move_to(self.selected.saturating_sub(page)),
+            Action::PageDown => self.move_to(self.selected.saturating_add(page)),
+            Action::Top => self.move_to(0),
+            Action::Bottom => self.move_to(usize::MAX),
+            Action::Open => {
+                let Some(id) = self.selected_neuron().map(|n| n.id.to_string()) else {
+                    return Outcome::default();
+                };
+                self.detail_return = self.view;
+                self.detail = Some(DetailState {
+                    id,
+                    detail: None,
+                    logs: Vec::new(),
+                });
+                self.view = View::Detail;
+                Outcome::effect(Effect::Refresh)
+            }
+            Action::Back => {
+                self.view = match self.view {
+                    View::Detail => self.detail_return,
+                    _ => View::Neurons,
+                };
+                self.detail = None;
+                Outcome::redraw()
+            }
+            Action::Recover => self.ask_recover(),
+            Action::SortNext => {
+                self.sort.column = self.sort.column.next();
+                self.resort();
+                Outcome::redraw()
+            }
+            Action::SortReverse => {
+                self.sort.descending = !self.sort.descending;
+                self.resort();
+                Outcome::redraw()
+            }
+            Action::SwitchButton | Action::Press | Action::Close => Outcome::default(),
+        }
+    }
+
+    fn switch(&mut self, view: View) -> Outcome {
+        if self.view == view {
+            return Outcome::default();
+        }
+        self.view = view;
+        self.detail = None;
+        Outcome::redraw()
+    }
+
+    fn move_to(&mut self, position: usize) -> Outcome {
+        let before = (self.selected, self.offset);
+        self.selected = position;
+        self.clamp_selection();
+        Outcome {
+            redraw: before != (self.selected, self.offset),
+            effect: None,
+        }
+    }
+
+    fn ask_recover(&mut self) -> Outcome {
+        let target = match self.view {
+            View::Detail => self.detail.as_ref().map(|d| d.id.clone()),
+            _ => self.selected_neuron().map(|n| n.id.to_string()),
+        };
+        let Some(neuron) = target else {
+            return Outcome::default();
+        };
+        self.confirm = Some(Confirm {
+            title: "Recover neuron".into(),
+            question: format!("Force recovery of {neuron} now? This is a manual override."),
+            confirm_label: "Recover",
+            command: Command::Recover { neuron },
+            focus: Button::Cancel,
+        });
+        Outcome::redraw()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+    fn ch(c: char) -> Msg {
+        key(KeyCode::Char(c))
+    }
+
+    fn app_with(n: usize) -> App {
+        let mut app = App::new(fixtures::info());
+        app.update(Msg::Fleet {
+            status: Ok(fixtures::status()),
+            neurons: Ok(Arc::new(fixtures::neurons(n))),
+        });
+        app
+    }
+
+    fn ids(app: &App) -> Vec<String> {
+        app.order
+            .iter()
+            .map(|&i| app.neurons[i as usize].id.to_string())
+            .collect()
+    }
+
+    /// Every column sorts ascending by its own value, and `S` reverses exactly that.
+    #[test]
+    fn sorts_by_each_column_both_ways() {
+        let mut app = app_with(50);
+        for column in Column::ALL {
+            app.sort = Sort {
+                column,
+                descending: false,
+            };
+            app.resort();
+            let rows: Vec<&NeuronView> = app
+                .order
+                .iter()
+                .map(|&i| &app.neurons[i as usize])
+                .collect();
+            for pair in rows.windows(2) {
+                assert_ne!(
+                    column.compare(pair[0], pair[1]),
+                    Ordering::Greater,
+                    "{column:?} out of order: {} before {}",
+                    pair[0].id,
+                    pair[1].id
+                );
+            }
+            let ascending = ids(&app);
+            app.update(ch('S'));
+            let rows: Vec<&NeuronView> = app
+                .order
+                .iter()
+                .map(|&i| &app.neurons[i as usize])
+                .collect();
+            for pair in rows.windows(2) {
+                assert_ne!(
+                    column.compare(pair[0], pair[1]),
+                    Ordering::Less,
+                    "{column:?} desc"
+                );
+            }
+            assert_ne!(ascending, ids(&app), "{column:?} reversal changed nothing");
+        }
+    }
+
+    /// The integer keys order floats like `total_cmp`, negatives and missing values included.
+    #[test]
+    fn numeric_keys_order_like_the_comparator() {
+        let mut rows = fixtures::neurons(6);
+        let values = [
+            Some(2.5),
+            None,
+            Some(-1.0),
+            Some(0.0),
+            Some(-7.25),
+            Some(1e9),
+        ];
+        for (row, v) in rows.iter_mut().zip(values) {
+            row.latency_ms = v;
+        }
+        for descending in [false, true] {
+            let sort = Sort {
+                column: Column::Latency,
+                descending,
+            };
+            let got: Vec<Option<f64>> = sorted_order(&rows, sort)
+                .iter()
+                .map(|&i| rows[i as usize].latency_ms)
+                .collect();
+            let mut want: Vec<Option<f64>> = values.to_vec();
+            want.sort_by(|a, b| {
+                let mut x = rows[0].clone();
+                let mut y = rows[0].clone();
+                x.latency_ms = *a;
+                y.latency_ms = *b;
+                let o = Column::Latency.compare(&x, &y);
+                if descending { o.reverse() } else { o }
+            });
+            assert_eq!(got, want, "descending {descending}");
+        }
+    }
+
+    #[test]
+    fn s_cycles_through_every_column_and_wraps() {
+        let mut app = app_with(5);
+        let mut seen = vec![app.sort.column];
+        for _ in 0..Column::ALL.len() {
+            app.update(ch('s'));
+            seen.push(app.sort.column);
+        }
+        assert_eq!(&seen[..8], &Column::ALL);
+        assert_eq!(seen[8], Column::Id);
+    }
+
+    #[test]
+    fn missing_numbers_sort_last() {
+        let mut app = app_with(20);
+        app.sort.column = Column::Latency;
+        app.resort();
+        let last = &app.neurons[*app.order.last().unwrap_or(&0) as usize];
+        assert_eq!(last.latency_ms, None);
+    }
+
+    #[test]
+    fn selection_clamps_when_the_fleet_shrinks() {
+        let mut app = app_with(30);
+        app.update(key(KeyCode::End));
+        assert_eq!(app.selected, 29);
+        app.update(Msg::Fleet {
+            status: Ok(fixtures::status()),
+            neurons: Ok(Arc::new(fixtures::neurons(10))),
+        });
+        assert_eq!(app.selected, 9);
+        assert!(app.offset <= app.selected);
+        app.update(Msg::Fleet {
+            status: Ok(fixtures::status()),
+            neurons: Ok(Arc::new(Vec::new())),
+        });
+        assert_eq!(app.selected, 0);
+        assert!(app.selected_neuron().is_none());
+        // Nothing to open or recover in an empty table.
+        assert_eq!(app.update(key(KeyCode::Enter)), Outcome::default());
+        assert_eq!(app.update(ch('r')), Outcome::default());
+    }
+
+    #[test]
+    fn selection_follows_the_neuron_across_a_resort() {
+        let mut app = app_with(30);
+        app.update(ch('j'));
+        app.update(ch('j'));
+        let id = app.selected_neuron().map(|n| n.id.clone());
+        app.update(ch('S'));
+        assert_eq!(app.selected_neuron().map(|n| n.id.clone()), id);
+    }
+
+    #[test]
+    fn moving_clamps_and_scrolls() {
+        let mut app = app_with(1000);
+        app.update(Msg::Resize {
+            width: 80,
+            height: 24,
+        });
+        let page = app.visible_rows();
+        assert!(page > 5);
+        app.update(ch('k'));
+        assert_eq!(app.selected, 0);
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(app.selected, page);
+        assert!(app.selected >= app.offset && app.selected < app.offset + page);
+        app.update(ch('G'));
+        assert_eq!(app.selected, 999);
+        assert_eq!(app.offset, 1000 - page);
+        app.update(ch('g'));
+        assert_eq!((app.selected, app.offset), (0, 0));
+    }
+
+    #[test]
+    fn enter_opens_detail_and_esc_goes_back() {
+        let mut app = app_with(10);
+        app.update(ch('j'));
+        let out = app.update(key(KeyCode::Enter));
+        assert_eq!(out.effect, Some(Effect::Refresh));
+        assert_eq!(app.view, View::Detail);
+        assert_eq!(app.detail_id(), Some("n-0002"));
+        // A stale answer for another neuron is ignored.
+        let stale = app.update(Msg::Detail {
+            id: "n-0009".into(),
+            detail: Ok(fixtures::detail("n-0009")),
+            logs: Ok(Vec::new()),
+        });
+        assert!(!stale.redraw);
+        app.update(Msg::Detail {
+            id: "n-0002".into(),
+            detail: Ok(fixtures::detail("n-0002")),
+            logs: Ok(fixtures::logs(3)),
+        });
+        assert!(app.detail.as_ref().is_some_and(|d| d.detail.is_some()));
+        app.update(key(KeyCode::Esc));
+        assert_eq!(app.view, View::Neurons);
+        assert!(app.detail.is_none());
+        assert_eq!(app.detail_id(), None);
+    }
+
+    #[test]
+    fn overview_and_neurons_are_one_key_away() {
+        let mut app = app_with(3);
+        assert_eq!(app.view, View::Neurons, "opens on the neurons table");
+        app.update(ch('o'));
+        assert_eq!(app.view, View::Overview);
+        app.update(ch('2'));
+        assert_eq!(app.view, View::Neurons);
+        app.update(ch('1'));
+        assert_eq!(app.view, View::Overview);
+        app.update(key(KeyCode::Esc));
+        assert_eq!(app.view, View::Neurons);
+    }
+
+    #[test]
+    fn recover_dialog_opens_on_cancel_and_enter_there_does_nothing() {
+        let mut app = app_with(5);
+        app.update(ch('j'));
+        app.update(ch('r'));
+        let dialog = app.confirm.as_ref().map(|c| (c.focus, c.command.clone()));
+        assert_eq!(
+            dialog,
+            Some((
+                Button::Cancel,
+                Command::Recover {
+                    neuron: "n-0002".into()
+                }
+            ))
+        );
+        // Keys of the table are dead while the dialog is up.
+        app.update(ch('j'));
+        assert_eq!(app.selected, 1);
+        let out = app.update(key(KeyCode::Enter));
+        assert_eq!(out.effect, None);
+        assert!(app.confirm.is_none());
+    }
+
+    #[test]
+    fn confirming_submits_recover_and_esc_cancels() {
+        let mut app = app_with(5);
+        app.update(ch('r'));
+        app.update(key(KeyCode::Tab));
+        let out = app.update(key(KeyCode::Enter));
+        assert_eq!(
+            out.effect,
+            Some(Effect::Submit(Command::Recover {
+                neuron: "n-0001".into()
+            }))
+        );
+        app.update(ch('r'));
+        app.update(key(KeyCode::Right));
+        let out = app.update(key(KeyCode::Esc));
+        assert_eq!(out.effect, None);
+        assert!(app.confirm.is_none());
+    }
+
+    #[test]
+    fn ctrl_c_quits_even_from_a_dialog() {
+        let mut app = app_with(2);
+        app.update(ch('r'));
+        let out = app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )));
+        assert_eq!(out.effect, Some(Effect::Quit));
+        assert_eq!(
+            app.update(ch('q')).effect,
+            None,
+            "q is not quit inside the dialog"
+        );
+    }
+
+    #[test]
+    fn command_results_and_errors_reach_the_flash_line() {
+        let mut app = app_with(2);
+        let cmd = Command::Recover {
+            neuron: "n-0003".into(),
+        };
+        let out = app.update(Msg::CommandDone(
+            cmd.clone(),
+            Ok(CommandReply::RecoveryStarted {
+                neuron: "n-0003".into(),
+                attempt: 1,
+                strategy: "restart".into(),
+            }),
+        ));
+        assert_eq!(out.effect, Some(Effect::Refresh));
+        let text = app.flash.as_ref().map(|f| f.text.clone());
+        assert_eq!(
+            text.as_deref(),
+            Some("recovery #1 started on n-0003: restart")
+        );
+        app.update(Msg::CommandDone(
+            cmd,
+            Err(ApiError::unknown_neuron("n-0003")),
+        ));
+        let flash = app.flash.clone();
+        assert!(flash.as_ref().is_some_and(|f| f.kind == FlashKind::Error
+            && f.text.starts_with("recover n-0003 failed: unknown neuron")));
+        for _ in 0..FLASH_TICKS {
+            app.update(Msg::Tick);
+        }
+        assert!(app.flash.is_none(), "the flash expires");
+    }
+
+    #[test]
+    fn identical_data_does_not_redraw() {
+        let mut app = app_with(5);
+        let out = app.update(Msg::Fleet {
+            status: Ok(fixtures::status()),
+            neurons: Ok(Arc::new(fixtures::neurons(5))),
+        });
+        assert!(!out.redraw);
+        let mut changed = fixtures::neurons(5);
+        changed[0].state = NeuronState::Offline;
+        let out = app.update(Msg::Fleet {
+            status: Ok(fixtures::status()),
+            neurons: Ok(Arc::new(changed)),
+        });
+        assert!(out.redraw);
+    }
+
+    #[test]
+    fn help_opens_and_any_close_key_closes_it() {
+        let mut app = app_with(2);
+        app.update(ch('?'));
+        assert!(app.help);
+        assert_eq!(app.active_scopes(), vec![Scope::Help]);
+        app.update(key(KeyCode::Esc));
+        assert!(!app.help);
+        app.update(ch('?'));
+        app.update(ch('?'));
+        assert!(!app.help);
+    }
+}

@@ -1,0 +1,172 @@
+//! Wires the outside world to the app: terminal input (crossterm `EventStream`), polling the
+//! backend (~4 Hz fleet, 1 Hz history), backend events (each one triggers a refresh) and command
+//! results. Backend calls run in tasks so a slow backend never freezes the keys. The screen is
+//! drawn only when an update says something visible changed.
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::{MissedTickBehavior, interval};
+
+use super::TuiOptions;
+use super::app::{App, Effect, LOG_TAIL, Msg};
+use super::views;
+use crate::api::Command;
+use crate::client::{Backend, BackendExt};
+
+/// Status and neurons in one message, so the header counts and the table agree.
+pub async fn fetch_fleet(backend: &dyn Backend) -> Msg {
+    let (status, neurons) = tokio::join!(backend.status(), backend.neurons());
+    Msg::Fleet { status, neurons }
+}
+
+pub async fn fetch_detail(backend: &dyn Backend, id: String) -> Msg {
+    let (detail, logs) = tokio::join!(backend.neuron(&id), backend.logs(&id, LOG_TAIL));
+    Msg::Detail { id, detail, logs }
+}
+
+pub async fn fetch_history(backend: &dyn Backend) -> Msg {
+    Msg::History(backend.health_history().await)
+}
+
+pub async fn submit(backend: &dyn Backend, command: Command) -> Msg {
+    let result = backend.submit(command.clone()).await;
+    Msg::CommandDone(command, result)
+}
+
+/// Keeps at most one fleet refresh in flight; asks made meanwhile collapse into one more.
+struct Refresher {
+    in_flight: bool,
+    again: bool,
+}
+
+impl Refresher {
+    fn request(&mut self, backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+        if self.in_flight {
+            self.again = true;
+            return;
+        }
+        self.in_flight = true;
+        self.again = false;
+        let backend = Arc::clone(backend);
+        let detail = app.detail_id().map(str::to_string);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if let Some(id) = detail {
+                // Send errors only mean the loop has ended; nothing to do then.
+                let _ = tx.send(fetch_detail(backend.as_ref(), id).await);
+            }
+            let _ = tx.send(fetch_fleet(backend.as_ref()).await);
+        });
+    }
+
+    /// Called when a fleet answer arrived; returns whether another refresh is owed.
+    fn finished(&mut self) -> bool {
+        self.in_flight = false;
+        self.again
+    }
+}
+
+fn spawn<F>(tx: &mpsc::UnboundedSender<Msg>, task: F)
+where
+    F: Future<Output = Msg> + Send + 'static,
+{
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let _ = tx.send(task.await);
+    });
+}
+
+fn terminal_msg(event: TermEvent) -> Option<Msg> {
+    match event {
+        TermEvent::Key(key) => Some(Msg::Key(key)),
+        TermEvent::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+pub async fn run(
+    terminal: &mut ratatui::DefaultTerminal,
+    backend: Arc<dyn Backend>,
+    opts: &TuiOptions,
+) -> color_eyre::Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut app = App::new(backend.info());
+    let size = terminal.size()?;
+    app.update(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    });
+
+    let mut input = EventStream::new();
+    let mut events = backend.subscribe();
+    let mut events_open = true;
+    let mut poll = interval(Duration::from_millis(opts.tick_ms.max(50)));
+    poll.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut slow = interval(Duration::from_secs(1));
+    slow.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut refresher = Refresher {
+        in_flight: false,
+        again: false,
+    };
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut redraw = true;
+
+    loop {
+        if redraw {
+            terminal.draw(|frame| views::draw(frame, &app))?;
+            redraw = false;
+        }
+        let msg = tokio::select! {
+            input_event = input.next() => match input_event {
+                Some(Ok(event)) => match terminal_msg(event) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => {
+                if matches!(msg, Msg::Fleet { .. }) && refresher.finished() {
+                    refresher.request(&backend, &app, &tx);
+                }
+                msg
+            }
+            _ = poll.tick() => {
+                refresher.request(&backend, &app, &tx);
+                continue;
+            }
+            _ = slow.tick() => {
+                let b = Arc::clone(&backend);
+                spawn(&tx, async move { fetch_history(b.as_ref()).await });
+                Msg::Tick
+            }
+            event = events.recv(), if events_open => {
+                match event {
+                    // A lagged receiver resyncs the same way: by refreshing.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        refresher.request(&backend, &app, &tx);
+                    }
+                    Err(broadcast::error::RecvError::Closed) => events_open = false,
+                }
+                continue;
+            }
+            // SIGINT from outside (raw mode turns the Ctrl-C key into a key event instead).
+            _ = &mut ctrl_c => return Ok(()),
+        };
+        let outcome = app.update(msg);
+        redraw |= outcome.redraw;
+        match outcome.effect {
+            None => {}
+            Some(Effect::Quit) => return Ok(()),
+            Some(Effect::Refresh) => refresher.request(&backend, &app, &tx),
+            Some(Effect::Submit(command)) => {
+                let b = Arc::clone(&backend);
+                spawn(&tx, async move { submit(b.as_ref(), command).await });
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The bottom two lines: the flash line (command results, errors) and the hint bar, which is
+//! generated from the action registry of the scopes that are live right now.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format;
+use super::style;
+use crate::tui::actions::ActionSpec;
+use crate::tui::app::{App, FlashKind};
+
+/// The actions shown in the hint bar, in order: live scopes, most specific first.
+pub fn hinted(app: &App) -> Vec<&ActionSpec> {
+    app.active_scopes()
+        .into_iter()
+        .flat_map(|scope| app.registry.actions(scope))
+        .filter(|spec| spec.hint)
+        .collect()
+}
+
+/// Hints that fit `width`, dropping whole entries rather than cutting one in half.
+pub fn hint_line(app: &App, width: u16) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    for spec in hinted(app) {
+        let key = spec.keys.first().map(|k| k.label()).unwrap_or_default();
+        let entry_width = 1 + key.chars().count() + 1 + spec.name.chars().count() + 1;
+        if used + entry_width > width as usize {
+            break;
+        }
+        used += entry_width;
+        let key_style = if spec.dangerous {
+            style::dangerous()
+        } else {
+            style::key()
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(key, key_style));
+        spans.push(Span::styled(format!(" {} ", spec.name), style::dim()));
+    }
+    Line::from(spans)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    frame.render_widget(Paragraph::new(hint_line(app, area.width)), area);
+}
+
+pub fn draw_flash(frame: &mut Frame, area: Rect, app: &App) {
+    let line = match &app.flash {
+        Some(flash) => {
+            let s = match flash.kind {
+                FlashKind::Info => style::ok(),
+                FlashKind::Error => style::error(),
+            };
+            Line::styled(format!(" {}", flash.text), s)
+        }
+        None => match &app.status {
+            Some(status) => Line::styled(
+                format!(" updated {}", format::clock(&status.at)),
+                style::dim(),
+            ),
+            None => Line::default(),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

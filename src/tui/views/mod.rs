@@ -1,0 +1,64 @@
+//! Drawing: pure functions of `&App` into a ratatui `Frame`, so tests render them on a
+//! `TestBackend`. Nothing here sorts or filters; that happened when the data arrived.
+
+pub mod confirm;
+pub mod detail;
+pub mod format;
+pub mod header;
+pub mod help;
+pub mod hints;
+pub mod neurons;
+pub mod overview;
+pub mod style;
+pub mod too_small;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::{App, View};
+
+/// The smallest terminal the layout is designed for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole console for the current state.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small::draw(frame, area);
+        return;
+    }
+    let [top, body, flash, hint_bar] = Layout::vertical([
+        Constraint::Length(header::height(app)),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::draw(frame, top, app);
+    match app.view {
+        View::Neurons => neurons::draw(frame, body, app),
+        View::Overview => overview::draw(frame, body, app),
+        View::Detail => detail::draw(frame, body, app),
+    }
+    hints::draw_flash(frame, flash, app);
+    hints::draw(frame, hint_bar, app);
+    if app.help {
+        help::draw(frame, area, app);
+    }
+    if let Some(dialog) = &app.confirm {
+        confirm::draw(frame, area, app, dialog);
+    }
+}
+
+/// A `width`×`height` rectangle centred in `area`, clamped to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}

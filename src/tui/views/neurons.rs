@@ -1,0 +1,145 @@
+//! The neurons table. It draws only the rows that fit: the sorted index is built elsewhere, and a
+//! frame touches `visible_rows()` neurons whatever the fleet size.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, HighlightSpacing, Row, Table, TableState};
+
+use super::format;
+use super::style;
+use crate::api::NeuronView;
+use crate::tui::app::{App, Column};
+
+/// Rows of data that fit a table body of `body_height` (borders and the header row excluded).
+pub fn visible_rows(body_height: u16) -> usize {
+    body_height.saturating_sub(3) as usize
+}
+
+/// The first row to show so that `selected` is visible, moving the window as little as possible.
+pub fn window_start(offset: usize, selected: usize, visible: usize, len: usize) -> usize {
+    if visible == 0 || len == 0 {
+        return 0;
+    }
+    let max_start = len.saturating_sub(visible);
+    let start = offset.min(max_start);
+    let start = if selected < start {
+        selected
+    } else if selected >= start + visible {
+        selected + 1 - visible
+    } else {
+        start
+    };
+    start.min(max_start)
+}
+
+fn width(column: Column) -> Constraint {
+    match column {
+        Column::Id => Constraint::Length(8),
+        Column::State => Constraint::Length(13),
+        Column::Phi => Constraint::Length(5),
+        Column::Heartbeat => Constraint::Length(6),
+        Column::Latency => Constraint::Length(8),
+        Column::ErrorRate => Constraint::Length(6),
+        Column::Config => Constraint::Length(7),
+        Column::Zone => Constraint::Min(6),
+    }
+}
+
+fn numeric(column: Column) -> bool {
+    matches!(
+        column,
+        Column::Phi | Column::Heartbeat | Column::Latency | Column::ErrorRate
+    )
+}
+
+fn aligned(column: Column, text: String) -> Line<'static> {
+    let line = Line::from(text);
+    if numeric(column) {
+        line.alignment(Alignment::Right)
+    } else {
+        line
+    }
+}
+
+/// The cell of one neuron in one column.
+pub fn cell(column: Column, n: &NeuronView) -> Cell<'static> {
+    let text = match column {
+        Column::Id => n.id.to_string(),
+        Column::State => return Cell::from(n.state.as_str()).style(style::state(n.state)),
+        Column::Phi => format!("{:.1}", n.phi),
+        Column::Heartbeat => format::age(n.last_heartbeat_ms),
+        Column::Latency => format::millis(n.latency_ms),
+        Column::ErrorRate => format::percent(n.error_rate),
+        Column::Config => n.config_version.to_string(),
+        Column::Zone => n.zone.to_string(),
+    };
+    Cell::from(aligned(column, text))
+}
+
+fn header(app: &App) -> Row<'static> {
+    Row::new(Column::ALL.map(|column| {
+        let mut title = column.title().to_string();
+        if column == app.sort.column {
+            title.push(if app.sort.descending { '▼' } else { '▲' });
+        }
+        Cell::from(aligned(column, title))
+    }))
+    .style(style::title())
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let visible = visible_rows(area.height);
+    let len = app.order.len();
+    let start = window_start(app.offset, app.selected, visible, len);
+    let end = (start + visible).min(len);
+    let rows = app.order[start..end].iter().map(|&index| {
+        let n = &app.neurons[index as usize];
+        Row::new(Column::ALL.map(|column| cell(column, n)))
+    });
+    let position = if len == 0 {
+        "empty".to_string()
+    } else {
+        format!("{}/{len}", app.selected + 1)
+    };
+    let block = Block::bordered()
+        .title(Line::from(vec![
+            Span::styled(" Neurons ", style::title()),
+            Span::styled(format!("[{position}] "), style::dim()),
+        ]))
+        .title_bottom(
+            Line::styled(
+                format!(
+                    " sort: {} {} ",
+                    app.sort.column.title().to_lowercase(),
+                    if app.sort.descending { "desc" } else { "asc" }
+                ),
+                style::dim(),
+            )
+            .alignment(Alignment::Right),
+        );
+    let table = Table::new(rows, Column::ALL.map(width))
+        .header(header(app))
+        .block(block)
+        .row_highlight_style(style::selected())
+        .highlight_symbol("> ")
+        .highlight_spacing(HighlightSpacing::Always);
+    let mut state = TableState::default().with_selected((len > 0).then(|| app.selected - start));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_keeps_the_selection_visible_and_moves_minimally() {
+        assert_eq!(window_start(0, 0, 10, 100), 0);
+        assert_eq!(window_start(0, 9, 10, 100), 0);
+        assert_eq!(window_start(0, 10, 10, 100), 1);
+        assert_eq!(window_start(50, 40, 10, 100), 40);
+        assert_eq!(window_start(95, 99, 10, 100), 90);
+        assert_eq!(window_start(7, 3, 10, 5), 0);
+        assert_eq!(window_start(3, 0, 0, 5), 0);
+    }
+}

@@ -1,0 +1,139 @@
+//! The action registry is the single source of keys, hints and help: these tests check that every
+//! declared action is reachable by its keys, listed in the help overlay and (if marked) hinted.
+
+use crossterm::event::{KeyEvent, KeyModifiers};
+use plexus::tui::actions::{Registry, Scope};
+use plexus::tui::app::{App, Msg, View};
+use plexus::tui::views::hints;
+use plexus::tui::{draw, fixtures};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn app_in(view: View) -> App {
+    let mut app = App::new(fixtures::info());
+    app.update(Msg::Resize {
+        width: 200,
+        height: 60,
+    });
+    app.update(Msg::Fleet {
+        status: Ok(fixtures::status()),
+        neurons: Ok(fixtures::shared_neurons(10)),
+    });
+    let key = match view {
+        View::Neurons => None,
+        View::Overview => Some('o'),
+        View::Detail => None,
+    };
+    if let Some(c) = key {
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    if view == View::Detail {
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+    }
+    assert_eq!(app.view, view);
+    app
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    terminal.draw(|f| draw(f, app)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_action_of_a_view_appears_in_its_help() {
+    for view in [View::Neurons, View::Overview, View::Detail] {
+        let mut app = app_in(view);
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Char('?'),
+            KeyModifiers::NONE,
+        )));
+        assert!(app.help);
+        let text = screen(&app);
+        for scope in [view.scope(), Scope::Global] {
+            for spec in app.registry.actions(scope) {
+                for needle in [spec.key_labels().as_str(), spec.name, spec.description] {
+                    assert!(
+                        text.contains(needle),
+                        "{view:?} help lacks {needle:?}\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
+    for view in [View::Neurons, View::Overview, View::Detail] {
+        let app = app_in(view);
+        let text = screen(&app);
+        let bar = text.lines().last().unwrap_or_default().to_string();
+        let hinted = hints::hinted(&app);
+        assert!(!hinted.is_empty());
+        for spec in hinted {
+            let entry = format!("{} {}", spec.keys[0].label(), spec.name);
+            assert!(
+                bar.contains(&entry),
+                "{view:?} hint bar lacks {entry:?}: {bar}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_key_of_every_action_reaches_that_action() {
+    let registry = Registry::default();
+    for scope in [Scope::Neurons, Scope::Overview, Scope::Detail] {
+        let live = [scope, Scope::Global];
+        for spec in live.iter().flat_map(|s| registry.actions(*s)) {
+            for key in &spec.keys {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                assert_eq!(
+                    registry.lookup(&live, &event),
+                    Some(spec.action),
+                    "{} in {scope:?}",
+                    key.label()
+                );
+            }
+        }
+    }
+    for scope in [Scope::Confirm, Scope::Help] {
+        for spec in registry.actions(scope) {
+            for key in &spec.keys {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                assert_eq!(registry.lookup(&[scope], &event), Some(spec.action));
+            }
+        }
+    }
+}
+
+#[test]
+fn dangerous_actions_are_marked_in_the_help() {
+    let registry = Registry::default();
+    let recover = registry
+        .actions(Scope::Neurons)
+        .iter()
+        .find(|s| s.name == "recover");
+    assert!(recover.is_some_and(|s| s.dangerous));
+    let mut app = app_in(View::Neurons);
+    app.update(Msg::Key(KeyEvent::new(
+        crossterm::event::KeyCode::Char('?'),
+        KeyModifiers::NONE,
+    )));
+    assert!(screen(&app).contains("(asks first)"));
+}
