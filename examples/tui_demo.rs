@@ -21,7 +21,9 @@ impl Backend for Demo {
         fixtures::info()
     }
     async fn submit(&self, command: Command) -> Result<CommandReply, ApiError> {
-        let Command::Recover { neuron } = command;
+        let Command::Recover { neuron } = command else {
+            return Err(ApiError::bad_input("the demo only recovers"));
+        };
         Ok(CommandReply::RecoveryStarted {
             neuron,
             attempt: 1,

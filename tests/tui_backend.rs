@@ -43,7 +43,9 @@ impl Backend for FakeBackend {
         if let Ok(mut log) = self.submitted.lock() {
             log.push(command.clone());
         }
-        let Command::Recover { neuron } = command;
+        let Command::Recover { neuron } = command else {
+            return Err(ApiError::bad_input("the fake backend only recovers"));
+        };
         if self.denied.contains(&neuron) {
             return Err(ApiError::new(
                 ErrorCode::Denied,
@@ -154,7 +156,7 @@ async fn recover_from_the_detail_view_targets_that_neuron_and_shows_denials() {
     let flash = app.flash.as_ref().map(|f| f.text.as_str());
     assert_eq!(
         flash,
-        Some("recover n-0004 failed: role viewer may not recover neurons")
+        Some("neuron.recover n-0004 failed: role viewer may not recover neurons")
     );
 }
 

@@ -143,7 +143,7 @@ fn flash_line_shows_errors() {
     ));
     let screen = text(&render(&app, 80, 24));
     assert!(
-        screen.contains(" recover n-0404 failed: unknown neuron 'n-0404'"),
+        screen.contains(" neuron.recover n-0404 failed: unknown neuron 'n-0404'"),
         "{screen}"
     );
 }

@@ -4,25 +4,90 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::event::EventEnvelope;
+use super::fault::Fault;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
+use super::security::{
+    Action, AuditFilter, AuditRecord, ExportFormat, Role, SessionInfo, UserView, VerifyReport,
+};
 use super::status::{FailureView, StatusReport};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     /// Force recovery of a neuron now (manual override), whatever its attempt count.
-    Recover { neuron: String },
+    Recover {
+        neuron: String,
+    },
+    /// Ask neurons (all when empty) to apply a config version. The config-push action class:
+    /// rate-limited per user.
+    PushConfig {
+        version: String,
+        neurons: Vec<String>,
+    },
+    /// Inject a fault into a simulated neuron (drills; chaos builds on it).
+    InjectFault {
+        neuron: String,
+        fault: Fault,
+    },
+    /// Remove injected faults from a simulated neuron.
+    ClearFaults {
+        neuron: String,
+    },
+    AddUser {
+        name: String,
+        role: Role,
+    },
+    /// Issue a new bearer token for a user (shown once).
+    IssueToken {
+        name: String,
+    },
+    /// Export audit records (the export itself is audited).
+    ExportAudit {
+        format: ExportFormat,
+        filter: AuditFilter,
+    },
 }
 
 impl Command {
-    pub fn name(&self) -> &'static str {
+    /// What the gate must allow.
+    pub fn action(&self) -> Action {
         match self {
-            Command::Recover { .. } => "recover",
+            Command::Recover { .. } => Action::NeuronRecover,
+            Command::PushConfig { .. } => Action::ConfigPush,
+            Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
+            Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
+            Command::ExportAudit { .. } => Action::AuditExport,
         }
     }
-    pub fn target(&self) -> &str {
+
+    /// The name the audit log records: the action class, refined where one class has several
+    /// commands (`plexus audit list --action users` matches `users.add` and `users.token`).
+    pub fn name(&self) -> &'static str {
         match self {
-            Command::Recover { neuron } => neuron,
+            Command::Recover { .. } => "neuron.recover",
+            Command::PushConfig { .. } => "config.push",
+            Command::InjectFault { .. } => "neuron.fault.inject",
+            Command::ClearFaults { .. } => "neuron.fault.clear",
+            Command::AddUser { .. } => "users.add",
+            Command::IssueToken { .. } => "users.token",
+            Command::ExportAudit { .. } => "audit.export",
+        }
+    }
+
+    /// What the command acts on, for the audit record.
+    pub fn target(&self) -> String {
+        match self {
+            Command::Recover { neuron }
+            | Command::InjectFault { neuron, .. }
+            | Command::ClearFaults { neuron } => neuron.clone(),
+            Command::PushConfig { version, neurons } if neurons.is_empty() => {
+                format!("{version} → all neurons")
+            }
+            Command::PushConfig { version, neurons } => {
+                format!("{version} → {}", neurons.join(","))
+            }
+            Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
+            Command::ExportAudit { .. } => "audit".into(),
         }
     }
 }
@@ -36,6 +101,55 @@ pub enum CommandReply {
         attempt: u32,
         strategy: String,
     },
+    ConfigPushed {
+        version: String,
+        neurons: usize,
+    },
+    FaultInjected {
+        neuron: String,
+        fault: String,
+    },
+    FaultsCleared {
+        neuron: String,
+    },
+    UserAdded {
+        user: UserView,
+    },
+    /// The only time the token is ever shown.
+    TokenIssued {
+        name: String,
+        token: String,
+    },
+    AuditExported {
+        records: Vec<AuditRecord>,
+    },
+}
+
+impl CommandReply {
+    /// One line for people (the console's flash line, headless tables).
+    pub fn summary(&self) -> String {
+        match self {
+            CommandReply::RecoveryStarted {
+                neuron,
+                attempt,
+                strategy,
+            } => format!("recovery #{attempt} started on {neuron}: {strategy}"),
+            CommandReply::ConfigPushed { version, neurons } => {
+                format!("config {version} sent to {neurons} neurons")
+            }
+            CommandReply::FaultInjected { neuron, fault } => {
+                format!("fault {fault} injected into {neuron}")
+            }
+            CommandReply::FaultsCleared { neuron } => format!("faults cleared on {neuron}"),
+            CommandReply::UserAdded { user } => {
+                format!("user {} added as {}", user.name, user.role)
+            }
+            CommandReply::TokenIssued { name, .. } => format!("new token issued for {name}"),
+            CommandReply::AuditExported { records } => {
+                format!("{} audit records exported", records.len())
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +172,47 @@ pub enum Query {
     RecentEvents {
         limit: usize,
     },
+    Users,
+    Audit {
+        filter: AuditFilter,
+    },
+    VerifyAudit,
+    /// The session this face acts in.
+    Session,
+}
+
+impl Query {
+    /// What the gate must allow.
+    pub fn action(&self) -> Action {
+        match self {
+            Query::Status
+            | Query::Neurons
+            | Query::Neuron { .. }
+            | Query::Logs { .. }
+            | Query::Failures
+            | Query::HealthHistory
+            | Query::RecentEvents { .. }
+            | Query::Session => Action::NeuronView,
+            Query::Users => Action::UsersManage,
+            Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::Status => "status",
+            Query::Neurons => "neurons",
+            Query::Neuron { .. } => "neuron",
+            Query::Logs { .. } => "logs",
+            Query::Failures => "failures",
+            Query::HealthHistory => "health_history",
+            Query::RecentEvents { .. } => "recent_events",
+            Query::Users => "users",
+            Query::Audit { .. } => "audit",
+            Query::VerifyAudit => "verify_audit",
+            Query::Session => "session",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +225,10 @@ pub enum QueryReply {
     Failures(Vec<FailureView>),
     HealthHistory(Vec<u64>),
     Events(Vec<EventEnvelope>),
+    Users(Vec<UserView>),
+    Audit(Vec<AuditRecord>),
+    Verify(VerifyReport),
+    Session(SessionInfo),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -7,6 +7,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod neuron;
+pub mod security;
 pub mod status;
 pub mod wire;
 
@@ -17,6 +18,7 @@ pub use fault::Fault;
 pub use neuron::{
     LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange,
 };
+pub use security::{Action, AuditRecord, Outcome, Role, SessionInfo};
 pub use status::{FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport};
 
 /// Milliseconds on the engine's monotonic clock (since the engine started).

@@ -96,7 +96,7 @@ pub struct RecentRecovery {
 }
 
 /// `plexus status --json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatusReport {
     pub federation: String,
     pub environment: String,

@@ -3,7 +3,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use crate::api::Fault;
+use crate::api::security::ExportFormat;
+use crate::api::{Fault, Role};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -70,6 +71,12 @@ pub struct Global {
     /// crash-loop, hang, slow, analytics-stop, analytics-garbage, config-failure.
     #[arg(long = "fault", global = true, value_name = "ID=KIND", value_parser = parse_fault)]
     pub faults: Vec<(String, Fault)>,
+    /// Act as another registered user (embedded mode): how operators rehearse what a role can do.
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub as_user: Option<String>,
+    /// Read-only session: every action that changes anything is hidden and refused.
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 /// `n-0003=crash` → the neuron and its fault.
@@ -141,6 +148,16 @@ pub enum CommandLine {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Users, roles and tokens (admin only).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Stream live events as NDJSON.
     Watch {
         /// Stop after this many events.
@@ -159,4 +176,64 @@ pub enum NeuronsCommand {
         /// Neuron id, e.g. n-0001.
         id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Registered users and their roles.
+    List,
+    /// Register a user with a role.
+    Add {
+        name: String,
+        /// admin, operator, neuron-manager or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Issue a new bearer token for a user; it is printed once and stored only as a hash.
+    Token { name: String },
+}
+
+pub fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text)
+        .ok_or_else(|| format!("unknown role '{text}' (admin, operator, neuron-manager, viewer)"))
+}
+
+#[derive(Debug, Args, Default)]
+pub struct AuditFilterArgs {
+    /// Only records of this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only this action, e.g. neuron.recover or config.push.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only allowed, denied or failed records.
+    #[arg(long, value_parser = ["allowed", "denied", "failed"])]
+    pub outcome: Option<String>,
+    /// Only records since a time: RFC 3339 (2026-11-22T10:00:00Z) or an age like 30m, 12h, 7d.
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recent audit records, oldest first.
+    List {
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Export audit records (admin only).
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+    },
+    /// Check the hash chain: exit 0 when intact, 1 naming the first record that does not verify.
+    Verify,
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::args::Global;
-use crate::api::ApiError;
+use crate::api::{ApiError, Command};
 use crate::client::{Backend, BackendExt, Embedded};
 use crate::engine::config::{EngineConfig, LinkConfig};
+use crate::engine::gate::SecurityConfig;
 use crate::engine::{Engine, EngineOptions};
 use crate::neuron::{SimConfig, SimFleet};
 
@@ -16,11 +17,53 @@ pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("dev", "plexus", "plexus").map(|d| d.data_dir().to_path_buf())
 }
 
+/// The name of a Unix user id, from the password database.
+fn user_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes into the buffers we own and sets `result` to `pwd` or null.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    name.to_str().ok().map(str::to_string)
+}
+
 /// The OS user running this process.
 pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    // SAFETY: geteuid has no preconditions.
+    user_name(unsafe { libc::geteuid() })
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The OS user who owns `dir` (who becomes Admin on its first use), or the current user for a
+/// dir that does not exist yet (this process will create it).
+pub fn owner_of(dir: &std::path::Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir)
+        .ok()
+        .and_then(|m| user_name(m.uid()))
+        .unwrap_or_else(os_user)
+}
+
+/// Where a local session comes from, for the audit record.
+pub fn local_source() -> String {
+    // SAFETY: ttyname returns null or a pointer to a static NUL-terminated string.
+    let tty = unsafe {
+        let name = libc::ttyname(0);
+        if name.is_null() {
+            "none".to_string()
+        } else {
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
+        }
+    };
+    format!("local tty={tty} pid={}", std::process::id())
 }
 
 fn validate(global: &Global) -> Result<(), ApiError> {
@@ -63,16 +106,20 @@ pub async fn embedded(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
         ..SimConfig::default()
     });
     let data_dir = global.data_dir.clone().or_else(default_data_dir);
+    let first_admin = data_dir.as_deref().map_or_else(os_user, owner_of);
     let engine = Engine::start(
         EngineOptions {
             config,
             seed: global.seed,
             data_dir,
             virtual_time: global.virtual_time,
+            security: SecurityConfig::default(),
+            first_admin,
         },
         Box::new(fleet),
     )?;
-    let backend = Embedded::new(engine, os_user(), "admin");
+    let user = global.as_user.clone().unwrap_or_else(os_user);
+    let backend = Embedded::connect(engine, &user, &local_source(), global.read_only).await?;
     inject_faults(&backend, global).await?;
     Ok(Arc::new(backend))
 }
@@ -80,7 +127,12 @@ pub async fn embedded(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
 /// Inject the faults asked for with --fault (after boot, before anything else happens).
 pub async fn inject_faults(backend: &Embedded, global: &Global) -> Result<(), ApiError> {
     for (id, fault) in &global.faults {
-        backend.engine().inject(id, fault.clone()).await?;
+        backend
+            .submit(Command::InjectFault {
+                neuron: id.clone(),
+                fault: fault.clone(),
+            })
+            .await?;
     }
     Ok(())
 }

@@ -53,8 +53,15 @@ async fn run(cli: Cli) -> Result<i32, ApiError> {
     let Some(command) = cli.command else {
         return console(backend, format).await;
     };
-    // `watch` streams from boot on; everything else first lets the first heartbeats arrive.
-    if !matches!(command, args::CommandLine::Watch { .. }) {
+    // `watch` streams from boot on, users and audit do not look at the fleet; everything else
+    // first lets the first heartbeats arrive.
+    let needs_fleet = !matches!(
+        command,
+        args::CommandLine::Watch { .. }
+            | args::CommandLine::Users { .. }
+            | args::CommandLine::Audit { .. }
+    );
+    if needs_fleet {
         boot::warm_up(backend.as_ref(), WARM_UP).await?;
     }
     commands::run(backend.as_ref(), command, format).await

@@ -1,30 +1,41 @@
-//! The in-process backend: the engine runs in this process with a simulated fleet.
+//! The in-process backend: the engine runs in this process with a simulated fleet. It acts as
+//! one registered user in one session; the gate inside the engine decides everything.
 
 use async_trait::async_trait;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
-use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Query, QueryReply, SessionInfo};
 use crate::engine::Engine;
 
 pub struct Embedded {
     engine: Engine,
-    user: String,
-    role: String,
+    session: Mutex<SessionInfo>,
 }
 
 impl Embedded {
-    pub fn new(engine: Engine, user: impl Into<String>, role: impl Into<String>) -> Self {
-        Embedded {
+    /// Open a session for `user` (who must be registered in the data dir).
+    pub async fn connect(
+        engine: Engine,
+        user: &str,
+        source: &str,
+        read_only: bool,
+    ) -> Result<Self, ApiError> {
+        let session = engine.open_session(user, source, read_only).await?;
+        Ok(Embedded {
             engine,
-            user: user.into(),
-            role: role.into(),
-        }
+            session: Mutex::new(session),
+        })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    fn current(&self) -> SessionInfo {
+        self.session.lock().expect("session lock").clone()
     }
 }
 
@@ -32,21 +43,22 @@ impl Embedded {
 impl Backend for Embedded {
     fn info(&self) -> BackendInfo {
         let cfg = self.engine.config();
+        let session = self.current();
         BackendInfo {
             mode: "embedded".into(),
             federation: cfg.federation.clone(),
             environment: cfg.environment.clone(),
-            user: self.user.clone(),
-            role: self.role.clone(),
+            user: session.user,
+            role: session.role.as_str().into(),
         }
     }
 
     async fn submit(&self, command: Command) -> Result<CommandReply, ApiError> {
-        self.engine.submit(command).await
+        self.engine.submit(&self.current().id, command).await
     }
 
     async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {
-        self.engine.query(query).await
+        self.engine.query(&self.current().id, query).await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
@@ -55,5 +67,19 @@ impl Backend for Embedded {
 
     async fn sleep(&self, duration: Duration) {
         self.engine.sleep(duration).await
+    }
+
+    fn session(&self) -> Option<SessionInfo> {
+        Some(self.current())
+    }
+
+    async fn renew_session(&self) -> Result<SessionInfo, ApiError> {
+        let old = self.current();
+        let fresh = self
+            .engine
+            .open_session(&old.user, &old.source, old.read_only)
+            .await?;
+        *self.session.lock().expect("session lock") = fresh.clone();
+        Ok(fresh)
     }
 }

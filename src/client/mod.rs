@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, FailureView, LogLine, NeuronDetail, NeuronView,
-    Query, QueryReply, StatusReport,
+    Query, QueryReply, SessionInfo, StatusReport,
 };
 
 /// Who the face is talking to and as whom (shown in the console header).
@@ -36,6 +36,14 @@ pub trait Backend: Send + Sync {
     fn subscribe(&self) -> broadcast::Receiver<EventEnvelope>;
     /// Wait `duration` of engine time (real time, or virtual time in a simulated run).
     async fn sleep(&self, duration: Duration);
+    /// The session this backend acts in, when it has one.
+    fn session(&self) -> Option<SessionInfo> {
+        None
+    }
+    /// Replace an expired session with a new one for the same user.
+    async fn renew_session(&self) -> Result<SessionInfo, ApiError> {
+        Err(ApiError::failed("this backend has no sessions"))
+    }
 }
 
 fn unexpected(query: &str) -> ApiError {

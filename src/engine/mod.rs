@@ -4,11 +4,14 @@
 //! published snapshots without taking any lock on the hot path; events go out on a bounded
 //! broadcast channel whose slow subscribers lag and resync instead of blocking the engine.
 
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod core;
+mod dispatch;
 pub mod effects;
 pub mod fleet;
+pub mod gate;
 pub mod link;
 mod runner;
 pub mod store;
@@ -23,12 +26,13 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::api::{
-    ApiError, Command, CommandReply, EventEnvelope, Fault, Millis, NeuronView, Query, QueryReply,
-    StatusReport,
+    ApiError, Command, CommandReply, EventEnvelope, Millis, NeuronView, Query, QueryReply,
+    SessionInfo, StatusReport,
 };
 use clock::{Clock, FakeClock, SystemClock};
 use config::EngineConfig;
 use fleet::host::NeuronHost;
+use gate::SecurityConfig;
 
 /// What faces read without asking the engine thread.
 #[derive(Debug, Clone)]
@@ -47,16 +51,22 @@ pub struct EngineOptions {
     pub data_dir: Option<PathBuf>,
     /// Run on a fake clock that moves only when told (`advance`, `sleep`): reproducible runs.
     pub virtual_time: bool,
+    pub security: SecurityConfig,
+    /// Who becomes Admin when the data dir is used for the first time.
+    pub first_admin: String,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
 
 enum Request {
-    Command(Command, Reply<CommandReply>),
-    Query(Query, Reply<QueryReply>),
-    Inject(String, Fault, Reply<()>),
-    ClearFaults(String, Reply<()>),
-    ApplyConfig(String, String, Reply<()>),
+    OpenSession {
+        user: String,
+        source: String,
+        read_only: bool,
+        reply: Reply<SessionInfo>,
+    },
+    Command(String, Command, Reply<CommandReply>),
+    Query(String, Query, Reply<QueryReply>),
     Advance(Millis, Reply<()>),
 }
 
@@ -99,7 +109,7 @@ impl Engine {
             fake_clock.clone(),
             events.clone(),
         )?;
-        let snapshot = ArcSwap::from_pointee(started.snapshot());
+        let snapshot = ArcSwap::new(started.snapshot());
         let shared = Arc::new(Shared {
             requests: Mutex::new(Some(tx)),
             snapshot,
@@ -155,40 +165,34 @@ impl Engine {
             .unwrap_or_else(|_| Err(ApiError::unreachable("the engine stopped before answering")))
     }
 
-    pub async fn submit(&self, command: Command) -> Result<CommandReply, ApiError> {
-        self.ask(|reply| Request::Command(command, reply)).await
+    /// Open a session for a registered user; every command and query names its session.
+    pub async fn open_session(
+        &self,
+        user: &str,
+        source: &str,
+        read_only: bool,
+    ) -> Result<SessionInfo, ApiError> {
+        let (user, source) = (user.to_string(), source.to_string());
+        self.ask(|reply| Request::OpenSession {
+            user,
+            source,
+            read_only,
+            reply,
+        })
+        .await
     }
 
-    pub async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {
-        // The big, frequent reads come from the snapshot without a round trip; on virtual time
-        // they go to the engine thread so that they see exactly the time they were asked at.
-        if self.is_virtual() {
-            return self.ask(|reply| Request::Query(query, reply)).await;
-        }
-        match query {
-            Query::Status => Ok(QueryReply::Status(Box::new(self.snapshot().status.clone()))),
-            Query::Neurons => Ok(QueryReply::Neurons(self.snapshot().neurons.clone())),
-            Query::HealthHistory => Ok(QueryReply::HealthHistory(self.snapshot().health.clone())),
-            other => self.ask(|reply| Request::Query(other, reply)).await,
-        }
-    }
-
-    /// Inject a fault into a simulated neuron: it really misbehaves from now on.
-    pub async fn inject(&self, neuron: &str, fault: Fault) -> Result<(), ApiError> {
-        let neuron = neuron.to_string();
-        self.ask(|reply| Request::Inject(neuron, fault, reply))
+    /// A command through the gate; answered once its audit record is committed.
+    pub async fn submit(&self, session: &str, command: Command) -> Result<CommandReply, ApiError> {
+        let session = session.to_string();
+        self.ask(|reply| Request::Command(session, command, reply))
             .await
     }
 
-    pub async fn clear_faults(&self, neuron: &str) -> Result<(), ApiError> {
-        let neuron = neuron.to_string();
-        self.ask(|reply| Request::ClearFaults(neuron, reply)).await
-    }
-
-    /// Ask one neuron to apply a config version.
-    pub async fn apply_config(&self, neuron: &str, version: &str) -> Result<(), ApiError> {
-        let (neuron, version) = (neuron.to_string(), version.to_string());
-        self.ask(|reply| Request::ApplyConfig(neuron, version, reply))
+    /// A query through the gate.
+    pub async fn query(&self, session: &str, query: Query) -> Result<QueryReply, ApiError> {
+        let session = session.to_string();
+        self.ask(|reply| Request::Query(session, query, reply))
             .await
     }
 

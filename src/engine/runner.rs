@@ -7,16 +7,32 @@ use std::sync::{Arc, Weak, mpsc};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
+use rusqlite::Connection;
+
+use super::audit::verify::verify;
 use super::clock::{Clock, FakeClock, rfc3339};
 use super::core::Core;
+use super::dispatch;
 use super::effects::Effects;
 use super::fleet::host::NeuronHost;
-use super::store::{Ack, SqliteStore, Store, StoreWriter};
+use super::gate::Gate;
+use super::store::{Ack, SqliteStore, Store, StoreOp, StoreWriter};
 use super::{EngineOptions, RECENT_EVENTS_KEPT, Request, Shared, Snapshot};
-use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Millis, Query, QueryReply};
+use crate::api::{ApiError, EventEnvelope, Millis, Query, QueryReply};
+
+/// How often the audit retention policy runs.
+const PRUNE_EVERY_MS: Millis = 3_600_000;
+
+/// Distinguishes the in-memory stores of several engines in one process (tests).
+static MEMORY_STORES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub struct Runner {
     core: Core,
+    gate: Gate,
+    /// Reads of the store (audit) from the engine thread, beside the writer's connection.
+    reader: Connection,
+    snapshot: Arc<Snapshot>,
+    next_prune: Millis,
     writer: StoreWriter,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<EventEnvelope>,
@@ -45,19 +61,46 @@ impl Runner {
                 })?;
                 dir.join("plexus.db")
             }
-            None => Path::new(":memory:").to_path_buf(),
+            // Shared-cache memory, so the reader sees what the writer writes.
+            None => Path::new(&format!(
+                "file:plexus-{}-{}?mode=memory&cache=shared",
+                std::process::id(),
+                MEMORY_STORES.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            ))
+            .to_path_buf(),
         };
-        let store = SqliteStore::open(&path, clock.unix_ms())
+        let store = SqliteStore::open(&path, clock.unix_ms(), &options.first_admin)
+            .map_err(|e| ApiError::failed(e.to_string()))?;
+        let reader = store
+            .reader()
             .map_err(|e| ApiError::failed(e.to_string()))?;
         let init = store.init();
+        let gate = Gate::new(
+            options.security.clone(),
+            init.users.clone(),
+            init.admissions.clone(),
+        );
         let writer = StoreWriter::spawn(Box::new(store) as Box<dyn Store>);
         let now = clock.now();
         let mut fx = Effects::new(epoch);
         let cfg = options.config.clone();
         let neurons = host.roster().len() as Millis;
         let core = Core::new(cfg.clone(), host, options.seed, epoch, init, now, &mut fx);
+        fx.store(StoreOp::PruneAudit {
+            now: epoch + now as i64,
+            retention_ms: options.security.audit_retention_days as i64 * 86_400_000,
+        });
         let mut runner = Runner {
             core,
+            gate,
+            reader,
+            snapshot: Arc::new(Snapshot {
+                at: 0,
+                status: Default::default(),
+                neurons: Arc::new(Vec::new()),
+                health: Vec::new(),
+            }),
+            next_prune: now + PRUNE_EVERY_MS,
             writer,
             clock,
             events,
@@ -70,10 +113,15 @@ impl Runner {
             last_snapshot: now,
         };
         runner.flush(fx, None);
+        runner.snapshot = Arc::new(runner.build_snapshot());
         Ok(runner)
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.clone()
+    }
+
+    fn build_snapshot(&self) -> Snapshot {
         let now = self.clock.now();
         Snapshot {
             at: now,
@@ -84,8 +132,9 @@ impl Runner {
     }
 
     fn publish(&mut self, shared: &Weak<Shared>) {
+        self.snapshot = Arc::new(self.build_snapshot());
         if let Some(shared) = shared.upgrade() {
-            shared.snapshot.store(Arc::new(self.snapshot()));
+            shared.snapshot.store(self.snapshot.clone());
         }
         self.last_snapshot = self.clock.now();
     }
@@ -116,7 +165,15 @@ impl Runner {
 
     fn tick(&mut self) {
         let mut fx = self.effects();
-        self.core.tick(self.clock.now(), &mut fx);
+        let now = self.clock.now();
+        self.core.tick(now, &mut fx);
+        if now >= self.next_prune {
+            self.next_prune = now + PRUNE_EVERY_MS;
+            fx.store(StoreOp::PruneAudit {
+                now: fx.wall(now),
+                retention_ms: self.gate.config().audit_retention_days as i64 * 86_400_000,
+            });
+        }
         self.flush(fx, None);
     }
 
@@ -154,39 +211,64 @@ impl Runner {
     fn handle(&mut self, request: Request) {
         let now = self.clock.now();
         match request {
-            Request::Command(command, reply) => {
+            Request::OpenSession {
+                user,
+                source,
+                read_only,
+                reply,
+            } => {
                 let mut fx = self.effects();
-                match self.command(command, now, &mut fx) {
-                    Ok(answer) => {
-                        // Acknowledged only once what it changed is committed.
+                let wall = fx.wall(now);
+                match self
+                    .gate
+                    .open_session(&user, &source, read_only, wall, &mut fx.store)
+                {
+                    Ok(info) => {
                         let ack: Ack = Box::new(move |stored| {
-                            let _ = reply.send(stored.map(|_| answer).map_err(ApiError::failed));
+                            let _ = reply.send(stored.map(|_| info).map_err(ApiError::failed));
                         });
                         self.flush(fx, Some(ack));
                     }
                     Err(e) => {
-                        self.flush(fx, None);
                         let _ = reply.send(Err(e));
                     }
                 }
             }
-            Request::Query(query, reply) => {
-                let _ = reply.send(self.query(query, now));
-            }
-            Request::Inject(neuron, fault, reply) => {
+            Request::Command(session, command, reply) => {
                 let mut fx = self.effects();
-                let result = self.core.inject(&neuron, fault, now, &mut fx);
-                self.flush(fx, None);
-                let _ = reply.send(result);
+                let result = dispatch::command(
+                    &mut self.core,
+                    &mut self.gate,
+                    &self.reader,
+                    &session,
+                    command,
+                    now,
+                    &mut fx,
+                );
+                // Answered only once the change and its audit record are committed.
+                let ack: Ack = Box::new(move |stored| {
+                    let answer = match stored {
+                        Ok(()) => result,
+                        Err(e) => Err(ApiError::failed(format!("not stored: {e}"))),
+                    };
+                    let _ = reply.send(answer);
+                });
+                self.flush(fx, Some(ack));
             }
-            Request::ClearFaults(neuron, reply) => {
-                let _ = reply.send(self.core.clear_faults(&neuron, now));
-            }
-            Request::ApplyConfig(neuron, version, reply) => {
+            Request::Query(session, query, reply) => {
                 let mut fx = self.effects();
-                let result = self.core.apply_config(&neuron, &version, now, &mut fx);
-                self.flush(fx, None);
-                let _ = reply.send(result);
+                let wall = fx.wall(now);
+                match dispatch::admit_query(&mut self.gate, &session, &query, wall, &mut fx) {
+                    Ok(()) => {
+                        let _ = reply.send(self.query(&session, query, now));
+                    }
+                    Err(denial) => {
+                        let ack: Ack = Box::new(move |_| {
+                            let _ = reply.send(Err(denial));
+                        });
+                        self.flush(fx, Some(ack));
+                    }
+                }
             }
             Request::Advance(ms, reply) => {
                 let result = self.advance(ms);
@@ -211,38 +293,32 @@ impl Runner {
         Ok(())
     }
 
-    fn command(
-        &mut self,
-        command: Command,
-        now: Millis,
-        fx: &mut Effects,
-    ) -> Result<CommandReply, ApiError> {
-        match command {
-            Command::Recover { neuron } => {
-                let (attempt, strategy) = self.core.recover(&neuron, now, fx)?;
-                Ok(CommandReply::RecoveryStarted {
-                    neuron,
-                    attempt,
-                    strategy: strategy.into(),
-                })
-            }
-        }
-    }
-
-    fn query(&self, query: Query, now: Millis) -> Result<QueryReply, ApiError> {
+    fn query(&self, session: &str, query: Query, now: Millis) -> Result<QueryReply, ApiError> {
+        let store_error =
+            |e: rusqlite::Error| ApiError::failed(format!("cannot read the store: {e}"));
         Ok(match query {
-            Query::Status => QueryReply::Status(Box::new(self.core.status(now))),
-            Query::Neurons => QueryReply::Neurons(self.core.neuron_views(now)),
+            // The big, frequent reads come from the last published snapshot (on virtual time it
+            // is republished after every request, so it is exact).
+            Query::Status => QueryReply::Status(Box::new(self.snapshot.status.clone())),
+            Query::Neurons => QueryReply::Neurons(self.snapshot.neurons.clone()),
             Query::Neuron { id } => QueryReply::Neuron(Box::new(self.core.detail(&id, now)?)),
             Query::Logs { id, tail } => QueryReply::Logs(self.core.logs(&id, tail)?),
             Query::Failures => QueryReply::Failures(self.core.failures()),
-            Query::HealthHistory => {
-                QueryReply::HealthHistory(self.core.health_history.iter().copied().collect())
-            }
+            Query::HealthHistory => QueryReply::HealthHistory(self.snapshot.health.clone()),
             Query::RecentEvents { limit } => {
                 let skip = self.recent.len().saturating_sub(limit);
                 QueryReply::Events(self.recent.iter().skip(skip).cloned().collect())
             }
+            Query::Users => QueryReply::Users(self.gate.users()),
+            Query::Audit { filter } => {
+                QueryReply::Audit(dispatch::list_audit(&self.reader, &filter)?)
+            }
+            Query::VerifyAudit => QueryReply::Verify(verify(&self.reader).map_err(store_error)?),
+            Query::Session => QueryReply::Session(
+                self.gate
+                    .session(session)
+                    .ok_or_else(|| ApiError::not_found("no such session"))?,
+            ),
         })
     }
 }

@@ -38,6 +38,7 @@ impl SimRun {
         let init = StoreInit {
             next_failure_id: 1,
             next_attempt_id: 1,
+            ..StoreInit::default()
         };
         let core = Core::new(
             cfg,

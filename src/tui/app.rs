@@ -403,14 +403,7 @@ impl App {
             },
             Msg::CommandDone(command, result) => {
                 match result {
-                    Ok(CommandReply::RecoveryStarted {
-                        neuron,
-                        attempt,
-                        strategy,
-                    }) => self.set_flash(
-                        FlashKind::Info,
-                        format!("recovery #{attempt} started on {neuron}: {strategy}"),
-                    ),
+                    Ok(reply) => self.set_flash(FlashKind::Info, reply.summary()),
                     Err(e) => self.set_flash(
                         FlashKind::Error,
                         format!(
@@ -973,8 +966,11 @@ mod tests {
             Err(ApiError::unknown_neuron("n-0003")),
         ));
         let flash = app.flash.clone();
-        assert!(flash.as_ref().is_some_and(|f| f.kind == FlashKind::Error
-            && f.text.starts_with("recover n-0003 failed: unknown neuron")));
+        assert!(flash.as_ref().is_some_and(|f| {
+            f.kind == FlashKind::Error
+                && f.text
+                    .starts_with("neuron.recover n-0003 failed: unknown neuron")
+        }));
         for _ in 0..FLASH_TICKS {
             app.update(Msg::Tick);
         }

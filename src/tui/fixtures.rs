@@ -279,5 +279,24 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::HealthHistory => QueryReply::HealthHistory(history()),
         Query::Failures => QueryReply::Failures(status().failures),
         Query::RecentEvents { .. } => QueryReply::Events(Vec::new()),
+        Query::Users => QueryReply::Users(Vec::new()),
+        Query::Audit { .. } => QueryReply::Audit(Vec::new()),
+        Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
+            intact: true,
+            records: 0,
+            first_bad_seq: None,
+            problem: None,
+            checkpoint_seq: 0,
+        }),
+        Query::Session => QueryReply::Session(crate::api::SessionInfo {
+            id: "s-fixture".into(),
+            user: "ops".into(),
+            role: crate::api::Role::Admin,
+            started: "2026-01-01T00:00:00.000Z".into(),
+            started_unix_ms: 1_767_225_600_000,
+            source: "local".into(),
+            read_only: false,
+            idle_timeout_ms: 3_600_000,
+        }),
     }
 }

@@ -1,8 +1,10 @@
 //! Headless subcommands.
 
+mod audit;
 mod neurons;
 mod recover;
 mod status;
+mod users;
 mod watch;
 
 use super::args::{CommandLine, NeuronsCommand, OutputFormat};
@@ -23,5 +25,7 @@ pub async fn run(
         CommandLine::Logs { id, tail } => neurons::logs(backend, &id, tail, format).await,
         CommandLine::Recover { id, no_wait } => recover::run(backend, &id, !no_wait, format).await,
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
+        CommandLine::Users { command } => users::run(backend, command, format).await,
+        CommandLine::Audit { command } => audit::run(backend, command, format).await,
     }
 }

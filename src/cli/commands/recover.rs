@@ -24,7 +24,12 @@ pub async fn run(
         neuron,
         attempt,
         strategy,
-    } = backend.recover(id).await?;
+    } = backend.recover(id).await?
+    else {
+        return Err(ApiError::failed(
+            "the engine answered recover with another reply",
+        ));
+    };
     let mut outcome = RecoveryOutcome {
         neuron,
         attempt,

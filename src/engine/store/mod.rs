@@ -2,13 +2,14 @@
 //! PostgreSQL). One writer thread applies batches in one transaction each; a batch can carry an
 //! acknowledgement that fires only after its transaction committed.
 
-mod sqlite;
+pub mod sqlite;
 mod writer;
 
 pub use sqlite::SqliteStore;
 pub use writer::{Ack, StoreWriter};
 
 use crate::api::FailureMode;
+use crate::engine::audit::AuditEntry;
 
 /// One change to persist. Times are Unix milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,13 +62,54 @@ pub enum StoreOp {
         at: i64,
         attempts: u32,
     },
+    UserAdded {
+        name: String,
+        role: &'static str,
+        created: i64,
+    },
+    TokenSet {
+        name: String,
+        hash: String,
+    },
+    SessionOpened {
+        id: String,
+        user: String,
+        started: i64,
+        source: String,
+        read_only: bool,
+    },
+    /// A rate-limited action was admitted (the sliding window survives restarts).
+    RateAdmitted {
+        user: String,
+        action: &'static str,
+        at: i64,
+    },
+    /// Appended to the hash chain inside the batch's transaction.
+    Audit(AuditEntry),
+    /// Apply the audit retention policy.
+    PruneAudit {
+        now: i64,
+        retention_ms: i64,
+    },
 }
 
-/// Where ids continue after what an earlier run stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A registered user as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredUser {
+    pub name: String,
+    pub role: String,
+    pub created_unix_ms: i64,
+    pub token_hash: Option<String>,
+}
+
+/// What an earlier run left that the engine continues from.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreInit {
     pub next_failure_id: u64,
     pub next_attempt_id: u64,
+    pub users: Vec<StoredUser>,
+    /// Recent admissions of rate-limited actions: (user, action, Unix ms).
+    pub admissions: Vec<(String, String, i64)>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,12 @@
 //! The embedded store: SQLite in WAL mode with `synchronous=FULL`, so an acknowledged
 //! transaction survives a crash or power loss.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::Path;
 
-use super::{Store, StoreError, StoreInit, StoreOp};
+use super::{Store, StoreError, StoreInit, StoreOp, StoredUser};
+use crate::api::{AuditRecord, Outcome};
+use crate::engine::audit::{GENESIS, prune::prune};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS neurons (
@@ -26,7 +28,127 @@ CREATE TABLE IF NOT EXISTS recovery_attempts (
 CREATE TABLE IF NOT EXISTS escalations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, failure_id INTEGER NOT NULL, neuron TEXT NOT NULL,
     at INTEGER NOT NULL, attempts INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, created INTEGER NOT NULL, token_hash TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY, user TEXT NOT NULL, started INTEGER NOT NULL, source TEXT NOT NULL,
+    read_only INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_admissions (
+    user TEXT NOT NULL, action TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_admissions_at ON rate_admissions(at);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, at_text TEXT NOT NULL, user TEXT NOT NULL,
+    role TEXT NOT NULL, session TEXT NOT NULL, source TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL, params_digest TEXT NOT NULL, outcome TEXT NOT NULL, error_code TEXT,
+    message TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS audit_checkpoint (
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL, at INTEGER NOT NULL);
 ";
+
+/// Rate-limit admissions older than this are dropped at start (longer than any window).
+const ADMISSIONS_KEPT_MS: i64 = 7 * 24 * 3_600_000;
+
+/// The checkpoint left by pruning: the last pruned record's sequence number and hash.
+pub fn checkpoint(conn: &Connection) -> rusqlite::Result<Option<(u64, String)>> {
+    conn.query_row(
+        "SELECT seq, hash FROM audit_checkpoint WHERE id = 1",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+    )
+    .map(Some)
+    .or_else(|e| match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+        other => Err(other),
+    })
+}
+
+/// Audit records in sequence order; `filter` is a SQL condition on the audit table (with `?`
+/// placeholders bound to `args`), or empty for all.
+pub fn audit_rows(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Vec<AuditRecord>> {
+    let condition = if filter.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {filter}")
+    };
+    let sql = format!(
+        "SELECT seq, at_text, user, role, session, source, action, target, params_digest, outcome,
+                error_code, message, prev_hash, hash FROM audit {condition} ORDER BY seq"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(args, |r| {
+        let outcome: String = r.get(9)?;
+        Ok(AuditRecord {
+            seq: r.get::<_, i64>(0)? as u64,
+            at: r.get(1)?,
+            user: r.get(2)?,
+            role: r.get(3)?,
+            session: r.get(4)?,
+            source: r.get(5)?,
+            action: r.get(6)?,
+            target: r.get(7)?,
+            params_digest: r.get(8)?,
+            outcome: match outcome.as_str() {
+                "allowed" => Outcome::Allowed,
+                "denied" => Outcome::Denied,
+                _ => Outcome::Failed,
+            },
+            error_code: r.get(10)?,
+            message: r.get(11)?,
+            prev_hash: r.get(12)?,
+            hash: r.get(13)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The end of the chain a new record links to.
+fn chain_head(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<(u64, String)> {
+    let last = tx.query_row(
+        "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+    );
+    match last {
+        Ok(head) => Ok(head),
+        Err(rusqlite::Error::QueryReturnedNoRows) => {
+            Ok(checkpoint(tx)?.unwrap_or((0, GENESIS.to_string())))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+fn load_users(conn: &Connection) -> rusqlite::Result<Vec<StoredUser>> {
+    let mut stmt =
+        conn.prepare("SELECT name, role, created, token_hash FROM users ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(StoredUser {
+            name: r.get(0)?,
+            role: r.get(1)?,
+            created_unix_ms: r.get(2)?,
+            token_hash: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+fn load_admissions(conn: &Connection) -> rusqlite::Result<Vec<(String, String, i64)>> {
+    let mut stmt = conn.prepare("SELECT user, action, at FROM rate_admissions ORDER BY at")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
 
 pub struct SqliteStore {
     conn: Connection,
@@ -35,16 +157,16 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Open (creating if needed) the store at `path`; `:memory:` for tests. Failures and
-    /// attempts an earlier run left open are closed as interrupted: the fleet they were about
-    /// is gone with that run.
-    pub fn open(path: &Path, now_unix_ms: i64) -> Result<Self, StoreError> {
+    /// Open (creating if needed) the store at `path`; a `file:…?mode=memory&cache=shared` URI
+    /// for tests. Failures and attempts an earlier run left open are closed as interrupted: the
+    /// fleet they were about is gone with that run. On first use `first_admin` becomes Admin.
+    pub fn open(path: &Path, now_unix_ms: i64, first_admin: &str) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         let err = |e: rusqlite::Error| StoreError {
             path: shown.clone(),
             message: e.to_string(),
         };
-        let conn = Connection::open(path).map_err(err)?;
+        let conn = open_connection(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -70,9 +192,26 @@ impl SqliteStore {
             )
             .map(|v| v as u64)
         };
+        let users: i64 = conn
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+            .map_err(err)?;
+        if users == 0 {
+            conn.execute(
+                "INSERT INTO users (name, role, created) VALUES (?1, 'admin', ?2)",
+                params![first_admin, now_unix_ms],
+            )
+            .map_err(err)?;
+        }
+        conn.execute(
+            "DELETE FROM rate_admissions WHERE at < ?1",
+            params![now_unix_ms - ADMISSIONS_KEPT_MS],
+        )
+        .map_err(err)?;
         let init = StoreInit {
             next_failure_id: next("failures").map_err(err)?,
             next_attempt_id: next("recovery_attempts").map_err(err)?,
+            users: load_users(&conn).map_err(err)?,
+            admissions: load_admissions(&conn).map_err(err)?,
         };
         Ok(SqliteStore {
             conn,
@@ -85,8 +224,70 @@ impl SqliteStore {
         &self.conn
     }
 
+    /// A second connection for reads (WAL lets it read while the writer writes).
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        let path = Path::new(&self.path);
+        open_connection(path).map_err(|e| StoreError {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+
     fn apply_one(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> rusqlite::Result<()> {
         match op {
+            StoreOp::UserAdded {
+                name,
+                role,
+                created,
+            } => tx.execute(
+                "INSERT INTO users (name, role, created) VALUES (?1, ?2, ?3)",
+                params![name, role, created],
+            )?,
+            StoreOp::TokenSet { name, hash } => tx.execute(
+                "UPDATE users SET token_hash = ?2 WHERE name = ?1",
+                params![name, hash],
+            )?,
+            StoreOp::SessionOpened {
+                id,
+                user,
+                started,
+                source,
+                read_only,
+            } => tx.execute(
+                "INSERT INTO sessions (id, user, started, source, read_only) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, user, started, source, read_only],
+            )?,
+            StoreOp::RateAdmitted { user, action, at } => tx.execute(
+                "INSERT INTO rate_admissions (user, action, at) VALUES (?1, ?2, ?3)",
+                params![user, action, at],
+            )?,
+            StoreOp::Audit(entry) => {
+                let (seq, prev_hash) = chain_head(tx)?;
+                let r = entry.seal(seq + 1, &prev_hash);
+                tx.execute(
+                    "INSERT INTO audit (seq, at, at_text, user, role, session, source, action, target,
+                       params_digest, outcome, error_code, message, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    params![
+                        r.seq as i64,
+                        entry.at_unix_ms,
+                        r.at,
+                        r.user,
+                        r.role,
+                        r.session,
+                        r.source,
+                        r.action,
+                        r.target,
+                        r.params_digest,
+                        r.outcome.as_str(),
+                        r.error_code,
+                        r.message,
+                        r.prev_hash,
+                        r.hash
+                    ],
+                )?
+            }
+            StoreOp::PruneAudit { now, retention_ms } => prune(tx, *now, *retention_ms)? as usize,
             StoreOp::UpsertNeuron {
                 id,
                 zone,
@@ -187,7 +388,12 @@ impl Store for SqliteStore {
             path: path.clone(),
             message: e.to_string(),
         };
-        let tx = self.conn.transaction().map_err(&err)?;
+        // IMMEDIATE: take the write lock up front, so that reading the chain head and appending
+        // to it cannot interleave with another process writing the same store.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
         for op in batch {
             Self::apply_one(&tx, op).map_err(&err)?;
         }
@@ -195,7 +401,7 @@ impl Store for SqliteStore {
     }
 
     fn init(&self) -> StoreInit {
-        self.init
+        self.init.clone()
     }
 }
 
@@ -208,7 +414,7 @@ mod tests {
     fn a_reopened_store_continues_ids_and_closes_what_the_last_run_left_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plexus.db");
-        let mut store = SqliteStore::open(&path, 0).unwrap();
+        let mut store = SqliteStore::open(&path, 0, "ann").unwrap();
         assert_eq!(store.init().next_failure_id, 1);
         store
             .apply(&[StoreOp::FailureOpened {
@@ -220,7 +426,7 @@ mod tests {
             }])
             .unwrap();
         drop(store);
-        let store = SqliteStore::open(&path, 99).unwrap();
+        let store = SqliteStore::open(&path, 99, "ann").unwrap();
         assert_eq!(store.init().next_failure_id, 2);
         let resolution: String = store
             .connection()

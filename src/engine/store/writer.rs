@@ -14,6 +14,38 @@ enum Job {
     Flush(mpsc::Sender<()>),
 }
 
+/// Batches committed together at most.
+const GROUP_COMMIT_MAX: usize = 256;
+
+fn commit(store: &mut dyn Store, jobs: Vec<Job>) {
+    let mut ops = Vec::new();
+    let mut acks = Vec::new();
+    let mut flushes = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Batch(batch, ack) => {
+                ops.extend(batch);
+                acks.extend(ack);
+            }
+            Job::Flush(done) => flushes.push(done),
+        }
+    }
+    let result = if ops.is_empty() {
+        Ok(())
+    } else {
+        store.apply(&ops).map_err(|e| e.to_string())
+    };
+    if let Err(e) = &result {
+        eprintln!("plexus: store write failed: {e}");
+    }
+    for ack in acks {
+        ack(result.clone());
+    }
+    for done in flushes {
+        let _ = done.send(());
+    }
+}
+
 pub struct StoreWriter {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -26,20 +58,15 @@ impl StoreWriter {
             .name("plexus-store".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
-                    match job {
-                        Job::Batch(batch, ack) => {
-                            let result = store.apply(&batch).map_err(|e| e.to_string());
-                            if let Err(e) = &result {
-                                eprintln!("plexus: store write failed: {e}");
-                            }
-                            if let Some(ack) = ack {
-                                ack(result);
-                            }
-                        }
-                        Job::Flush(done) => {
-                            let _ = done.send(());
+                    let mut jobs = vec![job];
+                    // Group commit: batches queued meanwhile share one transaction (one fsync).
+                    while jobs.len() < GROUP_COMMIT_MAX {
+                        match rx.try_recv() {
+                            Ok(job) => jobs.push(job),
+                            Err(_) => break,
                         }
                     }
+                    commit(store.as_mut(), jobs);
                 }
             })
             .expect("spawn the store writer thread");

@@ -1,0 +1,62 @@
+//! `plexus users list|add|token` (admin only, decided by the gate).
+
+use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::cli::args::{OutputFormat, UsersCommand};
+use crate::cli::output::{self, table};
+use crate::client::Backend;
+
+pub async fn run(
+    backend: &dyn Backend,
+    command: UsersCommand,
+    format: OutputFormat,
+) -> Result<i32, ApiError> {
+    match command {
+        UsersCommand::List => {
+            let QueryReply::Users(users) = backend.query(Query::Users).await? else {
+                return Err(ApiError::failed("unexpected reply to users"));
+            };
+            match format {
+                OutputFormat::Json => output::json(&users)?,
+                OutputFormat::Table => {
+                    let rows: Vec<Vec<String>> = users
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.name.clone(),
+                                u.role.to_string(),
+                                u.created.clone(),
+                                if u.has_token { "yes" } else { "no" }.into(),
+                            ]
+                        })
+                        .collect();
+                    println!("{}", table(&["NAME", "ROLE", "CREATED", "TOKEN"], &rows));
+                }
+            }
+        }
+        UsersCommand::Add { name, role } => {
+            let reply = backend.submit(Command::AddUser { name, role }).await?;
+            print_reply(&reply, format)?;
+        }
+        UsersCommand::Token { name } => {
+            let reply = backend.submit(Command::IssueToken { name }).await?;
+            match (&reply, format) {
+                (CommandReply::TokenIssued { name, token }, OutputFormat::Table) => {
+                    println!("{token}");
+                    eprintln!("token for {name}: shown once, stored only as a hash; keep it safe");
+                }
+                _ => print_reply(&reply, format)?,
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn print_reply(reply: &CommandReply, format: OutputFormat) -> Result<(), ApiError> {
+    match format {
+        OutputFormat::Json => output::json(reply),
+        OutputFormat::Table => {
+            println!("{}", reply.summary());
+            Ok(())
+        }
+    }
+}

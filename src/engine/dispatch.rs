@@ -1,0 +1,220 @@
+//! Every command and query from every face passes here: the gate admits it (authenticate →
+//! authorize → rate-limit), it executes, and one audit record joins the same store batch as the
+//! change it made, so both commit in one transaction and the reply waits for that commit.
+
+use rusqlite::Connection;
+
+use super::audit::{AuditEntry, digest_params};
+use super::core::Core;
+use super::effects::Effects;
+use super::gate::{Gate, Principal};
+use super::store::StoreOp;
+use super::store::sqlite::audit_rows;
+use crate::api::security::AuditFilter;
+use crate::api::{ApiError, AuditRecord, Command, CommandReply, ErrorCode, Millis, Outcome, Query};
+
+/// What the audit record says about who acted.
+pub fn audit_entry(
+    principal: Option<&Principal>,
+    session: &str,
+    command_name: &str,
+    target: String,
+    params_digest: String,
+    result: Result<(), &ApiError>,
+    at_unix_ms: i64,
+) -> AuditEntry {
+    let (outcome, error_code, message) = match result {
+        Ok(()) => (Outcome::Allowed, None, None),
+        Err(e) => {
+            let outcome = if e.code == ErrorCode::Denied {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            };
+            let code = serde_json::to_value(e.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+            (outcome, code, Some(e.message.clone()))
+        }
+    };
+    AuditEntry {
+        at_unix_ms,
+        user: principal.map_or("-".into(), |p| p.user.clone()),
+        role: principal.map_or("-".into(), |p| p.role.as_str().into()),
+        session: session.to_string(),
+        source: principal.map_or("-".into(), |p| p.source.clone()),
+        action: command_name.to_string(),
+        target,
+        params_digest,
+        outcome,
+        error_code,
+        message,
+    }
+}
+
+/// Admit, execute and audit one command; the returned effects carry the audit record.
+pub fn command(
+    core: &mut Core,
+    gate: &mut Gate,
+    reader: &Connection,
+    session: &str,
+    command: Command,
+    now: Millis,
+    fx: &mut Effects,
+) -> Result<CommandReply, ApiError> {
+    let wall = fx.wall(now);
+    let action = command.action();
+    let digest = digest_params(&command);
+    let (name, target) = (command.name(), command.target());
+    let (principal, result) = match gate.admit(session, action, wall) {
+        Err((principal, denial)) => (principal, Err(denial)),
+        Ok(principal) => {
+            if gate.is_limited(action) {
+                fx.store(StoreOp::RateAdmitted {
+                    user: principal.user.clone(),
+                    action: action.as_str(),
+                    at: wall,
+                });
+            }
+            let result = execute(core, gate, reader, command, now, fx);
+            (Some(principal), result)
+        }
+    };
+    fx.store(StoreOp::Audit(audit_entry(
+        principal.as_ref(),
+        session,
+        name,
+        target,
+        digest,
+        result.as_ref().map(|_| ()),
+        wall,
+    )));
+    result
+}
+
+fn execute(
+    core: &mut Core,
+    gate: &mut Gate,
+    reader: &Connection,
+    command: Command,
+    now: Millis,
+    fx: &mut Effects,
+) -> Result<CommandReply, ApiError> {
+    let wall = fx.wall(now);
+    match command {
+        Command::Recover { neuron } => {
+            let (attempt, strategy) = core.recover(&neuron, now, fx)?;
+            Ok(CommandReply::RecoveryStarted {
+                neuron,
+                attempt,
+                strategy: strategy.into(),
+            })
+        }
+        Command::PushConfig { version, neurons } => {
+            if version.trim().is_empty() {
+                return Err(ApiError::bad_input("the config version is empty"));
+            }
+            let targets: Vec<String> = if neurons.is_empty() {
+                core.registry
+                    .neurons
+                    .iter()
+                    .map(|n| n.id.to_string())
+                    .collect()
+            } else {
+                neurons
+            };
+            // Validate every target before touching any.
+            for id in &targets {
+                core.find(id)?;
+            }
+            for id in &targets {
+                core.apply_config(id, &version, now, fx)?;
+            }
+            Ok(CommandReply::ConfigPushed {
+                version,
+                neurons: targets.len(),
+            })
+        }
+        Command::InjectFault { neuron, fault } => {
+            let text = fault.to_string();
+            core.inject(&neuron, fault, now, fx)?;
+            Ok(CommandReply::FaultInjected {
+                neuron,
+                fault: text,
+            })
+        }
+        Command::ClearFaults { neuron } => {
+            core.clear_faults(&neuron, now)?;
+            Ok(CommandReply::FaultsCleared { neuron })
+        }
+        Command::AddUser { name, role } => {
+            let user = gate.add_user(&name, role, wall, &mut fx.store)?;
+            Ok(CommandReply::UserAdded { user })
+        }
+        Command::IssueToken { name } => {
+            let token = gate.issue_token(&name, &mut fx.store)?;
+            Ok(CommandReply::TokenIssued { name, token })
+        }
+        Command::ExportAudit { filter, .. } => Ok(CommandReply::AuditExported {
+            records: list_audit(reader, &filter)?,
+        }),
+    }
+}
+
+/// Audit records matching `filter`, oldest first (the newest `limit` when one is set).
+pub fn list_audit(reader: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>, ApiError> {
+    let mut conditions = Vec::new();
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    if let Some(user) = &filter.user {
+        conditions.push("user = ?");
+        args.push(Box::new(user.clone()));
+    }
+    if let Some(action) = &filter.action {
+        // `users` matches users.add and users.token.
+        conditions.push("(action = ? OR action LIKE ? || '.%')");
+        args.push(Box::new(action.clone()));
+        args.push(Box::new(action.clone()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        conditions.push("outcome = ?");
+        args.push(Box::new(outcome.clone()));
+    }
+    if let Some(since) = filter.since_unix_ms {
+        conditions.push("at >= ?");
+        args.push(Box::new(since));
+    }
+    let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+    let mut records = audit_rows(reader, &conditions.join(" AND "), &refs)
+        .map_err(|e| ApiError::failed(format!("cannot read the audit log: {e}")))?;
+    if let Some(limit) = filter.limit {
+        let skip = records.len().saturating_sub(limit);
+        records.drain(..skip);
+    }
+    Ok(records)
+}
+
+/// A query is admitted like a command; only refusals are audited (reads at console refresh
+/// rates would drown the log).
+pub fn admit_query(
+    gate: &mut Gate,
+    session: &str,
+    query: &Query,
+    wall: i64,
+    fx: &mut Effects,
+) -> Result<(), ApiError> {
+    match gate.admit(session, query.action(), wall) {
+        Ok(_) => Ok(()),
+        Err((principal, denial)) => {
+            fx.store(StoreOp::Audit(audit_entry(
+                principal.as_ref(),
+                session,
+                query.action().as_str(),
+                query.name().to_string(),
+                digest_params(query),
+                Err(&denial),
+                wall,
+            )));
+            Err(denial)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The RBAC matrix from PRODUCT.md as one exhaustive table. Deny by default: a new [`Action`]
+//! without a rule here does not compile, because the match has no wildcard.
+//!
+//! System-level actions (not in PRODUCT.md's matrix; decided here): stress tests, chaos
+//! experiments (and fault drills) and test cleanup are allowed to Admin and Operator — the people
+//! who run production exercises — and denied to Neuron Manager and Viewer.
+
+use crate::api::{Action, Role};
+
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Role::*;
+    match action {
+        // Neuron management: all view; admin, operator and neuron manager may update (recover).
+        Action::NeuronView => true,
+        Action::NeuronRecover => matches!(role, Admin | Operator | NeuronManager),
+        // Config push: admin all, operator push, neuron manager and viewer view.
+        Action::ConfigView => true,
+        Action::ConfigPush => matches!(role, Admin | Operator),
+        // Experiments: admin all, operator deploy, the others view.
+        Action::ExperimentView => true,
+        Action::ExperimentDeploy => matches!(role, Admin | Operator),
+        // Audit: admin export (and view), operator and viewer view, neuron manager none.
+        Action::AuditView => matches!(role, Admin | Operator | Viewer),
+        Action::AuditExport => matches!(role, Admin),
+        // System admin: admin only.
+        Action::UsersManage => matches!(role, Admin),
+        // System-level actions (documented above).
+        Action::NeuronFault | Action::StressRun | Action::ChaosRun | Action::TestCleanup => {
+            matches!(role, Admin | Operator)
+        }
+    }
+}
+
+/// Why a role may not do an action, in words for the hint bar and error messages.
+pub fn refusal(role: Role, action: Action) -> String {
+    let who: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| allowed(*r, action))
+        .map(Role::as_str)
+        .collect();
+    format!(
+        "role {role} may not {action} (allowed to: {})",
+        who.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_matrix_matches_the_product_brief() {
+        use Action::*;
+        let expect: [(Role, &[Action]); 4] = [
+            (Role::Admin, &Action::ALL),
+            (
+                Role::Operator,
+                &[
+                    NeuronView,
+                    NeuronRecover,
+                    NeuronFault,
+                    ConfigView,
+                    ConfigPush,
+                    ExperimentView,
+                    ExperimentDeploy,
+                    AuditView,
+                    StressRun,
+                    ChaosRun,
+                    TestCleanup,
+                ],
+            ),
+            (
+                Role::NeuronManager,
+                &[NeuronView, NeuronRecover, ConfigView, ExperimentView],
+            ),
+            (
+                Role::Viewer,
+                &[NeuronView, ConfigView, ExperimentView, AuditView],
+            ),
+        ];
+        for (role, allowed_actions) in expect {
+            for action in Action::ALL {
+                assert_eq!(
+                    allowed(role, action),
+                    allowed_actions.contains(&action),
+                    "{role} × {action}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_who_may() {
+        assert_eq!(
+            refusal(Role::Viewer, Action::ConfigPush),
+            "role viewer may not config.push (allowed to: admin, operator)"
+        );
+    }
+}
