@@ -1,0 +1,64 @@
+//! Shared by the integration tests: engines on virtual time over a real store, and sessions.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use plexus::api::{Command, CommandReply, Role};
+use plexus::client::{Backend, Embedded};
+use plexus::engine::config::EngineConfig;
+use plexus::engine::{Engine, EngineOptions};
+use plexus::neuron::{SimConfig, SimFleet};
+
+pub const ADMIN: &str = "root";
+
+/// An engine on virtual time with `neurons` simulated neurons, storing in `dir`.
+pub fn engine(dir: &Path, neurons: usize) -> Engine {
+    engine_on(dir, neurons, true)
+}
+
+/// The same on real time (`virtual_time` false) or virtual time.
+pub fn engine_on(dir: &Path, neurons: usize, virtual_time: bool) -> Engine {
+    let config = EngineConfig {
+        heartbeat_ms: 500,
+        ..EngineConfig::default()
+    };
+    let fleet = SimFleet::new(&SimConfig {
+        neurons,
+        heartbeat_ms: config.heartbeat_ms,
+        seed: 1,
+        ..SimConfig::default()
+    });
+    Engine::start(
+        EngineOptions {
+            config,
+            seed: 1,
+            data_dir: Some(dir.to_path_buf()),
+            virtual_time,
+            security: Default::default(),
+            first_admin: ADMIN.into(),
+        },
+        Box::new(fleet),
+    )
+    .expect("engine starts")
+}
+
+pub async fn session(engine: &Engine, user: &str) -> Embedded {
+    Embedded::connect(engine.clone(), user, "test", false)
+        .await
+        .expect("session opens")
+}
+
+/// Register `name` with `role` as the admin, and open a session for it.
+pub async fn user_with_role(engine: &Engine, name: &str, role: Role) -> Embedded {
+    let admin = session(engine, ADMIN).await;
+    let reply = admin
+        .submit(Command::AddUser {
+            name: name.into(),
+            role,
+        })
+        .await
+        .expect("admin adds users");
+    assert!(matches!(reply, CommandReply::UserAdded { .. }));
+    session(engine, name).await
+}
