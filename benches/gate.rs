@@ -31,7 +31,13 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let security = SecurityConfig {
         // Rate-limited like the real thing, with a limit the bench never reaches.
-        rate_limits: vec![(Action::ConfigPush, Limit { count: u32::MAX, window_ms: 3_600_000 })],
+        rate_limits: vec![(
+            Action::ConfigPush,
+            Limit {
+                count: u32::MAX,
+                window_ms: 3_600_000,
+            },
+        )],
         ..SecurityConfig::default()
     };
     let engine = Engine::start(
@@ -49,7 +55,11 @@ async fn main() {
         })),
     )
     .expect("engine");
-    let backend = Arc::new(Embedded::connect(engine.clone(), "bench", "bench", false).await.expect("session"));
+    let backend = Arc::new(
+        Embedded::connect(engine.clone(), "bench", "bench", false)
+            .await
+            .expect("session"),
+    );
 
     let n = 2000;
     let mut latencies = Vec::with_capacity(n);
@@ -76,7 +86,10 @@ async fn main() {
             let backend = backend.clone();
             tokio::spawn(async move {
                 for i in 0..per_task {
-                    backend.submit(push(t * per_task + i)).await.expect("admitted");
+                    backend
+                        .submit(push(t * per_task + i))
+                        .await
+                        .expect("admitted");
                 }
             })
         })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::event::EventEnvelope;
 use super::fault::Fault;
+use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
 use super::security::{
     Action, AuditFilter, AuditRecord, ExportFormat, Role, SessionInfo, UserView, VerifyReport,
@@ -179,6 +180,12 @@ pub enum Query {
     VerifyAudit,
     /// The session this face acts in.
     Session,
+    /// Events with a sequence number above `seq` that are still kept, oldest first (resuming a
+    /// stream: a gap before the first one means some were lost and the client must resync).
+    EventsSince {
+        seq: u64,
+    },
+    Metrics,
 }
 
 impl Query {
@@ -192,6 +199,8 @@ impl Query {
             | Query::Failures
             | Query::HealthHistory
             | Query::RecentEvents { .. }
+            | Query::EventsSince { .. }
+            | Query::Metrics
             | Query::Session => Action::NeuronView,
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
@@ -211,12 +220,16 @@ impl Query {
             Query::Audit { .. } => "audit",
             Query::VerifyAudit => "verify_audit",
             Query::Session => "session",
+            Query::EventsSince { .. } => "events_since",
+            Query::Metrics => "metrics",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+/// Tagged on the wire (`{"kind": "status", "data": …}`) so a remote client decodes it
+/// without guessing; headless commands print the inner data.
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum QueryReply {
     Status(Box<StatusReport>),
     Neurons(Arc<Vec<NeuronView>>),
@@ -229,6 +242,7 @@ pub enum QueryReply {
     Audit(Vec<AuditRecord>),
     Verify(VerifyReport),
     Session(SessionInfo),
+    Metrics(EngineMetrics),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

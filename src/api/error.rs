@@ -13,6 +13,8 @@ pub enum ErrorCode {
     NotFound,
     /// Refused by the gate (exit 3).
     Denied,
+    /// No credential, or one that matches nobody (exit 3; HTTP 401).
+    Unauthenticated,
     /// The orchestrator could not be reached (exit 4).
     Unreachable,
 }
@@ -23,7 +25,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Failed => 1,
             ErrorCode::BadInput | ErrorCode::NotFound => 2,
-            ErrorCode::Denied => 3,
+            ErrorCode::Denied | ErrorCode::Unauthenticated => 3,
             ErrorCode::Unreachable => 4,
         }
     }

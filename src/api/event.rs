@@ -31,6 +31,10 @@ pub enum Event {
     FleetRegistered {
         count: u64,
     },
+    /// A real agent joined.
+    NeuronRegistered {
+        neuron: String,
+    },
     NeuronStateChanged {
         neuron: String,
         from: NeuronState,
@@ -80,7 +84,8 @@ impl Event {
             | Event::RecoveryStarted { neuron, .. }
             | Event::RecoveryFinished { neuron, .. }
             | Event::RecoveryEscalated { neuron, .. }
-            | Event::FaultInjected { neuron, .. } => Some(neuron),
+            | Event::FaultInjected { neuron, .. }
+            | Event::NeuronRegistered { neuron } => Some(neuron),
             _ => None,
         }
     }
@@ -89,6 +94,7 @@ impl Event {
     pub fn summary(&self) -> String {
         match self {
             Event::FleetRegistered { count } => format!("{count} neurons registered"),
+            Event::NeuronRegistered { neuron } => format!("agent {neuron} joined"),
             Event::NeuronStateChanged {
                 neuron,
                 from,

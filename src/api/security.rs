@@ -67,10 +67,12 @@ pub enum Action {
     ChaosRun,
     /// Remove mock neurons and test data.
     TestCleanup,
+    /// A real neuron agent registers and reports (heartbeats, probe answers, logs).
+    NeuronRegister,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::NeuronView,
         Action::NeuronRecover,
         Action::NeuronFault,
@@ -84,6 +86,7 @@ impl Action {
         Action::StressRun,
         Action::ChaosRun,
         Action::TestCleanup,
+        Action::NeuronRegister,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +104,7 @@ impl Action {
             Action::StressRun => "stress.run",
             Action::ChaosRun => "chaos.run",
             Action::TestCleanup => "test.cleanup",
+            Action::NeuronRegister => "neuron.register",
         }
     }
 

@@ -5,9 +5,10 @@ use std::collections::VecDeque;
 
 use super::config::EngineConfig;
 use super::effects::Effects;
+use super::fleet::agents::{self, AgentBook};
 use super::fleet::detector::{Detector, NEVER, TimerAction};
 use super::fleet::guard::{GuardChange, HealthGuard};
-use super::fleet::host::{NeuronHost, Uplink};
+use super::fleet::host::{NeuronHost, NeuronSpec, RawLogLine, Uplink};
 use super::fleet::recovery::RecoveryBook;
 use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
@@ -16,6 +17,9 @@ use super::store::{StoreInit, StoreOp};
 use crate::api::wire::{NeuronCommand, NeuronMessage};
 use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
+
+/// The kind of a neuron that is a real agent process.
+pub const AGENT: &str = "agent";
 
 /// Seconds of healthy-count history kept for the overview sparkline.
 pub const HEALTH_HISTORY_KEPT: usize = 600;
@@ -28,6 +32,7 @@ pub struct Core {
     pub guard: HealthGuard,
     pub link: Link,
     pub host: Box<dyn NeuronHost>,
+    pub agents: AgentBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -70,6 +75,7 @@ impl Core {
             detector,
             guard,
             host,
+            agents: AgentBook::default(),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -166,7 +172,88 @@ impl Core {
 
     fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
-            self.link.send(now, to, Packet::Down(command));
+            if self.is_agent(to) {
+                self.agents.queue(to, command);
+            } else {
+                self.link.send(now, to, Packet::Down(command));
+            }
+        }
+    }
+
+    fn is_agent(&self, idx: u32) -> bool {
+        self.registry
+            .neurons
+            .get(idx as usize)
+            .is_some_and(|n| &*n.kind == AGENT)
+    }
+
+    /// A real agent joins (or rejoins after its process restarted: same id, same row).
+    pub fn register_agent(
+        &mut self,
+        spec: NeuronSpec,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<u32, ApiError> {
+        if let Some(idx) = self.registry.find(&spec.id) {
+            if !self.is_agent(idx) {
+                return Err(ApiError::bad_input(format!(
+                    "neuron id '{}' belongs to a simulated neuron",
+                    spec.id
+                )));
+            }
+            self.agents
+                .log(idx, now, "info", "agent re-registered".into());
+            return Ok(idx);
+        }
+        fx.store(StoreOp::UpsertNeuron {
+            id: spec.id.clone(),
+            zone: spec.zone.clone(),
+            kind: AGENT.into(),
+            labels_json: serde_json::to_string(&spec.labels).unwrap_or_default(),
+            config_version: spec.config_version.clone(),
+            registered_at: fx.wall(now),
+        });
+        let id = spec.id.clone();
+        let neuron = TrackedNeuron::new(
+            spec,
+            AGENT,
+            now,
+            self.cfg.heartbeat_ms,
+            self.cfg.detector.window,
+        );
+        let idx = self.registry.add(neuron, self.detector.first_deadline(now));
+        self.agents.log(idx, now, "info", "agent registered".into());
+        fx.event(Event::NeuronRegistered { neuron: id });
+        Ok(idx)
+    }
+
+    /// A message from a real agent arrived now; returns the commands waiting for it.
+    pub fn agent_message(
+        &mut self,
+        id: &str,
+        message: NeuronMessage,
+        logs: Vec<(String, String)>,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let idx = self.find(id)?;
+        if !self.is_agent(idx) {
+            return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
+        }
+        for (level, line) in logs {
+            self.agents.log(idx, now, agents::level(&level), line);
+        }
+        self.ingest(now, idx, message, fx);
+        self.send_downlink(now, fx);
+        Ok(self.agents.collect(idx))
+    }
+
+    /// A neuron's own log, from the simulated host or what its agent shipped.
+    pub fn raw_logs(&self, idx: u32, tail: usize) -> Vec<RawLogLine> {
+        if self.is_agent(idx) {
+            self.agents.logs(idx, tail)
+        } else {
+            self.host.logs(idx, tail)
         }
     }
 

@@ -7,9 +7,11 @@ use rusqlite::Connection;
 use super::audit::{AuditEntry, digest_params};
 use super::core::Core;
 use super::effects::Effects;
+use super::fleet::host::NeuronSpec;
 use super::gate::{Gate, Principal};
 use super::store::StoreOp;
 use super::store::sqlite::audit_rows;
+use crate::api::Action;
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, AuditRecord, Command, CommandReply, ErrorCode, Millis, Outcome, Query};
 
@@ -217,4 +219,35 @@ pub fn admit_query(
             Err(denial)
         }
     }
+}
+
+/// An agent joins: admitted like a command (neuron.register) and audited.
+pub fn register_agent(
+    core: &mut Core,
+    gate: &mut Gate,
+    session: &str,
+    spec: NeuronSpec,
+    now: Millis,
+    fx: &mut Effects,
+) -> Result<(), ApiError> {
+    let wall = fx.wall(now);
+    let digest = digest_params(&(&spec.id, &spec.zone, &spec.labels));
+    let target = spec.id.clone();
+    let (principal, result) = match gate.admit(session, Action::NeuronRegister, wall) {
+        Err((principal, denial)) => (principal, Err(denial)),
+        Ok(principal) => (
+            Some(principal),
+            core.register_agent(spec, now, fx).map(|_| ()),
+        ),
+    };
+    fx.store(StoreOp::Audit(audit_entry(
+        principal.as_ref(),
+        session,
+        "neuron.register",
+        target,
+        digest,
+        result.as_ref().map(|_| ()),
+        wall,
+    )));
+    result
 }

@@ -25,13 +25,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
+use crate::api::wire::{NeuronCommand, NeuronMessage};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, Millis, NeuronView, Query, QueryReply,
     SessionInfo, StatusReport,
 };
 use clock::{Clock, FakeClock, SystemClock};
 use config::EngineConfig;
-use fleet::host::NeuronHost;
+use fleet::host::{NeuronHost, NeuronSpec};
 use gate::SecurityConfig;
 
 /// What faces read without asking the engine thread.
@@ -64,6 +65,23 @@ enum Request {
         source: String,
         read_only: bool,
         reply: Reply<SessionInfo>,
+    },
+    OpenTokenSession {
+        token: String,
+        source: String,
+        reply: Reply<SessionInfo>,
+    },
+    AgentRegister {
+        session: String,
+        spec: NeuronSpec,
+        reply: Reply<()>,
+    },
+    AgentMessage {
+        session: String,
+        neuron: String,
+        message: NeuronMessage,
+        logs: Vec<(String, String)>,
+        reply: Reply<Vec<NeuronCommand>>,
     },
     Command(String, Command, Reply<CommandReply>),
     Query(String, Query, Reply<QueryReply>),
@@ -177,6 +195,51 @@ impl Engine {
             user,
             source,
             read_only,
+            reply,
+        })
+        .await
+    }
+
+    /// Open a session for the user a bearer token belongs to.
+    pub async fn open_token_session(
+        &self,
+        token: &str,
+        source: &str,
+    ) -> Result<SessionInfo, ApiError> {
+        let (token, source) = (token.to_string(), source.to_string());
+        self.ask(|reply| Request::OpenTokenSession {
+            token,
+            source,
+            reply,
+        })
+        .await
+    }
+
+    /// A real agent joins the fleet.
+    pub async fn register_agent(&self, session: &str, spec: NeuronSpec) -> Result<(), ApiError> {
+        let session = session.to_string();
+        self.ask(|reply| Request::AgentRegister {
+            session,
+            spec,
+            reply,
+        })
+        .await
+    }
+
+    /// A message from a real agent; answers with the commands waiting for it.
+    pub async fn agent_message(
+        &self,
+        session: &str,
+        neuron: &str,
+        message: NeuronMessage,
+        logs: Vec<(String, String)>,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let (session, neuron) = (session.to_string(), neuron.to_string());
+        self.ask(|reply| Request::AgentMessage {
+            session,
+            neuron,
+            message,
+            logs,
             reply,
         })
         .await

@@ -18,6 +18,8 @@ use super::fleet::host::NeuronHost;
 use super::gate::Gate;
 use super::store::{Ack, SqliteStore, Store, StoreOp, StoreWriter};
 use super::{EngineOptions, RECENT_EVENTS_KEPT, Request, Shared, Snapshot};
+use crate::api::Action;
+use crate::api::metrics::EngineMetrics;
 use crate::api::{ApiError, EventEnvelope, Millis, Query, QueryReply};
 
 /// How often the audit retention policy runs.
@@ -270,6 +272,66 @@ impl Runner {
                     }
                 }
             }
+            Request::OpenTokenSession {
+                token,
+                source,
+                reply,
+            } => {
+                let mut fx = self.effects();
+                let wall = fx.wall(now);
+                match self
+                    .gate
+                    .open_token_session(&token, &source, wall, &mut fx.store)
+                {
+                    Ok(info) => {
+                        let ack: Ack = Box::new(move |stored| {
+                            let _ = reply.send(stored.map(|_| info).map_err(ApiError::failed));
+                        });
+                        self.flush(fx, Some(ack));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Request::AgentRegister {
+                session,
+                spec,
+                reply,
+            } => {
+                let mut fx = self.effects();
+                let result = dispatch::register_agent(
+                    &mut self.core,
+                    &mut self.gate,
+                    &session,
+                    spec,
+                    now,
+                    &mut fx,
+                );
+                let ack: Ack = Box::new(move |stored| {
+                    let _ = reply.send(stored.map_err(ApiError::failed).and(result));
+                });
+                self.flush(fx, Some(ack));
+            }
+            Request::AgentMessage {
+                session,
+                neuron,
+                message,
+                logs,
+                reply,
+            } => {
+                let mut fx = self.effects();
+                let wall = fx.wall(now);
+                let admitted = self.gate.admit(&session, Action::NeuronRegister, wall);
+                let result = match admitted {
+                    Ok(_) => self
+                        .core
+                        .agent_message(&neuron, message, logs, now, &mut fx),
+                    Err((_, denial)) => Err(denial),
+                };
+                self.flush(fx, None);
+                let _ = reply.send(result);
+            }
             Request::Advance(ms, reply) => {
                 let result = self.advance(ms);
                 let _ = reply.send(result);
@@ -314,6 +376,29 @@ impl Runner {
                 QueryReply::Audit(dispatch::list_audit(&self.reader, &filter)?)
             }
             Query::VerifyAudit => QueryReply::Verify(verify(&self.reader).map_err(store_error)?),
+            Query::EventsSince { seq } => QueryReply::Events(
+                self.recent
+                    .iter()
+                    .filter(|e| e.seq > seq)
+                    .cloned()
+                    .collect(),
+            ),
+            Query::Metrics => {
+                let link = self.core.link.stats();
+                QueryReply::Metrics(EngineMetrics {
+                    gate: self.gate.decisions(),
+                    events_published: self.event_seq,
+                    link_sent: link.sent,
+                    link_lost: link.lost,
+                    agents: self
+                        .core
+                        .registry
+                        .neurons
+                        .iter()
+                        .filter(|n| &*n.kind == crate::engine::core::AGENT)
+                        .count() as u64,
+                })
+            }
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

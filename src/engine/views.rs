@@ -87,7 +87,7 @@ impl Core {
 
     pub fn logs(&self, id: &str, tail: usize) -> Result<Vec<LogLine>, ApiError> {
         let idx = self.find(id)?;
-        Ok(self.log_lines(self.host.logs(idx, tail)))
+        Ok(self.log_lines(self.raw_logs(idx, tail)))
     }
 
     pub fn detail(&self, id: &str, now: Millis) -> Result<NeuronDetail, ApiError> {
@@ -129,7 +129,7 @@ impl Core {
                 .collect(),
             failure: self.failure_view(idx),
             recovery_attempts: attempts,
-            logs: self.log_lines(self.host.logs(idx, 20)),
+            logs: self.log_lines(self.raw_logs(idx, 20)),
         })
     }
 }

@@ -280,6 +280,8 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Failures => QueryReply::Failures(status().failures),
         Query::RecentEvents { .. } => QueryReply::Events(Vec::new()),
         Query::Users => QueryReply::Users(Vec::new()),
+        Query::EventsSince { .. } => QueryReply::Events(Vec::new()),
+        Query::Metrics => QueryReply::Metrics(Default::default()),
         Query::Audit { .. } => QueryReply::Audit(Vec::new()),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,

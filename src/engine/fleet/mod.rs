@@ -1,6 +1,7 @@
 //! The fleet as the engine sees it: registry, failure detection, the local-health guard and
 //! auto-recovery.
 
+pub mod agents;
 pub mod detector;
 pub mod guard;
 pub mod host;

@@ -10,6 +10,7 @@ pub mod token;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+use crate::api::metrics::GateCount;
 use crate::api::security::UserView;
 use crate::api::{Action, ApiError, ErrorCode, Role, SessionInfo};
 use crate::engine::clock::rfc3339;
@@ -54,6 +55,8 @@ struct User {
 
 pub struct Gate {
     cfg: SecurityConfig,
+    /// Decisions since start, by action and whether allowed (for `/metrics`).
+    decisions: HashMap<(Action, bool), u64>,
     users: HashMap<String, User>,
     sessions: HashMap<String, Session>,
     limiter: RateLimiter,
@@ -99,6 +102,7 @@ impl Gate {
                 })
                 .collect(),
             sessions: HashMap::new(),
+            decisions: HashMap::new(),
             limiter,
             cfg,
         }
@@ -158,9 +162,55 @@ impl Gate {
             .map(|s| s.info(self.cfg.session_idle_ms))
     }
 
-    /// Authenticate, authorize and rate-limit. On refusal the error is `Denied` and says what
-    /// was missing; the principal is returned when known so the refusal can be audited.
+    /// Authenticate, authorize and rate-limit, and count the decision.
     pub fn admit(
+        &mut self,
+        session_id: &str,
+        action: Action,
+        now_unix_ms: i64,
+    ) -> Result<Principal, (Option<Principal>, ApiError)> {
+        let decision = self.decide(session_id, action, now_unix_ms);
+        *self
+            .decisions
+            .entry((action, decision.is_ok()))
+            .or_default() += 1;
+        decision
+    }
+
+    pub fn decisions(&self) -> Vec<GateCount> {
+        let mut out: Vec<GateCount> = self
+            .decisions
+            .iter()
+            .map(|((action, allowed), count)| GateCount {
+                action: action.as_str().into(),
+                outcome: if *allowed { "allowed" } else { "denied" }.into(),
+                count: *count,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.action, &a.outcome).cmp(&(&b.action, &b.outcome)));
+        out
+    }
+
+    /// Open a session for the user a bearer token belongs to (remote faces and agents).
+    pub fn open_token_session(
+        &mut self,
+        token: &str,
+        source: &str,
+        now_unix_ms: i64,
+        out: &mut Vec<StoreOp>,
+    ) -> Result<SessionInfo, ApiError> {
+        let Some(user) = self.user_for_token(token).map(str::to_string) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "the bearer token matches no user (issue one with `plexus users token NAME`)",
+            ));
+        };
+        self.open_session(&user, source, false, now_unix_ms, out)
+    }
+
+    /// On refusal the error is `Denied` and says what was missing; the principal is returned
+    /// when known so the refusal can be audited.
+    fn decide(
         &mut self,
         session_id: &str,
         action: Action,

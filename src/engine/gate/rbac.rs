@@ -3,7 +3,8 @@
 //!
 //! System-level actions (not in PRODUCT.md's matrix; decided here): stress tests, chaos
 //! experiments (and fault drills) and test cleanup are allowed to Admin and Operator — the people
-//! who run production exercises — and denied to Neuron Manager and Viewer.
+//! who run production exercises — and denied to Neuron Manager and Viewer. Agent registration
+//! and reporting (neuron.register) is neuron management: Admin and Neuron Manager.
 
 use crate::api::{Action, Role};
 
@@ -13,6 +14,9 @@ pub fn allowed(role: Role, action: Action) -> bool {
         // Neuron management: all view; admin, operator and neuron manager may update (recover).
         Action::NeuronView => true,
         Action::NeuronRecover => matches!(role, Admin | Operator | NeuronManager),
+        // Agents joining and reporting: the neuron manager role is made to run neurons (give
+        // agents a neuron-manager token, never an admin one).
+        Action::NeuronRegister => matches!(role, Admin | NeuronManager),
         // Config push: admin all, operator push, neuron manager and viewer view.
         Action::ConfigView => true,
         Action::ConfigPush => matches!(role, Admin | Operator),
@@ -71,7 +75,13 @@ mod tests {
             ),
             (
                 Role::NeuronManager,
-                &[NeuronView, NeuronRecover, ConfigView, ExperimentView],
+                &[
+                    NeuronView,
+                    NeuronRecover,
+                    NeuronRegister,
+                    ConfigView,
+                    ExperimentView,
+                ],
             ),
             (
                 Role::Viewer,
