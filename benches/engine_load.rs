@@ -38,7 +38,9 @@ fn measure(neurons: usize, warm: Duration, window: Duration) {
         EngineOptions {
             config: EngineConfig::default(),
             seed: 1,
-            data_dir: Some(std::env::temp_dir().join(format!("plexus-bench-{neurons}-{}", std::process::id()))),
+            data_dir: Some(
+                std::env::temp_dir().join(format!("plexus-bench-{neurons}-{}", std::process::id())),
+            ),
             virtual_time: false,
         },
         Box::new(fleet),
@@ -67,7 +69,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let counts = if counts.is_empty() { vec![10_000] } else { counts };
+    let counts = if counts.is_empty() {
+        vec![10_000]
+    } else {
+        counts
+    };
     for n in counts {
         measure(n, Duration::from_secs(5), Duration::from_secs(20));
     }

@@ -6,6 +6,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod fault;
+pub mod fl;
 pub mod neuron;
 pub mod status;
 pub mod wire;

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod effects;
+pub mod fl;
 pub mod fleet;
 pub mod link;
 mod runner;

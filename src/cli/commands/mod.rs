@@ -1,5 +1,6 @@
 //! Headless subcommands.
 
+pub mod fl;
 mod neurons;
 mod recover;
 mod status;
@@ -23,5 +24,6 @@ pub async fn run(
         CommandLine::Logs { id, tail } => neurons::logs(backend, &id, tail, format).await,
         CommandLine::Recover { id, no_wait } => recover::run(backend, &id, !no_wait, format).await,
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
+        CommandLine::Fl(_) => Err(ApiError::bad_input("fl runs without an engine (cli::run)")),
     }
 }
