@@ -183,7 +183,7 @@ pub(crate) fn distance_verdicts(
 }
 
 /// Shares proportional to examples (all-zero examples count equally).
-pub(crate) fn example_shares(updates: &[Update<'_>]) -> Vec<f64> {
+pub fn example_shares(updates: &[Update<'_>]) -> Vec<f64> {
     let total: f64 = updates.iter().map(|u| u.examples).sum();
     updates
         .iter()
