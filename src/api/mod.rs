@@ -7,6 +7,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod metrics;
+pub mod fl;
 pub mod neuron;
 pub mod security;
 pub mod status;

@@ -167,6 +167,9 @@ pub enum CommandLine {
         #[arg(long = "for")]
         for_secs: Option<f64>,
     },
+    /// Federated learning: run across the simulated fleet, replay a captured round.
+    #[command(subcommand)]
+    Fl(crate::cli::fl_args::FlCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod boot;
 mod commands;
+pub mod fl_args;
 pub mod output;
 
 use clap::Parser;
@@ -49,6 +50,10 @@ pub fn main() -> i32 {
 
 async fn run(cli: Cli) -> Result<i32, ApiError> {
     let format = cli.global.format();
+    // `fl` drives its own simulated fleet: no embedded engine to boot.
+    if let Some(args::CommandLine::Fl(command)) = cli.command {
+        return commands::fl::run(&cli.global, command);
+    }
     let backend = boot::embedded(&cli.global).await?;
     let Some(command) = cli.command else {
         return console(backend, format).await;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod core;
 mod dispatch;
 pub mod effects;
+pub mod fl;
 pub mod fleet;
 pub mod gate;
 pub mod link;

@@ -1,6 +1,7 @@
 //! Headless subcommands.
 
 mod audit;
+pub mod fl;
 mod neurons;
 mod recover;
 mod status;
@@ -27,5 +28,6 @@ pub async fn run(
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
         CommandLine::Users { command } => users::run(backend, command, format).await,
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
+        CommandLine::Fl(_) => Err(ApiError::bad_input("fl runs without an engine (cli::run)")),
     }
 }
