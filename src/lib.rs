@@ -7,4 +7,5 @@ pub mod cli;
 pub mod client;
 pub mod engine;
 pub mod neuron;
+pub mod server;
 pub mod tui;

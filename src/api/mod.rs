@@ -11,6 +11,7 @@ pub mod fl;
 pub mod neuron;
 pub mod security;
 pub mod status;
+pub mod stream;
 pub mod wire;
 
 pub use command::{Command, CommandReply, Query, QueryReply};

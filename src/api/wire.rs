@@ -66,3 +66,36 @@ pub enum NeuronCommand {
     Restart,
     ApplyConfig { version: String },
 }
+
+/// `POST /api/v1/agents/register`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub id: String,
+    pub zone: String,
+    #[serde(default)]
+    pub labels: Vec<(String, String)>,
+    pub config_version: String,
+}
+
+/// The answer to a registration: how often to send heartbeats.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registered {
+    pub heartbeat_ms: u64,
+}
+
+/// `POST /api/v1/agents/{id}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub message: NeuronMessage,
+    /// New log lines since the last report: (level, message).
+    #[serde(default)]
+    pub logs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commands {
+    pub commands: Vec<NeuronCommand>,
+}
+

@@ -77,6 +77,12 @@ pub struct Global {
     /// Read-only session: every action that changes anything is hidden and refused.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Talk to a server (`plexus serve`) instead of the embedded engine.
+    #[arg(long, global = true, env = "PLEXUS_URL", value_name = "URL")]
+    pub connect: Option<String>,
+    /// Bearer token for --connect (from `plexus users token NAME`).
+    #[arg(long, global = true, env = "PLEXUS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// `n-0003=crash` → the neuron and its fault.
@@ -158,6 +164,33 @@ pub enum CommandLine {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Serve the engine over HTTP and WebSocket (with its simulated fleet; --neurons 0 for none).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7700")]
+        listen: std::net::SocketAddr,
+        /// PEM certificate for TLS (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for TLS (with --tls-cert).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Run a real neuron agent that joins a server.
+    Neuron {
+        /// The server's URL, e.g. http://127.0.0.1:7700.
+        #[arg(long)]
+        join: String,
+        /// This neuron's id.
+        #[arg(long)]
+        id: String,
+        /// Zone label.
+        #[arg(long, default_value = "agents")]
+        zone: String,
+        /// Extra labels, as KEY=VALUE (repeatable).
+        #[arg(long = "label", value_parser = parse_label)]
+        labels: Vec<(String, String)>,
+    },
     /// Stream live events as NDJSON.
     Watch {
         /// Stop after this many events.
@@ -194,6 +227,13 @@ pub enum UsersCommand {
     },
     /// Issue a new bearer token for a user; it is printed once and stored only as a hash.
     Token { name: String },
+}
+
+pub fn parse_label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got '{text}'")),
+    }
 }
 
 pub fn parse_role(text: &str) -> Result<Role, String> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::args::Global;
 use crate::api::{ApiError, Command};
-use crate::client::{Backend, BackendExt, Embedded};
+use crate::client::{Backend, BackendExt, Embedded, Remote};
 use crate::engine::config::{EngineConfig, LinkConfig};
 use crate::engine::gate::SecurityConfig;
 use crate::engine::{Engine, EngineOptions};
@@ -97,27 +97,7 @@ pub fn engine_config(global: &Global) -> EngineConfig {
 
 /// Start the embedded engine with its simulated fleet, with the faults of --fault injected.
 pub async fn embedded(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
-    validate(global)?;
-    let config = engine_config(global);
-    let fleet = SimFleet::new(&SimConfig {
-        neurons: global.neurons as usize,
-        heartbeat_ms: config.heartbeat_ms,
-        seed: global.seed,
-        ..SimConfig::default()
-    });
-    let data_dir = global.data_dir.clone().or_else(default_data_dir);
-    let first_admin = data_dir.as_deref().map_or_else(os_user, owner_of);
-    let engine = Engine::start(
-        EngineOptions {
-            config,
-            seed: global.seed,
-            data_dir,
-            virtual_time: global.virtual_time,
-            security: SecurityConfig::default(),
-            first_admin,
-        },
-        Box::new(fleet),
-    )?;
+    let engine = engine(global)?;
     let user = global.as_user.clone().unwrap_or_else(os_user);
     let backend = Embedded::connect(engine, &user, &local_source(), global.read_only).await?;
     inject_faults(&backend, global).await?;
@@ -135,6 +115,51 @@ pub async fn inject_faults(backend: &Embedded, global: &Global) -> Result<(), Ap
             .await?;
     }
     Ok(())
+}
+
+/// The backend the global flags ask for: a server with --connect, else the embedded engine.
+pub async fn backend(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
+    let Some(url) = &global.connect else {
+        return embedded(global).await;
+    };
+    let token = global.token.as_deref().ok_or_else(|| {
+        ApiError::bad_input("--connect needs --token (or PLEXUS_TOKEN); `plexus users token NAME` issues one")
+    })?;
+    let remote = Remote::connect(url, token).await?;
+    for (id, fault) in &global.faults {
+        remote
+            .submit(Command::InjectFault {
+                neuron: id.clone(),
+                fault: fault.clone(),
+            })
+            .await?;
+    }
+    Ok(Arc::new(remote))
+}
+
+/// Start the engine for `plexus serve`.
+pub fn engine(global: &Global) -> Result<Engine, ApiError> {
+    validate(global)?;
+    let config = engine_config(global);
+    let fleet = SimFleet::new(&SimConfig {
+        neurons: global.neurons as usize,
+        heartbeat_ms: config.heartbeat_ms,
+        seed: global.seed,
+        ..SimConfig::default()
+    });
+    let data_dir = global.data_dir.clone().or_else(default_data_dir);
+    let first_admin = data_dir.as_deref().map_or_else(os_user, owner_of);
+    Engine::start(
+        EngineOptions {
+            config,
+            seed: global.seed,
+            data_dir,
+            virtual_time: global.virtual_time,
+            security: SecurityConfig::default(),
+            first_admin,
+        },
+        Box::new(fleet),
+    )
 }
 
 /// Let the first heartbeats arrive: until no neuron is pending, or `limit` passed.

@@ -51,22 +51,34 @@ pub fn main() -> i32 {
 async fn run(cli: Cli) -> Result<i32, ApiError> {
     let format = cli.global.format();
     // `fl` drives its own simulated fleet: no embedded engine to boot.
-    if let Some(args::CommandLine::Fl(command)) = cli.command {
-        return commands::fl::run(&cli.global, command);
-    }
-    let backend = boot::embedded(&cli.global).await?;
-    let Some(command) = cli.command else {
+    let command = match cli.command {
+        Some(args::CommandLine::Fl(command)) => return commands::fl::run(&cli.global, command),
+        Some(args::CommandLine::Neuron {
+            join,
+            id,
+            zone,
+            labels,
+        }) => return commands::agent::run(&cli.global, join, id, zone, labels).await,
+        Some(args::CommandLine::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        }) => return commands::serve::run(&cli.global, listen, tls_cert.zip(tls_key)).await,
+        other => other,
+    };
+    let backend = boot::backend(&cli.global).await?;
+    let Some(command) = command else {
         return console(backend, format).await;
     };
-    // `watch` streams from boot on, users and audit do not look at the fleet; everything else
-    // first lets the first heartbeats arrive.
+    // `watch` streams from boot on, users and audit do not look at the fleet, a server is warm
+    // already; everything else first lets the first heartbeats arrive.
     let needs_fleet = !matches!(
         command,
         args::CommandLine::Watch { .. }
             | args::CommandLine::Users { .. }
             | args::CommandLine::Audit { .. }
     );
-    if needs_fleet {
+    if needs_fleet && cli.global.connect.is_none() {
         boot::warm_up(backend.as_ref(), WARM_UP).await?;
     }
     commands::run(backend.as_ref(), command, format).await
@@ -74,6 +86,7 @@ async fn run(cli: Cli) -> Result<i32, ApiError> {
 
 /// No subcommand: the console when stdout is a terminal, else a one-screen status.
 async fn console(backend: Arc<dyn Backend>, format: OutputFormat) -> Result<i32, ApiError> {
+    let is_remote = backend.info().mode.starts_with("remote");
     if std::io::stdout().is_terminal() && format == OutputFormat::Table {
         // The console's panic hook restores the terminal, then hands over to this report.
         let _ = color_eyre::install();
@@ -82,7 +95,9 @@ async fn console(backend: Arc<dyn Backend>, format: OutputFormat) -> Result<i32,
             .map(|_| 0)
             .map_err(|e| ApiError::failed(format!("console: {e}")));
     }
-    boot::warm_up(backend.as_ref(), WARM_UP).await?;
+    if !is_remote {
+        boot::warm_up(backend.as_ref(), WARM_UP).await?;
+    }
     let status = backend.status().await?;
     match format {
         OutputFormat::Json => output::json(&status)?,

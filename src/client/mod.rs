@@ -2,8 +2,10 @@
 //! events. `Embedded` runs the engine in-process; a remote backend will speak HTTP/WebSocket.
 
 mod embedded;
+mod remote;
 
 pub use embedded::Embedded;
+pub use remote::Remote;
 
 use async_trait::async_trait;
 use std::sync::Arc;

@@ -15,6 +15,8 @@ pub struct EngineConfig {
     pub tick_ms: Millis,
     /// How often read snapshots are published to faces.
     pub snapshot_ms: Millis,
+    /// Capacity of the live event channel: a subscriber further behind is told to resync.
+    pub event_capacity: usize,
     pub detector: DetectorConfig,
     pub recovery: RecoveryConfig,
     pub guard: GuardConfig,
@@ -29,6 +31,7 @@ impl Default for EngineConfig {
             heartbeat_ms: 1000,
             tick_ms: 50,
             snapshot_ms: 250,
+            event_capacity: 8192,
             detector: DetectorConfig::default(),
             recovery: RecoveryConfig::default(),
             guard: GuardConfig::default(),

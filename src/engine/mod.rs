@@ -72,6 +72,15 @@ enum Request {
         source: String,
         reply: Reply<SessionInfo>,
     },
+    SessionExpired {
+        session: String,
+        reply: Reply<bool>,
+    },
+    CheckSessionToken {
+        session: String,
+        token: String,
+        reply: Reply<()>,
+    },
     AgentRegister {
         session: String,
         spec: NeuronSpec,
@@ -91,8 +100,6 @@ enum Request {
 
 /// Events kept for late subscribers and the console's event list.
 pub const RECENT_EVENTS_KEPT: usize = 1000;
-/// Capacity of the live event channel: a subscriber further behind than this is told to resync.
-pub const EVENT_CHANNEL_CAPACITY: usize = 8192;
 
 struct Shared {
     requests: Mutex<Option<mpsc::Sender<Request>>>,
@@ -101,6 +108,7 @@ struct Shared {
     clock: Arc<dyn Clock>,
     fake_clock: Option<FakeClock>,
     config: EngineConfig,
+    epoch: String,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -119,7 +127,7 @@ impl Engine {
             Some(fake) => Arc::new(fake.clone()),
             None => Arc::new(SystemClock::new()),
         };
-        let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
+        let (events, _) = broadcast::channel(options.config.event_capacity.max(1));
         let (tx, rx) = mpsc::channel();
         let started = runner::Runner::start(
             &options,
@@ -136,6 +144,7 @@ impl Engine {
             clock,
             fake_clock,
             config: options.config.clone(),
+            epoch: gate::token::short_id("e-"),
             thread: Mutex::new(None),
         });
         let weak = Arc::downgrade(&shared);
@@ -166,6 +175,24 @@ impl Engine {
 
     pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
         self.shared.events.subscribe()
+    }
+
+    /// Live event subscribers now.
+    pub fn subscribers(&self) -> usize {
+        self.shared.events.receiver_count()
+    }
+
+    /// Identifies this engine run: event sequence numbers restart with a new epoch.
+    pub fn epoch(&self) -> &str {
+        &self.shared.epoch
+    }
+
+    /// Whether a session has expired (or never existed), without counting as activity.
+    pub async fn session_expired(&self, session: &str) -> bool {
+        let session = session.to_string();
+        self.ask(|reply| Request::SessionExpired { session, reply })
+            .await
+            .unwrap_or(true)
     }
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ApiError> {
@@ -211,6 +238,17 @@ impl Engine {
         self.ask(|reply| Request::OpenTokenSession {
             token,
             source,
+            reply,
+        })
+        .await
+    }
+
+    /// Whether `session` belongs to the user of `token` (a remote client naming its session).
+    pub async fn check_session_token(&self, session: &str, token: &str) -> Result<(), ApiError> {
+        let (session, token) = (session.to_string(), token.to_string());
+        self.ask(|reply| Request::CheckSessionToken {
+            session,
+            token,
             reply,
         })
         .await

@@ -294,6 +294,17 @@ impl Runner {
                     }
                 }
             }
+            Request::SessionExpired { session, reply } => {
+                let wall = self.clock.unix_ms_at(now);
+                let _ = reply.send(Ok(self.gate.session_expired(&session, wall)));
+            }
+            Request::CheckSessionToken {
+                session,
+                token,
+                reply,
+            } => {
+                let _ = reply.send(self.gate.check_session_token(&session, &token));
+            }
             Request::AgentRegister {
                 session,
                 spec,

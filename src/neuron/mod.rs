@@ -1,6 +1,7 @@
 //! Neuron behaviour: heartbeats, a workload that produces telemetry, config apply, restarts and a
 //! log — run in-process by the simulated fleet, with faults injected into the real behaviour.
 
+pub mod agent;
 pub mod fleet;
 pub mod logs;
 pub mod sim;

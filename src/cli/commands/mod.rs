@@ -1,9 +1,11 @@
 //! Headless subcommands.
 
+pub mod agent;
 mod audit;
 pub mod fl;
 mod neurons;
 mod recover;
+pub mod serve;
 mod status;
 mod users;
 mod watch;
@@ -28,6 +30,9 @@ pub async fn run(
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
         CommandLine::Users { command } => users::run(backend, command, format).await,
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
-        CommandLine::Fl(_) => Err(ApiError::bad_input("fl runs without an engine (cli::run)")),
+        // These run before any backend is made (cli::run).
+        CommandLine::Fl(_) | CommandLine::Serve { .. } | CommandLine::Neuron { .. } => Err(
+            ApiError::bad_input("this command does not run against a backend"),
+        ),
     }
 }

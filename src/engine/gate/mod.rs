@@ -208,6 +208,30 @@ impl Gate {
         self.open_session(&user, source, false, now_unix_ms, out)
     }
 
+    /// Expired (or unknown), judged without counting as activity.
+    pub fn session_expired(&self, id: &str, now_unix_ms: i64) -> bool {
+        self.sessions.get(id).is_none_or(|s| {
+            s.expired || now_unix_ms - s.last_activity_unix_ms > self.cfg.session_idle_ms as i64
+        })
+    }
+
+    /// A session named by a remote client must belong to the user its bearer token names.
+    pub fn check_session_token(&self, session: &str, token: &str) -> Result<(), ApiError> {
+        let Some(user) = self.user_for_token(token) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "the bearer token matches no user",
+            ));
+        };
+        match self.sessions.get(session) {
+            Some(s) if s.user == user => Ok(()),
+            _ => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                format!("session '{session}' does not belong to this token"),
+            )),
+        }
+    }
+
     /// On refusal the error is `Denied` and says what was missing; the principal is returned
     /// when known so the refusal can be audited.
     fn decide(

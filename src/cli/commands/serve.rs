@@ -1,0 +1,26 @@
+//! `plexus serve`: the engine with its simulated fleet behind HTTP and WebSocket.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::api::ApiError;
+use crate::cli::args::Global;
+use crate::cli::boot;
+use crate::server::{ServeOptions, serve};
+
+pub async fn run(
+    global: &Global,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> Result<i32, ApiError> {
+    let engine = boot::engine(global)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!(
+        "plexus: serving federation {} on {scheme}://{listen} ({} simulated neurons); Ctrl-C stops",
+        engine.config().federation,
+        global.neurons
+    );
+    serve(engine.clone(), ServeOptions { listen, tls }).await?;
+    engine.shutdown();
+    Ok(0)
+}

@@ -1,0 +1,192 @@
+//! A real neuron as its own process (`plexus neuron --join URL --id ID`): it registers with a
+//! server, heartbeats with telemetry from its workload, answers probes, applies configs, ships
+//! its log lines, and restarts for real (re-executes itself) when the orchestrator asks.
+
+use rand::SeedableRng;
+use rand_pcg::Pcg32;
+use std::time::{Duration, Instant};
+
+use super::workload::Workload;
+use crate::api::ApiError;
+use crate::api::wire::{
+    Commands, ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Registered, Registration,
+    Report,
+};
+
+pub struct AgentOptions {
+    pub server: String,
+    pub token: String,
+    pub id: String,
+    pub zone: String,
+    pub labels: Vec<(String, String)>,
+    pub seed: u64,
+}
+
+struct Agent {
+    http: reqwest::Client,
+    options: AgentOptions,
+    incarnation: u64,
+    seq: u64,
+    config_version: String,
+    config: ConfigStatus,
+    workload: Workload,
+    rng: Pcg32,
+    logs: Vec<(String, String)>,
+    started: Instant,
+}
+
+impl Agent {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.options.server.trim_end_matches('/'))
+    }
+
+    async fn post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.options.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| ApiError::unreachable(format!("{}: {e}", self.options.server)))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            serde_json::from_str(&text).map_err(|e| ApiError::failed(format!("bad answer: {e}")))
+        } else {
+            Err(serde_json::from_str::<ApiError>(&text)
+                .unwrap_or_else(|_| ApiError::failed(format!("HTTP {status}: {text}"))))
+        }
+    }
+
+    async fn register(&self) -> Result<Registered, ApiError> {
+        let registration = Registration {
+            id: self.options.id.clone(),
+            zone: self.options.zone.clone(),
+            labels: self.options.labels.clone(),
+            config_version: self.config_version.clone(),
+        };
+        self.post("/api/v1/agents/register", &registration).await
+    }
+
+    async fn report(&mut self, message: NeuronMessage) -> Result<Vec<NeuronCommand>, ApiError> {
+        let report = Report {
+            message,
+            logs: std::mem::take(&mut self.logs),
+        };
+        let path = format!("/api/v1/agents/{}/messages", self.options.id);
+        let answer: Commands = self.post(&path, &report).await?;
+        Ok(answer.commands)
+    }
+
+    fn heartbeat(&mut self, interval_ms: u64) -> NeuronMessage {
+        self.seq += 1;
+        let now = self.started.elapsed().as_millis() as u64;
+        let telemetry = self.workload.advance(now, interval_ms, 1.0, &mut self.rng);
+        NeuronMessage::Heartbeat(Heartbeat {
+            seq: self.seq,
+            incarnation: self.incarnation,
+            config_version: self.config_version.clone(),
+            config: self.config.clone(),
+            telemetry: Some(telemetry),
+        })
+    }
+
+    /// Carry out what the orchestrator asked. Returns false when the process is restarting.
+    async fn obey(&mut self, commands: Vec<NeuronCommand>) -> bool {
+        for command in commands {
+            match command {
+                NeuronCommand::Probe { nonce } => {
+                    let _ = self.report(NeuronMessage::ProbeAck { nonce }).await;
+                }
+                NeuronCommand::ApplyConfig { version } => {
+                    self.logs
+                        .push(("info".into(), format!("config {version} applied")));
+                    self.config_version = version;
+                    self.config = ConfigStatus::Applied;
+                }
+                NeuronCommand::Restart => {
+                    self.logs.push((
+                        "warn".into(),
+                        "restart requested by the orchestrator; re-executing".into(),
+                    ));
+                    let _ = self.report(NeuronMessage::ProbeAck { nonce: 0 }).await;
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Run the agent until it is killed; re-executes itself when asked to restart.
+pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
+    let mut rng = Pcg32::seed_from_u64(options.seed);
+    let workload = Workload::new(&mut rng);
+    // A new process is a new incarnation: the start time orders them across restarts.
+    let incarnation = chrono::Utc::now().timestamp_millis() as u64;
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| ApiError::failed(format!("HTTP client: {e}")))?;
+    let mut agent = Agent {
+        http,
+        options,
+        incarnation,
+        seq: 0,
+        config_version: "v1".into(),
+        config: ConfigStatus::Applied,
+        workload,
+        rng,
+        logs: vec![("info".into(), format!("started (incarnation {incarnation})"))],
+        started: Instant::now(),
+    };
+    let mut backoff = Duration::from_millis(200);
+    let registered = loop {
+        match agent.register().await {
+            Ok(registered) => break registered,
+            Err(e) if e.code == crate::api::ErrorCode::Unreachable => {
+                eprintln!("plexus neuron: {e}; retrying in {:.1} s", backoff.as_secs_f64());
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    eprintln!(
+        "plexus neuron {} joined {} (heartbeat {} ms)",
+        agent.options.id, agent.options.server, registered.heartbeat_ms
+    );
+    let mut tick = tokio::time::interval(Duration::from_millis(registered.heartbeat_ms));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let heartbeat = agent.heartbeat(registered.heartbeat_ms);
+        match agent.report(heartbeat).await {
+            Ok(commands) => {
+                if !agent.obey(commands).await {
+                    return restart();
+                }
+            }
+            Err(e) if e.code == crate::api::ErrorCode::NotFound => {
+                // The server restarted and forgot us: join again.
+                agent.register().await?;
+            }
+            Err(e) => eprintln!("plexus neuron {}: {e}", agent.options.id),
+        }
+    }
+}
+
+/// Replace this process with a fresh copy of itself (a real restart).
+fn restart() -> Result<i32, ApiError> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().map_err(|e| ApiError::failed(format!("restart: {e}")))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let err = std::process::Command::new(exe).args(args).exec();
+    Err(ApiError::failed(format!("restart failed: {err}")))
+}

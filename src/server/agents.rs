@@ -1,0 +1,63 @@
+//! Where real neuron agents talk to the orchestrator: they register, then send their messages
+//! (heartbeats, probe answers) with any new log lines, and receive the commands waiting for them.
+
+use axum::Json;
+use axum::extract::{Path, State};
+
+use super::auth::Caller;
+use super::error::HttpError;
+use super::routes::Body;
+use super::state::AppState;
+use crate::api::wire::{Commands, Registered, Registration, Report};
+use crate::engine::fleet::host::NeuronSpec;
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(registration): Body<Registration>,
+) -> Result<Json<Registered>, HttpError> {
+    if !valid_id(&registration.id) {
+        return Err(HttpError(crate::api::ApiError::bad_input(
+            "id: use 1-64 letters, digits, '-', '_' or '.'",
+        )));
+    }
+    let session = state.session_of(&caller).await?;
+    let spec = NeuronSpec {
+        id: registration.id,
+        zone: registration.zone,
+        labels: registration.labels,
+        config_version: registration.config_version,
+    };
+    state.engine().register_agent(&session, spec).await?;
+    Ok(Json(Registered {
+        heartbeat_ms: state.engine().config().heartbeat_ms,
+    }))
+}
+
+pub async fn message(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(report): Body<Report>,
+) -> Result<Json<Commands>, HttpError> {
+    let engine = state.engine().clone();
+    let commands = state
+        .0
+        .sessions
+        .run(&engine, &caller, |session| {
+            let (engine, id, report) = (engine.clone(), id.clone(), report.clone());
+            async move {
+                engine
+                    .agent_message(&session, &id, report.message, report.logs)
+                    .await
+            }
+        })
+        .await?;
+    Ok(Json(Commands { commands }))
+}
