@@ -16,4 +16,3 @@ pub struct Control {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed: Option<u64>,
 }
-

@@ -98,4 +98,3 @@ pub struct Report {
 pub struct Commands {
     pub commands: Vec<NeuronCommand>,
 }
-

@@ -123,7 +123,9 @@ pub async fn backend(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
         return embedded(global).await;
     };
     let token = global.token.as_deref().ok_or_else(|| {
-        ApiError::bad_input("--connect needs --token (or PLEXUS_TOKEN); `plexus users token NAME` issues one")
+        ApiError::bad_input(
+            "--connect needs --token (or PLEXUS_TOKEN); `plexus users token NAME` issues one",
+        )
     })?;
     let remote = Remote::connect(url, token).await?;
     for (id, fault) in &global.faults {

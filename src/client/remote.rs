@@ -9,10 +9,10 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
+use crate::api::stream::{Control, SESSION_HEADER};
 use crate::api::{
     ApiError, Command, CommandReply, ErrorCode, EventEnvelope, Query, QueryReply, SessionInfo,
 };
-use crate::api::stream::{Control, SESSION_HEADER};
 
 /// Events buffered for local subscribers.
 const LOCAL_CHANNEL: usize = 8192;
@@ -43,7 +43,37 @@ impl Shared {
         format!("{}{path}", self.base)
     }
 
+    async fn open_session(&self) -> Result<SessionInfo, ApiError> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/sessions"))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| unreachable(&self.base, e))?;
+        let fresh: SessionInfo = decode(response).await?;
+        *self.session.lock().expect("session lock") = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Send with the current session; when the server no longer knows it (it restarted),
+    /// open a new one and send once more.
     async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let retry = request.try_clone();
+        match self.send_once(request).await {
+            Err(e) if e.code == ErrorCode::Unauthenticated && e.message.contains("session") => {
+                let Some(retry) = retry else { return Err(e) };
+                self.open_session().await?;
+                self.send_once(retry).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_once<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ApiError> {
@@ -62,15 +92,18 @@ impl Shared {
     }
 }
 
-async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
+async fn decode<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, ApiError> {
     let status = response.status();
     let text = response
         .text()
         .await
         .map_err(|e| ApiError::unreachable(format!("reading the answer: {e}")))?;
     if status.is_success() {
-        return serde_json::from_str(&text)
-            .map_err(|e| ApiError::failed(format!("the server answered something unexpected: {e}")));
+        return serde_json::from_str(&text).map_err(|e| {
+            ApiError::failed(format!("the server answered something unexpected: {e}"))
+        });
     }
     Err(serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| {
         let code = match status.as_u16() {
@@ -120,7 +153,8 @@ impl Remote {
             .send::<crate::api::StatusReport>(shared.http.get(shared.url("/api/v1/status")))
             .await
         {
-            *shared.federation.lock().expect("federation lock") = (status.federation, status.environment);
+            *shared.federation.lock().expect("federation lock") =
+                (status.federation, status.environment);
         }
         let stream = tokio::spawn(follow_events(shared.clone()));
         Ok(Remote { shared, stream })
@@ -145,13 +179,16 @@ async fn follow_events(shared: Arc<Shared>) {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let mut last_seq: Option<u64> = None;
+    // From the start of what the server keeps, as the embedded `watch` does.
+    let mut last_seq: Option<u64> = Some(0);
     let mut epoch: Option<String> = None;
     let mut backoff = BACKOFF_START;
     loop {
         let mut url = shared.url("/api/v1/events").replacen("http", "ws", 1);
-        if let (Some(seq), Some(e)) = (last_seq, &epoch) {
-            url = format!("{url}?since={seq}&epoch={e}");
+        match (last_seq, &epoch) {
+            (Some(seq), Some(e)) => url = format!("{url}?since={seq}&epoch={e}"),
+            (Some(seq), None) => url = format!("{url}?since={seq}"),
+            _ => {}
         }
         let session = shared.session.lock().expect("session lock").id.clone();
         let request = url.into_client_request().ok().map(|mut request| {
@@ -165,7 +202,17 @@ async fn follow_events(shared: Arc<Shared>) {
             request
         });
         let connection = match request {
-            Some(request) => tokio_tungstenite::connect_async(request).await.ok(),
+            Some(request) => match tokio_tungstenite::connect_async(request).await {
+                Ok(connection) => Some(connection),
+                Err(tokio_tungstenite::tungstenite::Error::Http(response))
+                    if response.status().as_u16() == 401 =>
+                {
+                    // A restarted server does not know our session: open a new one.
+                    let _ = shared.open_session().await;
+                    None
+                }
+                Err(_) => None,
+            },
             None => None,
         };
         if let Some((mut socket, _)) = connection {
@@ -181,12 +228,12 @@ async fn follow_events(shared: Arc<Shared>) {
                 if let Ok(event) = serde_json::from_str::<EventEnvelope>(&text) {
                     last_seq = Some(event.seq);
                     let _ = shared.events.send(event);
-                } else if let Ok(control) = serde_json::from_str::<Control>(&text) {
-                    if epoch.as_deref() != Some(control.epoch.as_str()) {
-                        // A new server run: its sequence numbers start over.
-                        epoch = Some(control.epoch);
-                        last_seq = Some(0);
-                    }
+                } else if let Ok(control) = serde_json::from_str::<Control>(&text)
+                    && epoch.as_deref() != Some(control.epoch.as_str())
+                {
+                    // A new server run: its sequence numbers start over.
+                    epoch = Some(control.epoch);
+                    last_seq = Some(0);
                 }
             }
         }
@@ -200,8 +247,17 @@ async fn follow_events(shared: Arc<Shared>) {
 impl Backend for Remote {
     fn info(&self) -> BackendInfo {
         let session = self.shared.session.lock().expect("session lock").clone();
-        let (federation, environment) = self.shared.federation.lock().expect("federation lock").clone();
-        let state = if self.connected() { "connected" } else { "reconnecting" };
+        let (federation, environment) = self
+            .shared
+            .federation
+            .lock()
+            .expect("federation lock")
+            .clone();
+        let state = if self.connected() {
+            "connected"
+        } else {
+            "reconnecting"
+        };
         BackendInfo {
             mode: format!("remote {} ({state})", self.shared.base),
             federation,
@@ -212,12 +268,20 @@ impl Backend for Remote {
     }
 
     async fn submit(&self, command: Command) -> Result<CommandReply, ApiError> {
-        let request = self.shared.http.post(self.shared.url("/api/v1/command")).json(&command);
+        let request = self
+            .shared
+            .http
+            .post(self.shared.url("/api/v1/command"))
+            .json(&command);
         self.shared.send(request).await
     }
 
     async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {
-        let request = self.shared.http.post(self.shared.url("/api/v1/query")).json(&query);
+        let request = self
+            .shared
+            .http
+            .post(self.shared.url("/api/v1/query"))
+            .json(&query);
         self.shared.send(request).await
     }
 
@@ -234,16 +298,6 @@ impl Backend for Remote {
     }
 
     async fn renew_session(&self) -> Result<SessionInfo, ApiError> {
-        let response = self
-            .shared
-            .http
-            .post(self.shared.url("/api/v1/sessions"))
-            .bearer_auth(&self.shared.token)
-            .send()
-            .await
-            .map_err(|e| unreachable(&self.shared.base, e))?;
-        let fresh: SessionInfo = decode(response).await?;
-        *self.shared.session.lock().expect("session lock") = fresh.clone();
-        Ok(fresh)
+        self.shared.open_session().await
     }
 }

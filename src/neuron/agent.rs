@@ -143,7 +143,10 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         config: ConfigStatus::Applied,
         workload,
         rng,
-        logs: vec![("info".into(), format!("started (incarnation {incarnation})"))],
+        logs: vec![(
+            "info".into(),
+            format!("started (incarnation {incarnation})"),
+        )],
         started: Instant::now(),
     };
     let mut backoff = Duration::from_millis(200);
@@ -151,7 +154,10 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         match agent.register().await {
             Ok(registered) => break registered,
             Err(e) if e.code == crate::api::ErrorCode::Unreachable => {
-                eprintln!("plexus neuron: {e}; retrying in {:.1} s", backoff.as_secs_f64());
+                eprintln!(
+                    "plexus neuron: {e}; retrying in {:.1} s",
+                    backoff.as_secs_f64()
+                );
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

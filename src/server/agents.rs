@@ -14,7 +14,9 @@ use crate::engine::fleet::host::NeuronSpec;
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 pub async fn register(
@@ -23,7 +25,7 @@ pub async fn register(
     Body(registration): Body<Registration>,
 ) -> Result<Json<Registered>, HttpError> {
     if !valid_id(&registration.id) {
-        return Err(HttpError(crate::api::ApiError::bad_input(
+        return Err(HttpError::from(crate::api::ApiError::bad_input(
             "id: use 1-64 letters, digits, '-', '_' or '.'",
         )));
     }

@@ -36,7 +36,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                HttpError(ApiError::new(
+                HttpError::from(ApiError::new(
                     ErrorCode::Unauthenticated,
                     "missing bearer token (Authorization: Bearer …)",
                 ))
@@ -69,14 +69,19 @@ fn is_expiry(e: &ApiError) -> bool {
 }
 
 impl TokenSessions {
-    async fn session_for(&self, engine: &Engine, caller: &Caller, fresh: bool) -> Result<String, ApiError> {
+    async fn session_for(
+        &self,
+        engine: &Engine,
+        caller: &Caller,
+        fresh: bool,
+    ) -> Result<String, ApiError> {
         let key = token::hash(&caller.token);
-        if !fresh
-            && let Some(id) = self.by_token.lock().expect("session map").get(&key)
-        {
+        if !fresh && let Some(id) = self.by_token.lock().expect("session map").get(&key) {
             return Ok(id.clone());
         }
-        let info = engine.open_token_session(&caller.token, &caller.source).await?;
+        let info = engine
+            .open_token_session(&caller.token, &caller.source)
+            .await?;
         self.by_token
             .lock()
             .expect("session map")
@@ -86,7 +91,12 @@ impl TokenSessions {
 
     /// Run `call` in the caller's session. A server-kept session that expired is replaced once;
     /// a session the client named is the client's to renew.
-    pub async fn run<T, F, Fut>(&self, engine: &Engine, caller: &Caller, call: F) -> Result<T, ApiError>
+    pub async fn run<T, F, Fut>(
+        &self,
+        engine: &Engine,
+        caller: &Caller,
+        call: F,
+    ) -> Result<T, ApiError>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,

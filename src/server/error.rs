@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api::{ApiError, ErrorCode};
 
-/// An `ApiError` on its way out as a response.
-pub struct HttpError(pub ApiError);
+/// An `ApiError` on its way out as a response (with its status, unless one is forced).
+pub struct HttpError(pub ApiError, pub Option<StatusCode>);
 
 pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
@@ -24,39 +24,41 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        (status_of(self.0.code), Json(self.0)).into_response()
+        let status = self.1.unwrap_or_else(|| status_of(self.0.code));
+        (status, Json(self.0)).into_response()
     }
 }
 
 impl From<ApiError> for HttpError {
     fn from(e: ApiError) -> Self {
-        HttpError(e)
+        HttpError(e, None)
     }
 }
 
 impl From<JsonRejection> for HttpError {
     fn from(rejection: JsonRejection) -> Self {
-        // serde's message names the field and the line/column that is wrong.
-        HttpError(ApiError::bad_input(format!(
-            "malformed request body: {}",
-            rejection.body_text()
-        )))
+        // serde's message names the field and the line/column that is wrong; a body over the
+        // limit keeps its 413.
+        let status = rejection.status();
+        let forced = (status == StatusCode::PAYLOAD_TOO_LARGE).then_some(status);
+        HttpError(
+            ApiError::bad_input(format!("malformed request body: {}", rejection.body_text())),
+            forced,
+        )
     }
 }
 
 impl From<QueryRejection> for HttpError {
     fn from(rejection: QueryRejection) -> Self {
-        HttpError(ApiError::bad_input(format!(
-            "malformed query string: {}",
-            rejection.body_text()
-        )))
+        ApiError::bad_input(format!("malformed query string: {}", rejection.body_text())).into()
     }
 }
 
 /// Paths of the original API whose feature has not been built yet: an honest 501.
 pub fn not_built(feature: &str) -> HttpError {
-    HttpError(ApiError::new(
+    ApiError::new(
         ErrorCode::Failed,
         format!("{feature} is not available in this version of Plexus"),
-    ))
+    )
+    .into()
 }

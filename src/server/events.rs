@@ -36,10 +36,19 @@ pub async fn events(
     // their own. Either way the gate must let it view the fleet.
     let session = match &caller.session {
         Some(named) => {
-            state.engine().check_session_token(named, &caller.token).await?;
+            state
+                .engine()
+                .check_session_token(named, &caller.token)
+                .await?;
             named.clone()
         }
-        None => state.engine().open_token_session(&caller.token, &caller.source).await?.id,
+        None => {
+            state
+                .engine()
+                .open_token_session(&caller.token, &caller.source)
+                .await?
+                .id
+        }
     };
     state.engine().query(&session, Query::Session).await?;
     Ok(ws.on_upgrade(move |socket| stream(socket, state, session, resume)))
@@ -73,7 +82,10 @@ async fn stream(mut socket: WebSocket, state: AppState, session: String, resume:
     let since = if restarted { Some(0) } else { resume.since };
     let mut last = 0;
     if let Some(since) = since {
-        let backlog = match engine.query(&session, Query::EventsSince { seq: since }).await {
+        let backlog = match engine
+            .query(&session, Query::EventsSince { seq: since })
+            .await
+        {
             Ok(QueryReply::Events(events)) => events,
             _ => Vec::new(),
         };

@@ -43,21 +43,47 @@ impl HttpMetrics {
 
     fn render(&self, out: &mut String) {
         let routes = self.routes.lock().expect("metrics lock").clone();
-        header(out, "plexus_http_request_duration_seconds", "histogram", "HTTP request latency by route");
+        header(
+            out,
+            "plexus_http_request_duration_seconds",
+            "histogram",
+            "HTTP request latency by route",
+        );
         for ((method, route, status), h) in &routes {
-            let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", escape(route));
+            let labels = format!(
+                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                escape(route)
+            );
             for (bound, count) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(out, "plexus_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "plexus_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
             }
-            let _ = writeln!(out, "plexus_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "plexus_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "plexus_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "plexus_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "plexus_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "plexus_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
     }
 }
 
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -71,7 +97,12 @@ fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
 }
 
 /// The whole exposition.
-pub fn render(status: &StatusReport, engine: &EngineMetrics, http: &HttpMetrics, subscribers: usize) -> String {
+pub fn render(
+    status: &StatusReport,
+    engine: &EngineMetrics,
+    http: &HttpMetrics,
+    subscribers: usize,
+) -> String {
     let mut out = String::new();
     let c = &status.neurons;
     header(&mut out, "plexus_neurons", "gauge", "Neurons by state");
@@ -87,7 +118,12 @@ pub fn render(status: &StatusReport, engine: &EngineMetrics, http: &HttpMetrics,
         let _ = writeln!(out, "plexus_neurons{{state=\"{state}\"}} {n}");
     }
     let d = &status.detections;
-    header(&mut out, "plexus_failure_detections_total", "counter", "Failures detected by mode");
+    header(
+        &mut out,
+        "plexus_failure_detections_total",
+        "counter",
+        "Failures detected by mode",
+    );
     for (mode, n) in [
         ("offline", d.offline),
         ("timeout", d.timeout),
@@ -95,14 +131,46 @@ pub fn render(status: &StatusReport, engine: &EngineMetrics, http: &HttpMetrics,
         ("analytics_failure", d.analytics_failure),
         ("byzantine", d.byzantine),
     ] {
-        let _ = writeln!(out, "plexus_failure_detections_total{{mode=\"{mode}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "plexus_failure_detections_total{{mode=\"{mode}\"}} {n}"
+        );
     }
     let r = &status.recoveries;
-    single(&mut out, "plexus_recovery_attempts_total", "counter", "Recovery attempts started", r.attempted);
-    single(&mut out, "plexus_recoveries_succeeded_total", "counter", "Recovery attempts that succeeded", r.succeeded);
-    single(&mut out, "plexus_escalations_total", "counter", "Failures escalated to an operator", r.escalated);
-    single(&mut out, "plexus_fleet_conditions", "gauge", "Fleet-level conditions raised by the local-health guard", status.conditions.len());
-    header(&mut out, "plexus_gate_decisions_total", "counter", "Gate decisions by action and outcome");
+    single(
+        &mut out,
+        "plexus_recovery_attempts_total",
+        "counter",
+        "Recovery attempts started",
+        r.attempted,
+    );
+    single(
+        &mut out,
+        "plexus_recoveries_succeeded_total",
+        "counter",
+        "Recovery attempts that succeeded",
+        r.succeeded,
+    );
+    single(
+        &mut out,
+        "plexus_escalations_total",
+        "counter",
+        "Failures escalated to an operator",
+        r.escalated,
+    );
+    single(
+        &mut out,
+        "plexus_fleet_conditions",
+        "gauge",
+        "Fleet-level conditions raised by the local-health guard",
+        status.conditions.len(),
+    );
+    header(
+        &mut out,
+        "plexus_gate_decisions_total",
+        "counter",
+        "Gate decisions by action and outcome",
+    );
     for g in &engine.gate {
         let _ = writeln!(
             out,
@@ -112,11 +180,41 @@ pub fn render(status: &StatusReport, engine: &EngineMetrics, http: &HttpMetrics,
             g.count
         );
     }
-    single(&mut out, "plexus_events_published_total", "counter", "Events published on the live stream", engine.events_published);
-    single(&mut out, "plexus_event_subscribers", "gauge", "Live event subscribers", subscribers);
-    single(&mut out, "plexus_link_messages_sent_total", "counter", "Messages put on the simulated link", engine.link_sent);
-    single(&mut out, "plexus_link_messages_lost_total", "counter", "Messages the simulated link lost", engine.link_lost);
-    single(&mut out, "plexus_agents", "gauge", "Real neuron agents registered", engine.agents);
+    single(
+        &mut out,
+        "plexus_events_published_total",
+        "counter",
+        "Events published on the live stream",
+        engine.events_published,
+    );
+    single(
+        &mut out,
+        "plexus_event_subscribers",
+        "gauge",
+        "Live event subscribers",
+        subscribers,
+    );
+    single(
+        &mut out,
+        "plexus_link_messages_sent_total",
+        "counter",
+        "Messages put on the simulated link",
+        engine.link_sent,
+    );
+    single(
+        &mut out,
+        "plexus_link_messages_lost_total",
+        "counter",
+        "Messages the simulated link lost",
+        engine.link_lost,
+    );
+    single(
+        &mut out,
+        "plexus_agents",
+        "gauge",
+        "Real neuron agents registered",
+        engine.agents,
+    );
     http.render(&mut out);
     out
 }

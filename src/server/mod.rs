@@ -52,7 +52,10 @@ pub fn router(state: AppState) -> Router {
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))
-        .route("/failure-detection/failures/{neuron_id}", get(neuron_failures))
+        .route(
+            "/failure-detection/failures/{neuron_id}",
+            get(neuron_failures),
+        )
         .route("/failure-detection/recovery/{neuron_id}", post(recover))
         .route("/stress-test/start", post(not_yet))
         .route("/stress-test/status/{test_id}", get(not_yet))
@@ -80,10 +83,12 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .get::<MatchedPath>()
         .map_or("unmatched".to_string(), |p| p.as_str().to_string());
     let response = next.run(request).await;
-    state
-        .0
-        .http
-        .observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.0.http.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -114,7 +119,8 @@ pub async fn serve_on(
         .local_addr()
         .map_err(|e| ApiError::failed(format!("listener: {e}")))?;
     let app = router(AppState::new(engine)).into_make_service_with_connect_info::<SocketAddr>();
-    let bind_error = |e: std::io::Error| ApiError::failed(format!("cannot serve on {address}: {e}"));
+    let bind_error =
+        |e: std::io::Error| ApiError::failed(format!("cannot serve on {address}: {e}"));
     match tls {
         Some((cert, key)) => {
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
@@ -144,13 +150,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -28,7 +28,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 }
 
 fn wrong_reply(what: &str) -> HttpError {
-    HttpError(ApiError::failed(format!("the engine answered {what} with the wrong reply")))
+    HttpError::from(ApiError::failed(format!(
+        "the engine answered {what} with the wrong reply"
+    )))
 }
 
 macro_rules! expect_reply {
@@ -45,15 +47,31 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Open a session for the token's user (the remote console names it in later requests).
-pub async fn open_session(State(state): State<AppState>, caller: Caller) -> Reply<crate::api::SessionInfo> {
-    Ok(Json(state.engine().open_token_session(&caller.token, &caller.source).await?))
+pub async fn open_session(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Reply<crate::api::SessionInfo> {
+    Ok(Json(
+        state
+            .engine()
+            .open_token_session(&caller.token, &caller.source)
+            .await?,
+    ))
 }
 
-pub async fn command(State(state): State<AppState>, caller: Caller, Body(command): Body<Command>) -> Reply<CommandReply> {
+pub async fn command(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(command): Body<Command>,
+) -> Reply<CommandReply> {
     Ok(Json(state.submit(&caller, command).await?))
 }
 
-pub async fn query(State(state): State<AppState>, caller: Caller, Body(query): Body<Query>) -> Reply<QueryReply> {
+pub async fn query(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(query): Body<Query>,
+) -> Reply<QueryReply> {
     Ok(Json(state.query(&caller, query).await?))
 }
 
@@ -67,7 +85,11 @@ pub async fn neurons(State(state): State<AppState>, caller: Caller) -> impl Into
     expect_reply!(reply, QueryReply::Neurons, "neurons")
 }
 
-pub async fn neuron(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> impl IntoResponse {
+pub async fn neuron(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> impl IntoResponse {
     let reply = state.query(&caller, Query::Neuron { id }).await?;
     expect_reply!(reply, QueryReply::Neuron, "neuron")
 }
@@ -85,7 +107,13 @@ pub async fn logs(
 ) -> impl IntoResponse {
     let UrlQuery(tail) = tail?;
     let reply = state
-        .query(&caller, Query::Logs { id, tail: tail.tail.unwrap_or(50).min(1000) })
+        .query(
+            &caller,
+            Query::Logs {
+                id,
+                tail: tail.tail.unwrap_or(50).min(1000),
+            },
+        )
         .await?;
     expect_reply!(reply, QueryReply::Logs, "logs")
 }
@@ -95,13 +123,22 @@ pub async fn failures(State(state): State<AppState>, caller: Caller) -> impl Int
     expect_reply!(reply, QueryReply::Failures, "failures")
 }
 
-pub async fn recover(State(state): State<AppState>, caller: Caller, Path(neuron): Path<String>) -> Reply<CommandReply> {
-    Ok(Json(state.submit(&caller, Command::Recover { neuron }).await?))
+pub async fn recover(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(neuron): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state.submit(&caller, Command::Recover { neuron }).await?,
+    ))
 }
 
 /// The original failure-detection status: current failures with evidence, detection counters
 /// and fleet conditions.
-pub async fn failure_detection_status(State(state): State<AppState>, caller: Caller) -> Reply<serde_json::Value> {
+pub async fn failure_detection_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Reply<serde_json::Value> {
     let QueryReply::Status(status) = state.query(&caller, Query::Status).await? else {
         return Err(wrong_reply("status"));
     };
@@ -115,7 +152,11 @@ pub async fn failure_detection_status(State(state): State<AppState>, caller: Cal
 }
 
 /// The original per-neuron failure view: the current failure and its recovery attempts.
-pub async fn neuron_failures(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Reply<serde_json::Value> {
+pub async fn neuron_failures(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Reply<serde_json::Value> {
     let QueryReply::Neuron(detail) = state.query(&caller, Query::Neuron { id }).await? else {
         return Err(wrong_reply("neuron"));
     };
@@ -137,7 +178,11 @@ pub struct ConfigBroadcast {
 }
 
 /// Config broadcast (plain push today; staged, atomic rollouts are a later change).
-pub async fn configs_broadcast(State(state): State<AppState>, caller: Caller, Body(body): Body<ConfigBroadcast>) -> Reply<CommandReply> {
+pub async fn configs_broadcast(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<ConfigBroadcast>,
+) -> Reply<CommandReply> {
     let command = Command::PushConfig {
         version: body.version,
         neurons: body.neurons,
@@ -146,7 +191,11 @@ pub async fn configs_broadcast(State(state): State<AppState>, caller: Caller, Bo
 }
 
 /// Paths of the original API whose feature is not built yet: authenticated, then an honest 501.
-pub async fn not_yet(State(state): State<AppState>, caller: Caller, uri: axum::http::Uri) -> Result<(), HttpError> {
+pub async fn not_yet(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> Result<(), HttpError> {
     state.session_of(&caller).await?;
     let feature = if uri.path().contains("stress-test") {
         "stress testing"
@@ -170,7 +219,11 @@ pub struct NewUser {
     role: Role,
 }
 
-pub async fn add_user(State(state): State<AppState>, caller: Caller, Body(user): Body<NewUser>) -> Reply<CommandReply> {
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(user): Body<NewUser>,
+) -> Reply<CommandReply> {
     let command = Command::AddUser {
         name: user.name,
         role: user.role,
@@ -178,8 +231,14 @@ pub async fn add_user(State(state): State<AppState>, caller: Caller, Body(user):
     Ok(Json(state.submit(&caller, command).await?))
 }
 
-pub async fn issue_token(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Reply<CommandReply> {
-    Ok(Json(state.submit(&caller, Command::IssueToken { name }).await?))
+pub async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state.submit(&caller, Command::IssueToken { name }).await?,
+    ))
 }
 
 pub async fn audit(
@@ -197,16 +256,27 @@ pub async fn audit_verify(State(state): State<AppState>, caller: Caller) -> impl
     expect_reply!(reply, QueryReply::Verify, "verify")
 }
 
-pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, HttpError> {
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, HttpError> {
     let QueryReply::Status(status) = state.query(&caller, Query::Status).await? else {
         return Err(wrong_reply("status"));
     };
     let QueryReply::Metrics(engine) = state.query(&caller, Query::Metrics).await? else {
         return Err(wrong_reply("metrics"));
     };
-    let text = super::metrics::render(&status, &engine, &state.0.http, state.engine().subscribers());
+    let text = super::metrics::render(
+        &status,
+        &engine,
+        &state.0.http,
+        state.engine().subscribers(),
+    );
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     ))
 }

@@ -40,7 +40,11 @@ impl AppState {
             .await
     }
 
-    pub async fn submit(&self, caller: &Caller, command: Command) -> Result<CommandReply, ApiError> {
+    pub async fn submit(
+        &self,
+        caller: &Caller,
+        command: Command,
+    ) -> Result<CommandReply, ApiError> {
         let engine = &self.0.engine;
         self.0
             .sessions

@@ -19,10 +19,25 @@ pub fn engine(dir: &Path, neurons: usize) -> Engine {
 
 /// The same on real time (`virtual_time` false) or virtual time.
 pub fn engine_on(dir: &Path, neurons: usize, virtual_time: bool) -> Engine {
-    let config = EngineConfig {
+    engine_configured(dir, neurons, virtual_time, |_| {})
+}
+
+/// On virtual time, with the engine config adjusted by `adjust`.
+pub fn engine_with(dir: &Path, neurons: usize, adjust: impl FnOnce(&mut EngineConfig)) -> Engine {
+    engine_configured(dir, neurons, true, adjust)
+}
+
+fn engine_configured(
+    dir: &Path,
+    neurons: usize,
+    virtual_time: bool,
+    adjust: impl FnOnce(&mut EngineConfig),
+) -> Engine {
+    let mut config = EngineConfig {
         heartbeat_ms: 500,
         ..EngineConfig::default()
     };
+    adjust(&mut config);
     let fleet = SimFleet::new(&SimConfig {
         neurons,
         heartbeat_ms: config.heartbeat_ms,

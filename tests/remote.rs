@@ -1,0 +1,113 @@
+//! The remote backend against a real server: the same Backend over HTTP and WebSocket, and a
+//! server restart that the client survives (it reconnects, opens a new session, resyncs).
+
+mod support;
+
+use std::time::Duration;
+
+use plexus::api::{Command, CommandReply, ErrorCode, Role};
+use plexus::client::{Backend, BackendExt, Remote};
+use plexus::engine::Engine;
+use support::{ADMIN, session};
+
+async fn admin_token(engine: &Engine) -> String {
+    let admin = session(engine, ADMIN).await;
+    match admin
+        .submit(Command::IssueToken { name: ADMIN.into() })
+        .await
+        .unwrap()
+    {
+        CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn serve(engine: &Engine, listener: std::net::TcpListener) -> axum_server::Handle {
+    let handle = axum_server::Handle::new();
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
+    handle
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_survives_a_server_restart_and_resyncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine(dir.path(), 3);
+    let token = admin_token(&engine).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let handle = serve(&engine, listener);
+    let url = format!("http://{address}");
+
+    let remote = Remote::connect(&url, &token).await.expect("connects");
+    assert_eq!(remote.info().user, ADMIN);
+    let mut events = remote.subscribe();
+    engine.advance(2_000).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.seq >= 1);
+    assert_eq!(remote.status().await.unwrap().neurons.total, 3);
+
+    // The server goes away…
+    handle.shutdown();
+    engine.shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let down = remote.status().await;
+    assert_eq!(down.unwrap_err().code, ErrorCode::Unreachable);
+
+    // …and comes back on the same address and data dir, with a different fleet size.
+    let engine = support::engine(dir.path(), 5);
+    let listener = std::net::TcpListener::bind(address).unwrap();
+    let _handle = serve(&engine, listener);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Queries open a new session transparently.
+    assert_eq!(remote.status().await.unwrap().neurons.total, 5);
+    // The event stream reconnects and delivers the new server's events.
+    engine.advance(2_000).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut registered = false;
+    while tokio::time::Instant::now() < deadline && !registered {
+        if let Ok(Ok(event)) = tokio::time::timeout(Duration::from_millis(500), events.recv()).await
+        {
+            registered |= matches!(
+                event.event,
+                plexus::api::Event::FleetRegistered { count: 5 }
+            );
+        }
+    }
+    assert!(registered, "the new server's events arrived after a resync");
+    assert!(remote.info().mode.contains("connected"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_commands_go_through_the_same_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine(dir.path(), 2);
+    let viewer = support::user_with_role(&engine, "vic", Role::Viewer).await;
+    drop(viewer);
+    let admin = session(&engine, ADMIN).await;
+    let token = match admin
+        .submit(Command::IssueToken { name: "vic".into() })
+        .await
+        .unwrap()
+    {
+        CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _handle = serve(&engine, listener);
+    let remote = Remote::connect(&url, &token).await.unwrap();
+    let denied = remote.recover("n-0001").await.unwrap_err();
+    assert_eq!(denied.code, ErrorCode::Denied);
+    assert!(denied.message.contains("role viewer may not"));
+    let bad = Remote::connect(&url, "plx_wrong").await.err().unwrap();
+    assert_eq!(bad.code, ErrorCode::Unauthenticated);
+    assert_eq!(bad.code.exit_code(), 3);
+}
