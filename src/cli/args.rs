@@ -77,6 +77,12 @@ pub struct Global {
     /// Read-only session: every action that changes anything is hidden and refused.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Colour output: auto (honours NO_COLOR and the terminal), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<crate::config::ColorChoice>,
+    /// Plain ASCII symbols and borders in the console (for limited fonts and terminals).
+    #[arg(long, global = true)]
+    pub ascii: bool,
 }
 
 /// `n-0003=crash` → the neuron and its fault.
@@ -166,6 +172,19 @@ pub enum CommandLine {
         /// Stop after this many seconds.
         #[arg(long = "for")]
         for_secs: Option<f64>,
+    },
+    /// Print a shell completion script (e.g. `plexus completions bash > /etc/bash_completion.d/plexus`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, generated from this command line (`plexus man > plexus.1`).
+    Man,
+    /// Every resolved path (config, data, themes, keymaps, log) and the active theme and keymap.
+    Info {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -27,5 +27,8 @@ pub async fn run(
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
         CommandLine::Users { command } => users::run(backend, command, format).await,
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
+        local @ (CommandLine::Completions { .. } | CommandLine::Man | CommandLine::Info { .. }) => {
+            super::local::run(&local, None)
+        }
     }
 }

@@ -4,22 +4,25 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Cell, Clear, Row, Table};
+use ratatui::widgets::{Cell, Clear, Row, Table};
 
 use super::{centered, style};
 use crate::tui::actions::{ActionSpec, Scope};
-use crate::tui::app::App;
+use crate::tui::app::{App, Refusal};
 
-fn action_row(spec: &ActionSpec) -> Row<'static> {
-    let (key_style, text_style) = if spec.dangerous {
+fn action_row(spec: &ActionSpec, refusal: Option<Refusal>) -> Row<'static> {
+    let (key_style, text_style) = if matches!(refusal, Some(Refusal::Greyed(_))) {
+        (style::disabled(), style::disabled())
+    } else if spec.dangerous {
         (style::dangerous(), style::dangerous())
     } else {
         (style::key(), ratatui::style::Style::new())
     };
-    let description = if spec.dangerous {
-        format!("{} (asks first)", spec.description)
-    } else {
-        spec.description.to_string()
+    let description = match refusal {
+        // The reason replaces the description: it is what the operator needs to know now.
+        Some(Refusal::Greyed(reason)) => reason,
+        _ if spec.dangerous => format!("{} (asks first)", spec.description),
+        _ => spec.description.to_string(),
     };
     Row::new(vec![
         Cell::from(Span::styled(spec.key_labels(), key_style)),
@@ -47,10 +50,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             scope.title(),
             style::title(),
         ))]));
-        rows.extend(actions.iter().map(action_row));
+        rows.extend(
+            actions
+                .iter()
+                .filter(|spec| !spec.keys.is_empty())
+                .map(|spec| (spec, app.refusal(spec)))
+                .filter(|(_, r)| *r != Some(Refusal::Hidden))
+                .map(|(spec, r)| action_row(spec, r)),
+        );
     }
     let height = rows.len() as u16 + 2;
-    let popup = centered(area, 76, height);
+    let popup = centered(area, area.width.saturating_sub(4).min(96), height);
     frame.render_widget(Clear, popup);
     let close = app
         .registry
@@ -61,13 +71,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(12),
-            Constraint::Length(9),
+            Constraint::Length(14),
+            Constraint::Length(11),
             Constraint::Min(10),
         ],
     )
     .block(
-        Block::bordered()
+        style::block()
             .title(Span::styled(" Help ", style::title()))
             .title_bottom(Span::styled(close, style::dim())),
     );
