@@ -83,16 +83,33 @@ fn drive_the_console_in_tmux() {
         data.path().display(),
     );
     let out = tmux.run(&[
-        "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36", "sh", "-c", &console,
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        "sh",
+        "-c",
+        &console,
     ]);
-    assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let long = Duration::from_secs(10);
     let short = Duration::from_secs(4);
 
     // Start: the table with all six neurons, the cursor on the first.
-    tmux.wait("the table", long, |s| s.contains("n-0006") && s.contains("> n-0001"));
+    tmux.wait("the table", long, |s| {
+        s.contains("n-0006") && s.contains("> n-0001")
+    });
     assert_eq!(
-        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"]).stdout,
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .stdout,
         b"1\n",
         "the console runs on the alternate screen"
     );
@@ -105,19 +122,25 @@ fn drive_the_console_in_tmux() {
     tmux.keys(&["?"]);
     tmux.wait_for("Force recovery of the selected neuron", short);
     tmux.keys(&["Escape"]);
-    tmux.wait("help closed", short, |s| !s.contains("Force recovery of the selected"));
+    tmux.wait("help closed", short, |s| {
+        !s.contains("Force recovery of the selected")
+    });
 
     // Filter down to two neurons; the cursor stays on n-0002.
     tmux.keys(&["/"]);
     tmux.type_text("n-000[23]");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait("the filter", short, |s| s.contains("/n-000[23]") && !s.contains("n-0004"));
+    let screen = tmux.wait("the filter", short, |s| {
+        s.contains("/n-000[23]") && !s.contains("n-0004")
+    });
     assert!(row(&screen, "n-0002").contains("> n-0002"), "{screen}");
 
     // n-0002 crash-loops: wait until the console shows it failing, then recover it by hand.
     tmux.wait("n-0002 failing", long, |s| {
         let r = row(s, "> n-0002");
-        ["suspect", "offline", "recovering"].iter().any(|st| r.contains(st))
+        ["suspect", "offline", "recovering"]
+            .iter()
+            .any(|st| r.contains(st))
     });
     tmux.keys(&["r"]);
     let dialog = tmux.wait_for("Recover neuron", short);
@@ -131,15 +154,20 @@ fn drive_the_console_in_tmux() {
     // The gate recorded it: the audit view shows the recover of n-0002.
     tmux.keys(&["a"]);
     tmux.wait("the audit record", long, |s| {
-        s.lines().any(|l| l.contains("neuron.rec") && l.contains("n-0002"))
+        s.lines()
+            .any(|l| l.contains("neuron.rec") && l.contains("n-0002"))
     });
 
     // Quit: the shell gets the terminal back.
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXIT=0", short);
-    assert!(!screen.contains("PLEXUS"), "the console's screen is gone:\n{screen}");
+    assert!(
+        !screen.contains("PLEXUS"),
+        "the console's screen is gone:\n{screen}"
+    );
     assert_eq!(
-        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"]).stdout,
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .stdout,
         b"0\n",
         "alternate screen left"
     );
