@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod engine;
 pub mod neuron;
 pub mod server;

@@ -81,7 +81,10 @@ async fn press(app: &mut App, backend: &FakeBackend, code: KeyCode) {
                 }
                 Some(fetch_fleet(backend).await)
             }
-            Some(Effect::Quit) | None => None,
+            Some(Effect::RenewSession) => Some(Msg::SessionRenewed(backend.renew_session().await)),
+            Some(Effect::Quit | Effect::Copy(_) | Effect::SetMouse(_) | Effect::Suspend) | None => {
+                None
+            }
         };
     }
 }

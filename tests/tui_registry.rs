@@ -23,6 +23,7 @@ fn app_in(view: View) -> App {
         View::Neurons => None,
         View::Overview => Some('o'),
         View::Detail => None,
+        View::Audit => Some('a'),
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
@@ -56,7 +57,7 @@ fn screen(app: &App) -> String {
 
 #[test]
 fn every_action_of_a_view_appears_in_its_help() {
-    for view in [View::Neurons, View::Overview, View::Detail] {
+    for view in [View::Neurons, View::Overview, View::Detail, View::Audit] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
             crossterm::event::KeyCode::Char('?'),
@@ -79,7 +80,7 @@ fn every_action_of_a_view_appears_in_its_help() {
 
 #[test]
 fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
-    for view in [View::Neurons, View::Overview, View::Detail] {
+    for view in [View::Neurons, View::Overview, View::Detail, View::Audit] {
         let app = app_in(view);
         let text = screen(&app);
         let bar = text.lines().last().unwrap_or_default().to_string();
@@ -98,7 +99,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
 #[test]
 fn every_key_of_every_action_reaches_that_action() {
     let registry = Registry::default();
-    for scope in [Scope::Neurons, Scope::Overview, Scope::Detail] {
+    for scope in [Scope::Neurons, Scope::Overview, Scope::Detail, Scope::Audit] {
         let live = [scope, Scope::Global];
         for spec in live.iter().flat_map(|s| registry.actions(*s)) {
             for key in &spec.keys {
@@ -112,7 +113,7 @@ fn every_key_of_every_action_reaches_that_action() {
             }
         }
     }
-    for scope in [Scope::Confirm, Scope::Help] {
+    for scope in [Scope::Confirm, Scope::Help, Scope::Input] {
         for spec in registry.actions(scope) {
             for key in &spec.keys {
                 let event = KeyEvent::new(key.code, key.modifiers);

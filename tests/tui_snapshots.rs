@@ -1,14 +1,22 @@
-//! Snapshots of every screen at the minimum size (80×24) and a roomy one (160×48), from fixed
-//! fixture data: no engine, no clock. Review changed `.snap` files by eye before accepting them.
+//! Snapshots of every screen at the minimum size (80×24) and a roomy one (200×50), from fixed
+//! fixture data: no engine, no clock. Three kinds: the text (default look), the text in
+//! `--ascii` mode, and a per-cell style dump in each bundled theme (text-only snapshots cannot
+//! see colours). Review changed `.snap` files by eye before accepting them.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use plexus::api::Role;
 use plexus::tui::app::{App, Msg};
+use plexus::tui::theme::{Depth, Theme};
 use plexus::tui::{draw, fixtures};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use std::fmt::Write;
+use std::sync::Arc;
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+const THEMES: [&str; 3] = ["dark", "light", "16"];
 
 /// The buffer as plain text, one line per row, trailing blanks trimmed.
 fn text(buffer: &Buffer) -> String {
@@ -25,19 +33,85 @@ fn text(buffer: &Buffer) -> String {
     out
 }
 
+fn color(c: Color) -> String {
+    match c {
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        Color::Indexed(i) => format!("i{i}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn modifiers(m: Modifier) -> String {
+    [
+        (Modifier::BOLD, "b"),
+        (Modifier::DIM, "d"),
+        (Modifier::ITALIC, "i"),
+        (Modifier::UNDERLINED, "u"),
+        (Modifier::REVERSED, "r"),
+        (Modifier::CROSSED_OUT, "x"),
+    ]
+    .iter()
+    .filter(|(flag, _)| m.contains(*flag))
+    .map(|(_, s)| *s)
+    .collect()
+}
+
+/// Runs of equal style per row, `x0-x1 fg/bg/mods`; plain runs (no colour, no modifier) left out.
+fn styles(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut runs = Vec::new();
+        let mut x = 0;
+        while x < area.width {
+            let c = &buffer[(x, y)];
+            let key = (c.fg, c.bg, c.modifier);
+            let start = x;
+            while x < area.width && {
+                let d = &buffer[(x, y)];
+                (d.fg, d.bg, d.modifier) == key
+            } {
+                x += 1;
+            }
+            if key != (Color::Reset, Color::Reset, Modifier::empty()) {
+                runs.push(format!(
+                    "{start}-{} {}/{}/{}",
+                    x - 1,
+                    color(key.0),
+                    color(key.1),
+                    modifiers(key.2)
+                ));
+            }
+        }
+        if !runs.is_empty() {
+            let _ = writeln!(out, "{y:02}: {}", runs.join("  "));
+        }
+    }
+    out
+}
+
 fn render(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal.draw(|f| draw(f, app)).expect("draw");
     terminal.backend().buffer().clone()
 }
 
-fn key(app: &mut App, code: KeyCode) {
+fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
-/// An app with 40 neurons, a status report and a health history, sized for `width`×`height`.
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// An app with 40 neurons, a status report, a health history and an operator session twelve
+/// minutes old, sized for `width`×`height`.
 fn app(width: u16, height: u16) -> App {
     let mut app = App::new(fixtures::info());
+    app.session = Some(fixtures::session(Role::Operator, false));
+    app.now_ms = fixtures::NOW_MS;
     app.update(Msg::Resize { width, height });
     app.update(Msg::Fleet {
         status: Ok(fixtures::status()),
@@ -47,88 +121,142 @@ fn app(width: u16, height: u16) -> App {
     app
 }
 
-fn snapshot(name: &str, build: impl Fn(u16, u16) -> App) {
-    for (w, h) in SIZES {
-        let app = build(w, h);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(&app, w, h)));
-    }
-}
+type Setup = fn(&mut App);
 
-#[test]
-fn neurons_view() {
-    snapshot("neurons", |w, h| {
-        let mut app = app(w, h);
+/// Every screen, as the keys that lead to it.
+const SCREENS: [(&str, Setup); 12] = [
+    ("neurons", |a| {
         for _ in 0..3 {
-            key(&mut app, KeyCode::Char('j'));
+            press(a, KeyCode::Char('j'));
         }
-        app
-    });
-}
-
-#[test]
-fn neurons_view_scrolled_and_sorted() {
-    snapshot("neurons_sorted", |w, h| {
-        let mut app = app(w, h);
-        key(&mut app, KeyCode::Char('s')); // by state
-        key(&mut app, KeyCode::Char('S')); // descending
-        key(&mut app, KeyCode::End);
-        app
-    });
-}
-
-#[test]
-fn overview_with_fleet_condition() {
-    snapshot("overview", |w, h| {
-        let mut app = app(w, h);
-        app.update(Msg::Fleet {
+    }),
+    ("neurons_sorted", |a| {
+        press(a, KeyCode::Char('s'));
+        press(a, KeyCode::Char('S'));
+        press(a, KeyCode::End);
+    }),
+    ("overview", |a| {
+        a.update(Msg::Fleet {
             status: Ok(fixtures::status_with_condition()),
             neurons: Ok(fixtures::shared_neurons(40)),
         });
-        key(&mut app, KeyCode::Char('o'));
-        app
-    });
-}
-
-#[test]
-fn detail_view() {
-    snapshot("detail", |w, h| {
-        let mut app = app(w, h);
-        key(&mut app, KeyCode::Char('j'));
-        key(&mut app, KeyCode::Char('j'));
-        key(&mut app, KeyCode::Enter);
-        app.update(Msg::Detail {
+        press(a, KeyCode::Char('o'));
+    }),
+    ("detail", |a| {
+        press(a, KeyCode::Char('j'));
+        press(a, KeyCode::Char('j'));
+        press(a, KeyCode::Enter);
+        a.update(Msg::Detail {
             id: "n-0003".into(),
             detail: Ok(fixtures::detail("n-0003")),
             logs: Ok(fixtures::logs(30)),
         });
-        app
-    });
+    }),
+    ("help", |a| press(a, KeyCode::Char('?'))),
+    ("confirm", |a| {
+        press(a, KeyCode::Char('j'));
+        press(a, KeyCode::Char('r'));
+    }),
+    ("audit", |a| {
+        press(a, KeyCode::Char('a'));
+        a.update(Msg::Audit(Ok(fixtures::audit(60))));
+    }),
+    ("audit_filtered", |a| {
+        press(a, KeyCode::Char('a'));
+        a.update(Msg::Audit(Ok(fixtures::audit(60))));
+        press(a, KeyCode::Char('/'));
+        typed(a, "outcome=denied");
+        press(a, KeyCode::Enter);
+    }),
+    ("palette", |a| {
+        press(a, KeyCode::Char(':'));
+        typed(a, "recover n-00");
+    }),
+    ("filtered", |a| {
+        press(a, KeyCode::Char('/'));
+        typed(a, "zone=eu");
+        press(a, KeyCode::Enter);
+    }),
+    ("broadcast", |a| {
+        press(a, KeyCode::Char(':'));
+        typed(a, "broadcast v6");
+        press(a, KeyCode::Enter);
+        typed(a, "atl");
+    }),
+    ("viewer_read_only", |a| {
+        a.session = Some(fixtures::session(Role::Viewer, true));
+        press(a, KeyCode::Char('?'));
+    }),
+];
+
+fn build(setup: Setup, w: u16, h: u16) -> App {
+    let mut a = app(w, h);
+    setup(&mut a);
+    a
 }
 
 #[test]
-fn help_overlay() {
-    snapshot("help", |w, h| {
-        let mut app = app(w, h);
-        key(&mut app, KeyCode::Char('?'));
-        app
-    });
+fn every_screen_as_text() {
+    for (name, setup) in SCREENS {
+        for (w, h) in SIZES {
+            let app = build(setup, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(&app, w, h)));
+        }
+    }
 }
 
 #[test]
-fn confirm_dialog() {
-    snapshot("confirm", |w, h| {
-        let mut app = app(w, h);
-        key(&mut app, KeyCode::Char('j'));
-        key(&mut app, KeyCode::Char('r'));
-        app
-    });
+fn every_screen_in_ascii() {
+    for (name, setup) in SCREENS {
+        for (w, h) in SIZES {
+            let mut app = build(setup, w, h);
+            app.ascii = true;
+            let screen = text(&render(&app, w, h));
+            assert!(screen.is_ascii(), "{name} {w}x{h} is not ASCII:\n{screen}");
+            insta::assert_snapshot!(format!("ascii_{name}_{w}x{h}"), screen);
+        }
+    }
+}
+
+#[test]
+fn every_screen_in_every_theme() {
+    for theme in THEMES {
+        let loaded = Theme::builtin(theme, Depth::TrueColor).expect("bundled theme");
+        let loaded = Arc::new(loaded);
+        for (name, setup) in SCREENS {
+            for (w, h) in SIZES {
+                let mut app = build(setup, w, h);
+                app.theme = Arc::clone(&loaded);
+                insta::assert_snapshot!(
+                    format!("style_{theme}_{name}_{w}x{h}"),
+                    styles(&render(&app, w, h))
+                );
+            }
+        }
+    }
+}
+
+/// NO_COLOR: no cell carries a colour, yet selection and emphasis still show (reverse, bold).
+#[test]
+fn no_color_draws_without_colour_but_keeps_emphasis() {
+    for (name, setup) in SCREENS {
+        let mut app = build(setup, 80, 24);
+        app.theme = Arc::new(Theme::builtin("dark", Depth::None).expect("theme"));
+        let buffer = render(&app, 80, 24);
+        let mut emphasis = false;
+        for cell in buffer.content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{name}");
+            emphasis |= !cell.modifier.is_empty();
+        }
+        assert!(emphasis, "{name}: nothing stands out without colour");
+    }
 }
 
 #[test]
 fn confirm_dialog_with_recover_focused() {
     let mut app = app(80, 24);
-    key(&mut app, KeyCode::Char('r'));
-    key(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Tab);
     insta::assert_snapshot!("confirm_recover_focused_80x24", text(&render(&app, 80, 24)));
 }
 
@@ -163,41 +291,70 @@ fn too_small_screen() {
     }
 }
 
+/// The header always says where and who: federation, environment, user, role, session age, and
+/// the lock when read-only.
 #[test]
-fn state_cells_are_coloured_by_meaning() {
-    use plexus::api::NeuronState;
-    use ratatui::style::Color;
-    let app = app(160, 48);
-    let buffer = render(&app, 160, 48);
-    let mut seen = std::collections::HashSet::new();
-    for y in 0..buffer.area.height {
-        let row: String = (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol())
-            .collect();
-        for state in NeuronState::ALL {
-            // Match the whole word in the STATE column (it starts after "> n-0001  ").
-            let Some(x) = row.find(&format!(" {} ", state.as_str())) else {
-                continue;
-            };
-            let x = x as u16 + 1;
-            if !(8..=20).contains(&x) {
-                continue;
-            }
-            let expected = match state {
-                NeuronState::Healthy => Color::Green,
-                NeuronState::Offline => Color::Red,
-                NeuronState::Suspect => Color::Yellow,
-                NeuronState::Degraded => Color::Magenta,
-                NeuronState::ConfigFailed => Color::LightRed,
-                NeuronState::Recovering => Color::Cyan,
-                NeuronState::Pending => Color::DarkGray,
-            };
-            assert_eq!(buffer[(x, y)].fg, expected, "{state} on row {y}");
-            seen.insert(state);
-        }
+fn header_shows_identity_session_and_lock() {
+    let mut a = app(80, 24);
+    let top = text(&render(&a, 80, 24));
+    let first = top.lines().next().unwrap_or_default().to_string();
+    for needle in ["atlas", "simulated", "alice (operator)", "session 12m"] {
+        assert!(first.contains(needle), "{needle} missing: {first}");
     }
+    assert!(!first.contains("read-only"));
+    a.session = Some(fixtures::session(Role::Viewer, true));
+    let first = text(&render(&a, 200, 50))
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert!(
-        seen.len() >= 5,
-        "fixture should show most states, saw {seen:?}"
+        first.contains("read-only") && first.contains("(viewer)"),
+        "{first}"
     );
+    let narrow = text(&render(&a, 80, 24))
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        narrow.contains("RO") && narrow.contains("alice (viewer)"),
+        "{narrow}"
+    );
+}
+
+#[test]
+fn state_cells_are_coloured_by_the_theme() {
+    use plexus::api::NeuronState;
+    use plexus::tui::theme::Meaning;
+    use plexus::tui::views::style::state_meaning;
+    for theme in THEMES {
+        let mut app = app(200, 50);
+        let loaded = Theme::builtin(theme, Depth::TrueColor).expect("theme");
+        app.theme = Arc::new(loaded.clone());
+        let buffer = render(&app, 200, 50);
+        let mut seen = std::collections::HashSet::new();
+        for y in 0..buffer.area.height {
+            let row: String = (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect();
+            for state in NeuronState::ALL {
+                let Some(x) = row.find(&format!(" {} ", state.as_str())) else {
+                    continue;
+                };
+                let x = x as u16 + 1;
+                if !(8..=20).contains(&x) {
+                    continue;
+                }
+                let expected: Color = loaded.color(state_meaning(state));
+                assert_eq!(buffer[(x, y)].fg, expected, "{theme}: {state} on row {y}");
+                seen.insert(state);
+            }
+        }
+        assert!(
+            seen.len() >= 5,
+            "fixture should show most states, saw {seen:?}"
+        );
+        let _ = Meaning::ALL;
+    }
 }

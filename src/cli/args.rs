@@ -83,6 +83,12 @@ pub struct Global {
     /// Bearer token for --connect (from `plexus users token NAME`).
     #[arg(long, global = true, env = "PLEXUS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Colour output: auto (honours NO_COLOR and the terminal), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<crate::config::ColorChoice>,
+    /// Plain ASCII symbols and borders in the console (for limited fonts and terminals).
+    #[arg(long, global = true)]
+    pub ascii: bool,
 }
 
 /// `n-0003=crash` → the neuron and its fault.
@@ -203,6 +209,19 @@ pub enum CommandLine {
     /// Federated learning: run across the simulated fleet, replay a captured round.
     #[command(subcommand)]
     Fl(crate::cli::fl_args::FlCommand),
+    /// Print a shell completion script (e.g. `plexus completions bash > /etc/bash_completion.d/plexus`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, generated from this command line (`plexus man > plexus.1`).
+    Man,
+    /// Every resolved path (config, data, themes, keymaps, log) and the active theme and keymap.
+    Info {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

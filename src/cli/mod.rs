@@ -4,6 +4,7 @@ pub mod args;
 pub mod boot;
 mod commands;
 pub mod fl_args;
+pub mod local;
 pub mod output;
 
 use clap::Parser;
@@ -48,10 +49,20 @@ pub fn main() -> i32 {
     }
 }
 
-async fn run(cli: Cli) -> Result<i32, ApiError> {
+async fn run(mut cli: Cli) -> Result<i32, ApiError> {
+    if let Some(command) = cli.command.as_ref().filter(|c| local::is_local(c)) {
+        return local::run(command, Some(&cli.global));
+    }
+    // A bad config stops headless commands (exit 2); the console runs on the defaults and says so.
+    let config = crate::config::Config::load_default();
+    match &config {
+        Ok(c) => cli.global.read_only |= c.read_only,
+        Err(e) if cli.command.is_some() => return Err(ApiError::bad_input(e.to_string())),
+        Err(_) => {}
+    }
     let format = cli.global.format();
-    // `fl` drives its own simulated fleet: no embedded engine to boot.
-    let command = match cli.command {
+    // `fl`, agents and the server make their own engine (or none).
+    let command = match cli.command.take() {
         Some(args::CommandLine::Fl(command)) => return commands::fl::run(&cli.global, command),
         Some(args::CommandLine::Neuron {
             join,
@@ -68,7 +79,7 @@ async fn run(cli: Cli) -> Result<i32, ApiError> {
     };
     let backend = boot::backend(&cli.global).await?;
     let Some(command) = command else {
-        return console(backend, format).await;
+        return console(backend, format, config, &cli.global).await;
     };
     // `watch` streams from boot on, users and audit do not look at the fleet, a server is warm
     // already; everything else first lets the first heartbeats arrive.
@@ -85,17 +96,27 @@ async fn run(cli: Cli) -> Result<i32, ApiError> {
 }
 
 /// No subcommand: the console when stdout is a terminal, else a one-screen status.
-async fn console(backend: Arc<dyn Backend>, format: OutputFormat) -> Result<i32, ApiError> {
-    let is_remote = backend.info().mode.starts_with("remote");
+async fn console(
+    backend: Arc<dyn Backend>,
+    format: OutputFormat,
+    config: Result<crate::config::Config, crate::config::SourceError>,
+    global: &args::Global,
+) -> Result<i32, ApiError> {
     if std::io::stdout().is_terminal() && format == OutputFormat::Table {
         // The console's panic hook restores the terminal, then hands over to this report.
         let _ = color_eyre::install();
-        return crate::tui::run(backend, crate::tui::TuiOptions::default())
+        let overrides = crate::tui::setup::Overrides {
+            color: global.color,
+            ascii: global.ascii,
+        };
+        let environment = backend.info().environment;
+        let resolved = crate::tui::setup::resolve_from_env(config, &overrides, &environment);
+        return crate::tui::run(backend, resolved.options)
             .await
             .map(|_| 0)
             .map_err(|e| ApiError::failed(format!("console: {e}")));
     }
-    if !is_remote {
+    if global.connect.is_none() {
         boot::warm_up(backend.as_ref(), WARM_UP).await?;
     }
     let status = backend.status().await?;

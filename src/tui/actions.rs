@@ -4,13 +4,15 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-/// What the user can ask for. The app's update function gives each its meaning.
+/// What the user can ask for. The app's update function gives each its meaning. Keymap files
+/// name them by [`Action::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Quit,
     Help,
     ShowOverview,
     ShowNeurons,
+    ShowAudit,
     Up,
     Down,
     PageUp,
@@ -22,12 +24,104 @@ pub enum Action {
     Recover,
     SortNext,
     SortReverse,
+    /// Open the `:` command palette.
+    Palette,
+    /// Open the `/` filter of the current table.
+    Filter,
+    /// Drop the table filter.
+    ClearFilter,
+    /// Copy the selected neuron id to the clipboard (OSC 52).
+    CopyId,
+    ToggleMouse,
+    /// Start a new session after the old one expired.
+    RenewSession,
+    /// Ctrl-Z: hand the terminal back to the shell until `fg`.
+    Suspend,
     /// Dialog: move focus to the other button.
     SwitchButton,
-    /// Dialog: run the focused button.
+    /// Dialog: run the focused button; input line: run it.
     Press,
-    /// Dialog and help: close without doing anything.
+    /// Dialog, input line and help: close without doing anything.
     Close,
+    /// Input line: complete the word under the cursor.
+    Complete,
+    /// Input line: the previous (older) history entry.
+    HistoryPrev,
+    /// Input line: the next (newer) history entry.
+    HistoryNext,
+}
+
+impl Action {
+    pub const ALL: [Action; 29] = [
+        Action::Quit,
+        Action::Help,
+        Action::ShowOverview,
+        Action::ShowNeurons,
+        Action::ShowAudit,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Open,
+        Action::Back,
+        Action::Recover,
+        Action::SortNext,
+        Action::SortReverse,
+        Action::Palette,
+        Action::Filter,
+        Action::ClearFilter,
+        Action::CopyId,
+        Action::ToggleMouse,
+        Action::RenewSession,
+        Action::Suspend,
+        Action::SwitchButton,
+        Action::Press,
+        Action::Close,
+        Action::Complete,
+        Action::HistoryPrev,
+        Action::HistoryNext,
+    ];
+
+    /// The name keymap files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::ShowOverview => "show_overview",
+            Action::ShowNeurons => "show_neurons",
+            Action::ShowAudit => "show_audit",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Recover => "recover",
+            Action::SortNext => "sort_next",
+            Action::SortReverse => "sort_reverse",
+            Action::Palette => "palette",
+            Action::Filter => "filter",
+            Action::ClearFilter => "clear_filter",
+            Action::CopyId => "copy_id",
+            Action::ToggleMouse => "toggle_mouse",
+            Action::RenewSession => "renew_session",
+            Action::Suspend => "suspend",
+            Action::SwitchButton => "switch_button",
+            Action::Press => "press",
+            Action::Close => "close",
+            Action::Complete => "complete",
+            Action::HistoryPrev => "history_prev",
+            Action::HistoryNext => "history_next",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == name)
+    }
 }
 
 /// Where a set of actions applies. Views first, then the modal layers drawn on top of them.
@@ -37,20 +131,62 @@ pub enum Scope {
     Neurons,
     Overview,
     Detail,
+    Audit,
     Confirm,
     Help,
+    /// The `:` palette and the `/` filter line.
+    Input,
 }
 
 impl Scope {
+    pub const ALL: [Scope; 8] = [
+        Scope::Global,
+        Scope::Neurons,
+        Scope::Overview,
+        Scope::Detail,
+        Scope::Audit,
+        Scope::Confirm,
+        Scope::Help,
+        Scope::Input,
+    ];
+
     pub fn title(self) -> &'static str {
         match self {
             Scope::Global => "Global",
             Scope::Neurons => "Neurons",
             Scope::Overview => "Overview",
             Scope::Detail => "Neuron detail",
+            Scope::Audit => "Audit log",
             Scope::Confirm => "Confirm dialog",
             Scope::Help => "Help",
+            Scope::Input => "Palette and filter line",
         }
+    }
+
+    /// The section name in keymap files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Neurons => "neurons",
+            Scope::Overview => "overview",
+            Scope::Detail => "detail",
+            Scope::Audit => "audit",
+            Scope::Confirm => "confirm",
+            Scope::Help => "help",
+            Scope::Input => "input",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Views share their keys with the global scope; modal layers only have their own.
+    pub fn is_view(self) -> bool {
+        matches!(
+            self,
+            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit
+        )
     }
 }
 
@@ -91,15 +227,23 @@ impl Key {
         self.code == event.code && significant(self.modifiers) == significant(event.modifiers)
     }
 
-    /// How the key is written in hints and help.
+    /// How the key is written in hints and help (arrows spelled out in `--ascii` mode).
     pub fn label(&self) -> String {
+        let ascii = crate::tui::views::style::ascii();
+        let arrow = |glyph: &str, word: &str| {
+            if ascii {
+                word.to_string()
+            } else {
+                glyph.to_string()
+            }
+        };
         let base = match self.code {
             KeyCode::Char(' ') => "Space".to_string(),
             KeyCode::Char(c) => c.to_string(),
-            KeyCode::Up => "↑".into(),
-            KeyCode::Down => "↓".into(),
-            KeyCode::Left => "←".into(),
-            KeyCode::Right => "→".into(),
+            KeyCode::Up => arrow("↑", "Up"),
+            KeyCode::Down => arrow("↓", "Down"),
+            KeyCode::Left => arrow("←", "Left"),
+            KeyCode::Right => arrow("→", "Right"),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
             KeyCode::Home => "Home".into(),
@@ -112,6 +256,8 @@ impl Key {
         };
         if self.modifiers.contains(KeyModifiers::CONTROL) {
             format!("Ctrl-{}", base.to_uppercase())
+        } else if self.modifiers.contains(KeyModifiers::ALT) {
+            format!("Alt-{base}")
         } else {
             base
         }
@@ -132,6 +278,8 @@ pub struct ActionSpec {
     pub dangerous: bool,
     /// Worth a place in the (narrow) hint bar.
     pub hint: bool,
+    /// What the gate checks when the action reaches it (greyed out when the role lacks it).
+    pub permission: Option<crate::api::Action>,
 }
 
 impl ActionSpec {
@@ -143,7 +291,12 @@ impl ActionSpec {
             description,
             dangerous: false,
             hint: true,
+            permission: None,
         }
+    }
+    fn needs(mut self, permission: crate::api::Action) -> Self {
+        self.permission = Some(permission);
+        self
     }
     fn dangerous(mut self) -> Self {
         self.dangerous = true;
@@ -186,164 +339,148 @@ impl Registry {
     }
 }
 
-impl Default for Registry {
-    fn default() -> Self {
+impl Registry {
+    /// Every scope's actions with no keys bound: the keymap (built-in, then the user's) binds them.
+    pub fn skeleton() -> Self {
+        use crate::api::Action as Gate;
         use Action as A;
-        use KeyCode as K;
-        let spec = ActionSpec::new;
+        let spec = |action: Action, name: &'static str, description: &'static str| {
+            ActionSpec::new(action, &[], name, description)
+        };
         let moves = || {
             vec![
+                spec(A::Up, "up", "Select the row above"),
+                spec(A::Down, "down", "Select the row below"),
+                spec(A::PageUp, "page up", "Move one page up").no_hint(),
+                spec(A::PageDown, "page down", "Move one page down").no_hint(),
+                spec(A::Top, "top", "Jump to the first row").no_hint(),
+                spec(A::Bottom, "bottom", "Jump to the last row").no_hint(),
+            ]
+        };
+        let filter = || {
+            [
                 spec(
-                    A::Up,
-                    &[Key::plain(K::Up), Key::char('k')],
-                    "up",
-                    "Select the row above",
+                    A::Filter,
+                    "filter",
+                    "Filter rows: regex, !regex, field=value",
                 ),
-                spec(
-                    A::Down,
-                    &[Key::plain(K::Down), Key::char('j')],
-                    "down",
-                    "Select the row below",
-                ),
-                spec(
-                    A::PageUp,
-                    &[Key::plain(K::PageUp)],
-                    "page up",
-                    "Move one page up",
-                )
-                .no_hint(),
-                spec(
-                    A::PageDown,
-                    &[Key::plain(K::PageDown)],
-                    "page down",
-                    "Move one page down",
-                )
-                .no_hint(),
-                spec(
-                    A::Top,
-                    &[Key::plain(K::Home), Key::char('g')],
-                    "top",
-                    "Jump to the first row",
-                )
-                .no_hint(),
-                spec(
-                    A::Bottom,
-                    &[Key::plain(K::End), Key::char('G')],
-                    "bottom",
-                    "Jump to the last row",
-                )
-                .no_hint(),
+                spec(A::ClearFilter, "clear", "Drop the filter").no_hint(),
             ]
         };
         let recover = || {
             spec(
                 A::Recover,
-                &[Key::char('r')],
                 "recover",
                 "Force recovery of the selected neuron (asks first)",
             )
             .dangerous()
+            .needs(Gate::NeuronRecover)
         };
-
+        let copy = || {
+            spec(
+                A::CopyId,
+                "copy id",
+                "Copy the neuron id to the clipboard (OSC 52)",
+            )
+            .no_hint()
+        };
         let global = vec![
-            spec(A::Help, &[Key::char('?')], "help", "Show or hide this help"),
+            spec(A::Help, "help", "Show or hide this help"),
+            spec(A::Palette, "command", "Open the command palette").no_hint(),
+            spec(A::ShowOverview, "overview", "Show the fleet overview").no_hint(),
+            spec(A::ShowNeurons, "neurons", "Show the neurons table").no_hint(),
+            spec(A::ShowAudit, "audit", "Show the audit log (live tail)")
+                .no_hint()
+                .needs(Gate::AuditView),
             spec(
-                A::ShowOverview,
-                &[Key::char('o'), Key::char('1')],
-                "overview",
-                "Show the fleet overview",
-            ),
+                A::ToggleMouse,
+                "mouse",
+                "Capture the mouse, or give it back",
+            )
+            .no_hint(),
             spec(
-                A::ShowNeurons,
-                &[Key::char('n'), Key::char('2')],
-                "neurons",
-                "Show the neurons table",
-            ),
+                A::RenewSession,
+                "new session",
+                "Start a new session after expiry",
+            )
+            .no_hint(),
             spec(
-                A::Quit,
-                &[Key::char('q'), Key::ctrl('c')],
-                "quit",
-                "Leave Plexus",
-            ),
+                A::Suspend,
+                "suspend",
+                "Suspend to the shell (resume with fg)",
+            )
+            .no_hint(),
+            spec(A::Quit, "quit", "Leave Plexus"),
         ];
         let mut neurons = moves();
         neurons.extend([
-            spec(
-                A::Open,
-                &[Key::plain(K::Enter)],
-                "detail",
-                "Open the selected neuron",
-            ),
+            spec(A::Open, "detail", "Open the selected neuron"),
             recover(),
-            spec(
-                A::SortNext,
-                &[Key::char('s')],
-                "sort",
-                "Sort by the next column",
-            ),
-            spec(
-                A::SortReverse,
-                &[Key::char('S')],
-                "reverse",
-                "Reverse the sort order",
-            ),
+            spec(A::SortNext, "sort", "Sort by the next column"),
+            spec(A::SortReverse, "reverse", "Reverse the sort order"),
+            copy(),
         ]);
-        let overview = vec![spec(
-            A::Back,
-            &[Key::plain(K::Esc)],
-            "back",
-            "Back to the neurons table",
-        )];
+        neurons.extend(filter());
+        let overview = vec![spec(A::Back, "back", "Back to the neurons table")];
         let detail = vec![
-            spec(
-                A::Back,
-                &[Key::plain(K::Esc)],
-                "back",
-                "Back to the previous view",
-            ),
+            spec(A::Back, "back", "Back to the previous view"),
             recover(),
+            copy(),
         ];
+        let mut audit = moves();
+        audit.extend(filter());
+        audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
         let confirm = vec![
-            spec(
-                A::SwitchButton,
-                &[
-                    Key::plain(K::Tab),
-                    Key::plain(K::BackTab),
-                    Key::plain(K::Left),
-                    Key::plain(K::Right),
-                ],
-                "switch",
-                "Focus the other button",
-            ),
-            spec(
-                A::Press,
-                &[Key::plain(K::Enter)],
-                "choose",
-                "Run the focused button",
-            ),
-            spec(
-                A::Close,
-                &[Key::plain(K::Esc)],
-                "cancel",
-                "Close without doing anything",
-            ),
+            spec(A::SwitchButton, "switch", "Focus the other button"),
+            spec(A::Press, "choose", "Run the focused button"),
+            spec(A::Close, "cancel", "Close without doing anything"),
         ];
-        let help = vec![spec(
-            A::Close,
-            &[Key::plain(K::Esc), Key::char('?'), Key::char('q')],
-            "close",
-            "Close the help",
-        )];
+        let help = vec![spec(A::Close, "close", "Close the help")];
+        let input = vec![
+            spec(A::Press, "run", "Run the line"),
+            spec(A::Complete, "complete", "Complete the word"),
+            spec(A::HistoryPrev, "older", "Previous line from history").no_hint(),
+            spec(A::HistoryNext, "newer", "Next line from history").no_hint(),
+            spec(A::Close, "cancel", "Close the line"),
+        ];
         Registry {
             scopes: vec![
                 (Scope::Global, global),
                 (Scope::Neurons, neurons),
                 (Scope::Overview, overview),
                 (Scope::Detail, detail),
+                (Scope::Audit, audit),
                 (Scope::Confirm, confirm),
                 (Scope::Help, help),
+                (Scope::Input, input),
             ],
         }
+    }
+
+    /// The spec of `action` in `scope`, to bind keys to it.
+    pub fn spec_mut(&mut self, scope: Scope, action: Action) -> Option<&mut ActionSpec> {
+        self.scopes
+            .iter_mut()
+            .find(|(s, _)| *s == scope)
+            .and_then(|(_, specs)| specs.iter_mut().find(|spec| spec.action == action))
+    }
+
+    /// Scopes that declare `action`.
+    pub fn scopes_with(&self, action: Action) -> Vec<Scope> {
+        self.scopes
+            .iter()
+            .filter(|(_, specs)| specs.iter().any(|s| s.action == action))
+            .map(|(scope, _)| *scope)
+            .collect()
+    }
+}
+
+impl Default for Registry {
+    /// The skeleton bound by the built-in default keymap.
+    fn default() -> Self {
+        super::keymap::Keymap::builtin("default")
+            .map(|k| k.registry)
+            .unwrap_or_else(|_| Registry::skeleton())
     }
 }
 

@@ -5,9 +5,15 @@ use crossterm::event::KeyEvent;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::actions::{Action, Registry, Scope};
+use super::actions::{Action, ActionSpec, Registry, Scope};
+use super::filter::Filter;
+use super::input::{InputKind, InputLine};
+use super::palette::{History, Palette, Run};
+use super::theme::Theme;
+use crate::api::security::AuditFilter;
 use crate::api::{
-    ApiError, Command, CommandReply, LogLine, NeuronDetail, NeuronState, NeuronView, StatusReport,
+    ApiError, AuditRecord, Command, CommandReply, ErrorCode, LogLine, NeuronDetail, NeuronState,
+    NeuronView, Role, SessionInfo, StatusReport,
 };
 use crate::client::BackendInfo;
 
@@ -21,6 +27,7 @@ pub enum View {
     Neurons,
     Overview,
     Detail,
+    Audit,
 }
 
 impl View {
@@ -29,6 +36,7 @@ impl View {
             View::Neurons => Scope::Neurons,
             View::Overview => Scope::Overview,
             View::Detail => Scope::Detail,
+            View::Audit => Scope::Audit,
         }
     }
 }
@@ -199,7 +207,49 @@ pub struct Confirm {
     pub confirm_label: &'static str,
     pub command: Command,
     pub focus: Button,
+    /// How many neurons the command touches (said in the dialog).
+    pub touches: usize,
+    /// Fleet-wide actions: the federation name must be typed before Confirm does anything.
+    pub typed: Option<Typed>,
 }
+
+/// The text the operator must type to arm a fleet-wide dialog.
+#[derive(Debug, Clone)]
+pub struct Typed {
+    pub expected: String,
+    pub input: tui_input::Input,
+}
+
+impl PartialEq for Typed {
+    fn eq(&self, other: &Self) -> bool {
+        self.expected == other.expected && self.input.value() == other.input.value()
+    }
+}
+
+impl Confirm {
+    /// Whether Confirm may run: always, unless a typed name is still missing.
+    pub fn armed(&self) -> bool {
+        self.typed
+            .as_ref()
+            .is_none_or(|t| t.input.value() == t.expected)
+    }
+}
+
+/// The audit view's data: the newest records of the query, and the rows the filter lets through.
+#[derive(Debug, Clone, Default)]
+pub struct AuditState {
+    pub records: Vec<AuditRecord>,
+    /// Indices into `records`, oldest first.
+    pub order: Vec<u32>,
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: Option<Filter>,
+    /// What the periodic query asks the backend for.
+    pub query: AuditFilter,
+}
+
+/// How many audit records the live tail keeps.
+pub const AUDIT_TAIL: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlashKind {
@@ -243,6 +293,11 @@ pub enum Msg {
     },
     History(Result<Vec<u64>, ApiError>),
     CommandDone(Command, Result<CommandReply, ApiError>),
+    Audit(Result<Vec<AuditRecord>, ApiError>),
+    /// The answer to a new-session request.
+    SessionRenewed(Result<SessionInfo, ApiError>),
+    /// The wall clock (unix ms), for the session age; sent about once a second.
+    Now(i64),
 }
 
 /// What the update asks the event loop to do.
@@ -252,6 +307,13 @@ pub enum Effect {
     Submit(Command),
     /// Fetch now rather than at the next tick (e.g. the detail view just opened).
     Refresh,
+    RenewSession,
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    /// Capture the mouse (true) or release it.
+    SetMouse(bool),
+    /// Hand the terminal back to the shell until resumed.
+    Suspend,
 }
 
 /// The result of one update.
@@ -262,6 +324,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// This outcome, but redrawing (a palette command always changes the screen: it closed).
+    fn or_redraw(self) -> Self {
+        Outcome {
+            redraw: true,
+            ..self
+        }
+    }
     fn redraw() -> Self {
         Outcome {
             redraw: true,
@@ -274,6 +343,15 @@ impl Outcome {
             effect: Some(effect),
         }
     }
+}
+
+/// What the console shows for an action the gate would refuse.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Read-only session: the action is not offered at all.
+    Hidden,
+    /// The role lacks the permission: shown greyed, with the reason.
+    Greyed(String),
 }
 
 pub struct App {
@@ -299,6 +377,22 @@ pub struct App {
     /// Terminal size, for paging and scrolling.
     pub size: (u16, u16),
     ticks: u64,
+    pub theme: Arc<Theme>,
+    pub ascii: bool,
+    pub session: Option<SessionInfo>,
+    /// Unix ms, for the session age.
+    pub now_ms: i64,
+    /// The gate said the session expired; `R` or `:session` starts a new one.
+    pub session_expired: bool,
+    /// The neurons table filter.
+    pub filter: Option<Filter>,
+    /// The `:` palette or `/` filter line, when open.
+    pub input: Option<InputLine>,
+    pub palette: Palette,
+    pub palette_history: History,
+    pub filter_history: History,
+    pub audit: AuditState,
+    pub mouse: bool,
 }
 
 impl App {
@@ -324,7 +418,57 @@ impl App {
             flash: None,
             size: (80, 24),
             ticks: 0,
+            theme: Arc::new(Theme::default()),
+            ascii: false,
+            session: None,
+            now_ms: 0,
+            session_expired: false,
+            filter: None,
+            input: None,
+            palette: Palette::default(),
+            palette_history: History::default(),
+            filter_history: History::default(),
+            audit: AuditState::default(),
+            mouse: false,
         }
+    }
+
+    /// The role the gate will judge us by: the session's, else the backend's label.
+    pub fn role(&self) -> Option<Role> {
+        self.session
+            .as_ref()
+            .map(|s| s.role)
+            .or_else(|| Role::parse(&self.info.role))
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.read_only)
+    }
+
+    /// Why the gate would refuse `spec`, if it would: `Hidden` in read-only mode for anything
+    /// that changes the fleet, `Greyed` when the role lacks the permission. Only a preview: the
+    /// gate decides.
+    pub fn refusal(&self, spec: &ActionSpec) -> Option<Refusal> {
+        let permission = spec.permission?;
+        if self.read_only() && permission.mutates() {
+            return Some(Refusal::Hidden);
+        }
+        let role = self.role()?;
+        (!crate::engine::gate::rbac::allowed(role, permission))
+            .then(|| Refusal::Greyed(crate::engine::gate::rbac::refusal(role, permission)))
+    }
+
+    /// The session age as shown in the header (minute resolution, so it redraws once a minute).
+    pub fn session_age(&self) -> Option<String> {
+        let s = self.session.as_ref()?;
+        let minutes = (self.now_ms - s.started_unix_ms).max(0) / 60_000;
+        Some(if minutes < 1 {
+            "<1m".into()
+        } else if minutes < 60 {
+            format!("{minutes}m")
+        } else {
+            format!("{}h{:02}m", minutes / 60, minutes % 60)
+        })
     }
 
     /// The neuron under the cursor.
@@ -335,7 +479,9 @@ impl App {
 
     /// The scopes whose keys are live right now, most specific first.
     pub fn active_scopes(&self) -> Vec<Scope> {
-        if self.confirm.is_some() {
+        if self.input.is_some() {
+            vec![Scope::Input]
+        } else if self.confirm.is_some() {
             vec![Scope::Confirm]
         } else if self.help {
             vec![Scope::Help]
@@ -404,6 +550,7 @@ impl App {
             Msg::CommandDone(command, result) => {
                 match result {
                     Ok(reply) => self.set_flash(FlashKind::Info, reply.summary()),
+                    Err(e) if self.note_expiry(&e) => {}
                     Err(e) => self.set_flash(
                         FlashKind::Error,
                         format!(
@@ -417,7 +564,87 @@ impl App {
                 // The fleet changed: show it without waiting for the next tick.
                 Outcome::effect(Effect::Refresh)
             }
+            Msg::Audit(Ok(records)) => Outcome {
+                redraw: self.set_audit(records),
+                effect: None,
+            },
+            Msg::Audit(Err(e)) => Outcome {
+                redraw: self.show_error(&e),
+                effect: None,
+            },
+            Msg::SessionRenewed(Ok(session)) => {
+                self.set_flash(
+                    FlashKind::Info,
+                    format!(
+                        "new session {} for {} ({})",
+                        session.id, session.user, session.role
+                    ),
+                );
+                self.session = Some(session);
+                self.session_expired = false;
+                Outcome::effect(Effect::Refresh)
+            }
+            Msg::SessionRenewed(Err(e)) => {
+                self.set_flash(FlashKind::Error, format!("no new session: {}", e.message));
+                Outcome::redraw()
+            }
+            Msg::Now(ms) => {
+                let before = self.session_age();
+                self.now_ms = ms;
+                Outcome {
+                    redraw: before != self.session_age(),
+                    effect: None,
+                }
+            }
         }
+    }
+
+    /// A denial because the session expired: say so and offer a new one. True when it was one.
+    fn note_expiry(&mut self, e: &ApiError) -> bool {
+        if e.code != ErrorCode::Denied || !e.message.contains("expired") {
+            return false;
+        }
+        let key = self
+            .registry
+            .actions(Scope::Global)
+            .iter()
+            .find(|s| s.action == Action::RenewSession)
+            .and_then(|s| s.keys.first())
+            .map_or_else(
+                || ":session".to_string(),
+                |k| format!("{} or :session", k.label()),
+            );
+        let text = format!("session expired: press {key} for a new session");
+        let changed = !self.session_expired || self.flash.as_ref().is_none_or(|f| f.text != text);
+        self.session_expired = true;
+        if changed {
+            self.set_flash(FlashKind::Error, text);
+        } else if let Some(f) = &mut self.flash {
+            f.expires_at_tick = self.ticks + FLASH_TICKS;
+        }
+        true
+    }
+
+    /// Replaces the audit tail; keeps following the newest record when the cursor was on it.
+    fn set_audit(&mut self, records: Vec<AuditRecord>) -> bool {
+        if records == self.audit.records {
+            return false;
+        }
+        let at_end = self.audit.selected + 1 >= self.audit.order.len();
+        self.audit.records = records;
+        self.refilter_audit();
+        if at_end {
+            self.audit.selected = usize::MAX;
+        }
+        self.clamp_selection();
+        true
+    }
+
+    fn refilter_audit(&mut self) {
+        let filter = self.audit.filter.as_ref();
+        self.audit.order = (0..self.audit.records.len() as u32)
+            .filter(|&i| filter.is_none_or(|f| f.matches(&self.audit.records[i as usize])))
+            .collect();
     }
 
     /// Replaces the fleet data; re-sorts only if it actually changed. Keeps the cursor on the same
@@ -428,15 +655,24 @@ impl App {
         }
         let selected_id = self.selected_neuron().map(|n| n.id.clone());
         self.neurons = neurons;
-        self.order = sorted_order(&self.neurons, self.sort);
+        self.order = self.filtered_order();
         self.reselect(selected_id);
         true
     }
 
     fn resort(&mut self) {
         let selected_id = self.selected_neuron().map(|n| n.id.clone());
-        self.order = sorted_order(&self.neurons, self.sort);
+        self.order = self.filtered_order();
         self.reselect(selected_id);
+    }
+
+    /// The sorted index with the filter applied.
+    fn filtered_order(&self) -> Vec<u32> {
+        let mut order = sorted_order(&self.neurons, self.sort);
+        if let Some(f) = &self.filter {
+            order.retain(|&i| f.matches(&self.neurons[i as usize]));
+        }
+        order
     }
 
     fn reselect(&mut self, id: Option<Arc<str>>) {
@@ -451,15 +687,26 @@ impl App {
 
     fn clamp_selection(&mut self) {
         self.selected = self.selected.min(self.order.len().saturating_sub(1));
+        self.audit.selected = self
+            .audit
+            .selected
+            .min(self.audit.order.len().saturating_sub(1));
         self.scroll_into_view();
     }
 
     fn scroll_into_view(&mut self) {
+        let visible = self.visible_rows();
         self.offset = super::views::neurons::window_start(
             self.offset,
             self.selected,
-            self.visible_rows(),
+            visible,
             self.order.len(),
+        );
+        self.audit.offset = super::views::neurons::window_start(
+            self.audit.offset,
+            self.audit.selected,
+            visible,
+            self.audit.order.len(),
         );
     }
 
@@ -491,11 +738,22 @@ impl App {
         }
         let mut changed = *state != before;
         for e in errors {
+            if self.note_expiry(&e) {
+                continue;
+            }
             changed |= self.show_error(&e);
         }
         Outcome {
             redraw: changed,
             effect: None,
+        }
+    }
+
+    /// An error to show at start (a bad config file): it stays up longer than a command result.
+    pub fn notice(&mut self, text: String) {
+        self.set_flash(FlashKind::Error, text);
+        if let Some(f) = &mut self.flash {
+            f.expires_at_tick = self.ticks + FLASH_TICKS * 5;
         }
     }
 
@@ -509,6 +767,10 @@ impl App {
 
     /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).
     fn show_error(&mut self, e: &ApiError) -> bool {
+        if e.code == ErrorCode::Denied && e.message.contains("expired") {
+            let was = self.session_expired;
+            return self.note_expiry(e) && !was;
+        }
         if let Some(f) = &mut self.flash
             && f.kind == FlashKind::Error
             && f.text == e.message
@@ -527,8 +789,11 @@ impl App {
             if ctrl_c.matches(&key) {
                 return Outcome::effect(Effect::Quit);
             }
-            return Outcome::default();
+            return self.on_text_key(key);
         };
+        if self.input.is_some() {
+            return self.on_input_action(action);
+        }
         if self.confirm.is_some() {
             return self.on_confirm_action(action);
         }
@@ -536,7 +801,194 @@ impl App {
             self.help = false;
             return Outcome::redraw();
         }
+        if let Some(refused) = self.refused(action) {
+            self.set_flash(FlashKind::Error, refused);
+            return Outcome::redraw();
+        }
         self.on_action(action)
+    }
+
+    /// An unbound key: typing into the input line or a dialog's name field.
+    fn on_text_key(&mut self, key: KeyEvent) -> Outcome {
+        use tui_input::backend::crossterm::EventHandler;
+        let event = crossterm::event::Event::Key(key);
+        let target = match (&mut self.input, &mut self.confirm) {
+            (Some(line), _) => {
+                line.error = None;
+                if line.kind == InputKind::Palette {
+                    self.palette_history.reset();
+                } else {
+                    self.filter_history.reset();
+                }
+                &mut line.input
+            }
+            (None, Some(Confirm { typed: Some(t), .. })) => &mut t.input,
+            _ => return Outcome::default(),
+        };
+        let changed = target
+            .handle_event(&event)
+            .is_some_and(|c| c.value || c.cursor);
+        Outcome {
+            redraw: changed,
+            effect: None,
+        }
+    }
+
+    /// The refusal message when a key asks for something the gate would refuse.
+    fn refused(&self, action: Action) -> Option<String> {
+        let spec = self
+            .active_scopes()
+            .into_iter()
+            .flat_map(|s| self.registry.actions(s))
+            .find(|s| s.action == action)?;
+        match self.refusal(spec)? {
+            Refusal::Hidden => Some(format!(
+                "{}: not available in a read-only session",
+                spec.name
+            )),
+            Refusal::Greyed(reason) => Some(format!("{}: {reason}", spec.name)),
+        }
+    }
+
+    fn on_input_action(&mut self, action: Action) -> Outcome {
+        let Some(line) = self.input.as_mut() else {
+            return Outcome::default();
+        };
+        let history = match line.kind {
+            InputKind::Palette => &mut self.palette_history,
+            InputKind::Filter => &mut self.filter_history,
+        };
+        match action {
+            Action::Close => {
+                self.input = None;
+                Outcome::redraw()
+            }
+            Action::HistoryPrev | Action::HistoryNext => {
+                let entry = if action == Action::HistoryPrev {
+                    history.older()
+                } else {
+                    history.newer()
+                };
+                if let Some(entry) = entry {
+                    line.set(entry);
+                }
+                Outcome::redraw()
+            }
+            Action::Complete => {
+                if line.kind != InputKind::Palette {
+                    return Outcome::default();
+                }
+                let neurons = Arc::clone(&self.neurons);
+                let ids = move |prefix: &str| -> Vec<String> {
+                    neurons
+                        .iter()
+                        .filter(|n| n.id.starts_with(prefix))
+                        .take(1000)
+                        .map(|n| n.id.to_string())
+                        .collect()
+                };
+                match self.palette.complete(line.input.value(), &ids) {
+                    Some(done) => {
+                        line.set(&done);
+                        Outcome::redraw()
+                    }
+                    None => Outcome::default(),
+                }
+            }
+            Action::Press => {
+                let text = line.input.value().to_string();
+                history.push(&text);
+                match line.kind {
+                    InputKind::Palette => match self.palette.resolve(&text) {
+                        Ok(run) => {
+                            self.input = None;
+                            self.run(run)
+                        }
+                        Err(e) => {
+                            line.error = Some(e);
+                            Outcome::redraw()
+                        }
+                    },
+                    InputKind::Filter => match self.set_filter(&text) {
+                        Ok(()) => {
+                            self.input = None;
+                            Outcome::redraw()
+                        }
+                        Err(e) => {
+                            if let Some(line) = self.input.as_mut() {
+                                line.error = Some(e);
+                            }
+                            Outcome::redraw()
+                        }
+                    },
+                }
+            }
+            _ => Outcome::default(),
+        }
+    }
+
+    /// Filters the current table (empty text clears it).
+    pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
+        let empty = text.trim().is_empty();
+        if self.view == View::Audit {
+            self.audit.filter = if empty {
+                None
+            } else {
+                Some(Filter::parse::<AuditRecord>(text)?)
+            };
+            self.refilter_audit();
+        } else {
+            self.filter = if empty {
+                None
+            } else {
+                Some(Filter::parse::<NeuronView>(text)?)
+            };
+            if self.view != View::Neurons {
+                self.switch(View::Neurons);
+            }
+            self.resort();
+        }
+        self.clamp_selection();
+        Ok(())
+    }
+
+    /// Runs a palette command.
+    fn run(&mut self, run: Run) -> Outcome {
+        match run {
+            Run::Neurons => self.on_action(Action::ShowNeurons).or_redraw(),
+            Run::Overview => self.on_action(Action::ShowOverview).or_redraw(),
+            Run::Audit(query) => {
+                if let Some(refused) = self.refused(Action::ShowAudit) {
+                    self.set_flash(FlashKind::Error, refused);
+                    return Outcome::redraw();
+                }
+                if query != self.audit.query {
+                    self.audit.query = query;
+                    self.audit.records.clear();
+                    self.audit.order.clear();
+                }
+                self.switch(View::Audit);
+                Outcome::effect(Effect::Refresh)
+            }
+            Run::Recover(id) => {
+                if !self.neurons.iter().any(|n| *n.id == *id) {
+                    self.set_flash(FlashKind::Error, format!("no neuron '{id}'"));
+                    return Outcome::redraw();
+                }
+                self.ask_recover_of(id)
+            }
+            Run::Broadcast(version) => self.ask_broadcast(version),
+            Run::Filter(text) => match self.set_filter(&text) {
+                Ok(()) => Outcome::redraw(),
+                Err(e) => {
+                    self.set_flash(FlashKind::Error, e);
+                    Outcome::redraw()
+                }
+            },
+            Run::RenewSession => Outcome::effect(Effect::RenewSession),
+            Run::Help => self.on_action(Action::Help),
+            Run::Quit => Outcome::effect(Effect::Quit),
+        }
     }
 
     fn on_confirm_action(&mut self, action: Action) -> Outcome {
@@ -550,6 +1002,9 @@ impl App {
                     Button::Confirm => Button::Cancel,
                 };
                 Outcome::redraw()
+            }
+            Action::Press if dialog.focus == Button::Confirm && !dialog.armed() => {
+                Outcome::default()
             }
             Action::Press => {
                 let dialog = self.confirm.take();
@@ -580,10 +1035,64 @@ impl App {
             }
             Action::ShowOverview => self.switch(View::Overview),
             Action::ShowNeurons => self.switch(View::Neurons),
-            Action::Up => self.move_to(self.selected.saturating_sub(1)),
-            Action::Down => self.move_to(self.selected.saturating_add(1)),
-            Action::PageUp => self.move_to(self.selected.saturating_sub(page)),
-            Action::PageDown => self.move_to(self.selected.saturating_add(page)),
+            Action::ShowAudit => {
+                let out = self.switch(View::Audit);
+                Outcome {
+                    effect: Some(Effect::Refresh),
+                    ..out
+                }
+            }
+            Action::Palette => self.open_input(InputKind::Palette, ""),
+            Action::Filter => {
+                let current = match self.view {
+                    View::Audit => self.audit.filter.as_ref(),
+                    _ => self.filter.as_ref(),
+                };
+                let text = current.map(|f| f.text.clone()).unwrap_or_default();
+                self.open_input(InputKind::Filter, &text)
+            }
+            Action::ClearFilter => {
+                let had = match self.view {
+                    View::Audit => self.audit.filter.is_some(),
+                    _ => self.filter.is_some(),
+                };
+                if had {
+                    let _ = self.set_filter("");
+                }
+                Outcome {
+                    redraw: had,
+                    effect: None,
+                }
+            }
+            Action::CopyId => {
+                let id = match self.view {
+                    View::Detail => self.detail.as_ref().map(|d| d.id.clone()),
+                    _ => self.selected_neuron().map(|n| n.id.to_string()),
+                };
+                match id {
+                    Some(id) => {
+                        self.set_flash(FlashKind::Info, format!("copied {id} to the clipboard"));
+                        Outcome::effect(Effect::Copy(id))
+                    }
+                    None => Outcome::default(),
+                }
+            }
+            Action::ToggleMouse => {
+                self.mouse = !self.mouse;
+                let state = if self.mouse {
+                    "captured"
+                } else {
+                    "released (text selection works)"
+                };
+                self.set_flash(FlashKind::Info, format!("mouse {state}"));
+                Outcome::effect(Effect::SetMouse(self.mouse))
+            }
+            Action::RenewSession => Outcome::effect(Effect::RenewSession),
+            Action::Suspend => Outcome::effect(Effect::Suspend),
+            Action::Up => self.move_to(self.cursor().saturating_sub(1)),
+            Action::Down => self.move_to(self.cursor().saturating_add(1)),
+            Action::PageUp => self.move_to(self.cursor().saturating_sub(page)),
+            Action::PageDown => self.move_to(self.cursor().saturating_add(page)),
             Action::Top => self.move_to(0),
             Action::Bottom => self.move_to(usize::MAX),
             Action::Open => {
@@ -618,7 +1127,12 @@ impl App {
                 self.resort();
                 Outcome::redraw()
             }
-            Action::SwitchButton | Action::Press | Action::Close => Outcome::default(),
+            Action::SwitchButton
+            | Action::Press
+            | Action::Close
+            | Action::Complete
+            | Action::HistoryPrev
+            | Action::HistoryNext => Outcome::default(),
         }
     }
 
@@ -631,14 +1145,41 @@ impl App {
         Outcome::redraw()
     }
 
+    /// The cursor position of the current table.
+    fn cursor(&self) -> usize {
+        match self.view {
+            View::Audit => self.audit.selected,
+            _ => self.selected,
+        }
+    }
+
     fn move_to(&mut self, position: usize) -> Outcome {
-        let before = (self.selected, self.offset);
-        self.selected = position;
+        let before = (
+            self.selected,
+            self.offset,
+            self.audit.selected,
+            self.audit.offset,
+        );
+        match self.view {
+            View::Audit => self.audit.selected = position,
+            _ => self.selected = position,
+        }
         self.clamp_selection();
         Outcome {
-            redraw: before != (self.selected, self.offset),
+            redraw: before
+                != (
+                    self.selected,
+                    self.offset,
+                    self.audit.selected,
+                    self.audit.offset,
+                ),
             effect: None,
         }
+    }
+
+    fn open_input(&mut self, kind: InputKind, text: &str) -> Outcome {
+        self.input = Some(InputLine::new(kind, text));
+        Outcome::redraw()
     }
 
     fn ask_recover(&mut self) -> Outcome {
@@ -649,12 +1190,51 @@ impl App {
         let Some(neuron) = target else {
             return Outcome::default();
         };
+        self.ask_recover_of(neuron)
+    }
+
+    fn ask_recover_of(&mut self, neuron: String) -> Outcome {
         self.confirm = Some(Confirm {
             title: "Recover neuron".into(),
-            question: format!("Force recovery of {neuron} now? This is a manual override."),
+            question: format!(
+                "Force recovery of {neuron} now? This is a manual override. Touches 1 neuron."
+            ),
             confirm_label: "Recover",
             command: Command::Recover { neuron },
             focus: Button::Cancel,
+            touches: 1,
+            typed: None,
+        });
+        Outcome::redraw()
+    }
+
+    /// A fleet-wide push: the dialog wants the federation name typed before it arms.
+    fn ask_broadcast(&mut self, version: String) -> Outcome {
+        if self.read_only() {
+            self.set_flash(
+                FlashKind::Error,
+                "broadcast: not available in a read-only session".into(),
+            );
+            return Outcome::redraw();
+        }
+        let touches = self.neurons.len();
+        let federation = self.info.federation.clone();
+        self.confirm = Some(Confirm {
+            title: "Broadcast config to the whole fleet".into(),
+            question: format!(
+                "Push config {version} to ALL {touches} neurons of {federation}? Type the federation name to arm Confirm."
+            ),
+            confirm_label: "Broadcast",
+            command: Command::PushConfig {
+                version,
+                neurons: Vec::new(),
+            },
+            focus: Button::Cancel,
+            touches,
+            typed: Some(Typed {
+                expected: federation,
+                input: tui_input::Input::default(),
+            }),
         });
         Outcome::redraw()
     }

@@ -3,17 +3,19 @@
 //! results. Backend calls run in tasks so a slow backend never freezes the keys. The screen is
 //! drawn only when an update says something visible changed.
 
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{Event as TermEvent, EventStream, KeyCode, KeyEvent, MouseEventKind};
 use futures_util::StreamExt;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::{MissedTickBehavior, interval};
 
 use super::TuiOptions;
-use super::app::{App, Effect, LOG_TAIL, Msg};
+use super::app::{AUDIT_TAIL, App, Effect, LOG_TAIL, Msg, View};
 use super::views;
-use crate::api::Command;
+use crate::api::security::AuditFilter;
+use crate::api::{Command, Query, QueryReply};
 use crate::client::{Backend, BackendExt};
 
 /// Status and neurons in one message, so the header counts and the table agree.
@@ -29,6 +31,24 @@ pub async fn fetch_detail(backend: &dyn Backend, id: String) -> Msg {
 
 pub async fn fetch_history(backend: &dyn Backend) -> Msg {
     Msg::History(backend.health_history().await)
+}
+
+pub async fn fetch_audit(backend: &dyn Backend, filter: AuditFilter) -> Msg {
+    let filter = AuditFilter {
+        limit: Some(AUDIT_TAIL),
+        ..filter
+    };
+    Msg::Audit(match backend.query(Query::Audit { filter }).await {
+        Ok(QueryReply::Audit(records)) => Ok(records),
+        Ok(_) => Err(crate::api::ApiError::failed(
+            "the backend answered audit with the wrong kind of reply",
+        )),
+        Err(e) => Err(e),
+    })
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 pub async fn submit(backend: &dyn Backend, command: Command) -> Msg {
@@ -83,8 +103,32 @@ fn terminal_msg(event: TermEvent) -> Option<Msg> {
     match event {
         TermEvent::Key(key) => Some(Msg::Key(key)),
         TermEvent::Resize(width, height) => Some(Msg::Resize { width, height }),
+        // With the mouse captured, the wheel scrolls like the arrow keys.
+        TermEvent::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Msg::Key(KeyEvent::from(KeyCode::Up))),
+            MouseEventKind::ScrollDown => Some(Msg::Key(KeyEvent::from(KeyCode::Down))),
+            _ => None,
+        },
         _ => None,
     }
+}
+
+fn set_mouse(on: bool) -> std::io::Result<()> {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    if on {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+    } else {
+        crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+    }
+}
+
+fn spawn_audit(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Audit {
+        return;
+    }
+    let b = Arc::clone(backend);
+    let filter = app.audit.query.clone();
+    spawn(tx, async move { fetch_audit(b.as_ref(), filter).await });
 }
 
 pub async fn run(
@@ -94,6 +138,12 @@ pub async fn run(
 ) -> color_eyre::Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut app = App::new(backend.info());
+    app.configure(opts);
+    app.session = backend.session();
+    app.now_ms = now_ms();
+    if app.mouse {
+        set_mouse(true)?;
+    }
     let size = terminal.size()?;
     app.update(Msg::Resize {
         width: size.width,
@@ -114,13 +164,19 @@ pub async fn run(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut redraw = true;
+    // Frames are drawn at most `max_fps` times a second; a change inside the gap waits for it.
+    let frame_gap = Duration::from_secs_f64(1.0 / f64::from(opts.max_fps.max(1)));
+    let mut last_frame = tokio::time::Instant::now() - frame_gap;
 
     loop {
-        if redraw {
+        let due = last_frame + frame_gap;
+        if redraw && tokio::time::Instant::now() >= due {
             terminal.draw(|frame| views::draw(frame, &app))?;
             redraw = false;
+            last_frame = tokio::time::Instant::now();
         }
         let msg = tokio::select! {
+            _ = tokio::time::sleep_until(due), if redraw => continue,
             input_event = input.next() => match input_event {
                 Some(Ok(event)) => match terminal_msg(event) {
                     Some(msg) => msg,
@@ -142,6 +198,8 @@ pub async fn run(
             _ = slow.tick() => {
                 let b = Arc::clone(&backend);
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
+                spawn_audit(&backend, &app, &tx);
+                redraw |= app.update(Msg::Now(now_ms())).redraw;
                 Msg::Tick
             }
             event = events.recv(), if events_open => {
@@ -162,10 +220,30 @@ pub async fn run(
         match outcome.effect {
             None => {}
             Some(Effect::Quit) => return Ok(()),
-            Some(Effect::Refresh) => refresher.request(&backend, &app, &tx),
+            Some(Effect::Refresh) => {
+                refresher.request(&backend, &app, &tx);
+                spawn_audit(&backend, &app, &tx);
+            }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);
                 spawn(&tx, async move { submit(b.as_ref(), command).await });
+            }
+            Some(Effect::RenewSession) => {
+                let b = Arc::clone(&backend);
+                spawn(
+                    &tx,
+                    async move { Msg::SessionRenewed(b.renew_session().await) },
+                );
+            }
+            Some(Effect::Copy(text)) => {
+                let mut out = std::io::stdout();
+                out.write_all(super::osc52::sequence(&text).as_bytes())?;
+                out.flush()?;
+            }
+            Some(Effect::SetMouse(on)) => set_mouse(on)?,
+            Some(Effect::Suspend) => {
+                super::terminal::suspend(terminal, app.mouse)?;
+                redraw = true;
             }
         }
     }

@@ -282,7 +282,7 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Users => QueryReply::Users(Vec::new()),
         Query::EventsSince { .. } => QueryReply::Events(Vec::new()),
         Query::Metrics => QueryReply::Metrics(Default::default()),
-        Query::Audit { .. } => QueryReply::Audit(Vec::new()),
+        Query::Audit { .. } => QueryReply::Audit(audit(30)),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,
             records: 0,
@@ -301,4 +301,66 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             idle_timeout_ms: 3_600_000,
         }),
     }
+}
+
+/// The fixture session: alice, operator, started at [`SESSION_START_MS`].
+pub fn session(role: crate::api::Role, read_only: bool) -> crate::api::SessionInfo {
+    crate::api::SessionInfo {
+        id: "s-0001".into(),
+        user: "alice".into(),
+        role,
+        started: "2025-03-14T09:18:00Z".into(),
+        started_unix_ms: SESSION_START_MS,
+        source: "local tty=/dev/pts/1 pid=4242".into(),
+        read_only,
+        idle_timeout_ms: 3_600_000,
+    }
+}
+
+/// 2025-03-14T09:18:00Z: twelve minutes before the fixture status report.
+pub const SESSION_START_MS: i64 = 1_741_943_880_000;
+/// The fixture status report's time, in unix ms.
+pub const NOW_MS: i64 = SESSION_START_MS + 12 * 60_000;
+
+/// `n` audit records: mostly allowed recoveries, some denied pushes and a failure.
+pub fn audit(n: usize) -> Vec<crate::api::AuditRecord> {
+    use crate::api::security::Outcome;
+    let users = [("alice", "operator"), ("bob", "viewer"), ("root", "admin")];
+    (0..n)
+        .map(|i| {
+            let (user, role) = users[(mix(i, 11) % 3) as usize];
+            let (action, outcome, code, message) = match mix(i, 12) % 6 {
+                0 if role == "viewer" => (
+                    "neuron.recover",
+                    Outcome::Denied,
+                    Some("denied"),
+                    Some("role viewer may not neuron.recover".to_string()),
+                ),
+                1 => (
+                    "config.push",
+                    Outcome::Failed,
+                    Some("failed"),
+                    Some("neuron n-0009 did not apply v5".into()),
+                ),
+                2 => ("neuron.view", Outcome::Allowed, None, None),
+                _ => ("neuron.recover", Outcome::Allowed, None, None),
+            };
+            crate::api::AuditRecord {
+                seq: i as u64 + 1,
+                at: format!("2025-03-14T09:{:02}:{:02}Z", 18 + i / 60 % 12, i % 60),
+                user: user.into(),
+                role: role.into(),
+                session: format!("s-{:04}", 1 + mix(i, 13) % 4),
+                source: "local tty=/dev/pts/1 pid=4242".into(),
+                action: action.into(),
+                target: format!("n-{:04}", 1 + mix(i, 14) % 40),
+                params_digest: format!("{:016x}", mix(i, 15)),
+                outcome,
+                error_code: code.map(str::to_string),
+                message,
+                prev_hash: format!("{:016x}", mix(i, 16)),
+                hash: format!("{:016x}", mix(i + 1, 16)),
+            }
+        })
+        .collect()
 }

@@ -34,6 +34,31 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // Harmless when it was never captured; a captured mouse must not outlive the console.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         ratatui::restore();
     }
+}
+
+/// Ctrl-Z: put the terminal back as the shell expects it, stop this process (as the shell's job
+/// control would), and when `fg` continues it, take the terminal again and redraw everything.
+pub fn suspend(terminal: &mut DefaultTerminal, mouse: bool) -> color_eyre::Result<()> {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
+    if mouse {
+        crossterm::execute!(std::io::stdout(), DisableMouseCapture)?;
+    }
+    ratatui::restore();
+    // SAFETY: raising a signal on our own process has no memory-safety preconditions.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+    // Continued (SIGCONT): back to raw mode on the alternate screen.
+    enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+    if mouse {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
+    terminal.clear()?;
+    Ok(())
 }

@@ -34,5 +34,8 @@ pub async fn run(
         CommandLine::Fl(_) | CommandLine::Serve { .. } | CommandLine::Neuron { .. } => Err(
             ApiError::bad_input("this command does not run against a backend"),
         ),
+        local @ (CommandLine::Completions { .. } | CommandLine::Man | CommandLine::Info { .. }) => {
+            super::local::run(&local, None)
+        }
     }
 }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Padding, Paragraph, Wrap};
 
 use super::{centered, hints, style};
 use crate::tui::app::{App, Button, Confirm};
@@ -29,9 +29,10 @@ fn button(label: &str, focused: bool, dangerous: bool) -> Span<'static> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm) {
-    let popup = centered(area, 56, 7);
+    let height = if dialog.typed.is_some() { 10 } else { 8 };
+    let popup = centered(area, 60, height);
     frame.render_widget(Clear, popup);
-    let block = Block::bordered()
+    let block = style::block()
         .title(Span::styled(
             format!(" {} ", dialog.title),
             style::dangerous(),
@@ -40,8 +41,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm) {
         .padding(Padding::horizontal(1));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let [question, buttons, keys] = Layout::vertical([
+    let typed_rows = if dialog.typed.is_some() { 2 } else { 0 };
+    let [question, typed, buttons, keys] = Layout::vertical([
         Constraint::Min(1),
+        Constraint::Length(typed_rows),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
@@ -50,10 +53,30 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, dialog: &Confirm) {
         Paragraph::new(dialog.question.as_str()).wrap(Wrap { trim: true }),
         question,
     );
+    if let Some(t) = &dialog.typed {
+        let ok = t.input.value() == t.expected;
+        let mark = if ok { style::sym(" ✓", " ok") } else { "" };
+        let lines = vec![
+            Line::styled(
+                format!("Type '{}' to arm {}:", t.expected, dialog.confirm_label),
+                style::dim(),
+            ),
+            Line::from(vec![
+                Span::styled("> ", style::key()),
+                Span::raw(t.input.value().to_string()),
+                Span::styled(mark, style::ok()),
+            ]),
+        ];
+        frame.render_widget(Paragraph::new(lines), typed);
+    }
     let line = Line::from(vec![
         button("Cancel", dialog.focus == Button::Cancel, false),
         Span::raw("    "),
-        button(dialog.confirm_label, dialog.focus == Button::Confirm, true),
+        button(
+            dialog.confirm_label,
+            dialog.focus == Button::Confirm,
+            dialog.armed(),
+        ),
     ])
     .alignment(Alignment::Center);
     frame.render_widget(Paragraph::new(line), buttons);

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::format;
 use super::style;
@@ -17,8 +17,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let Some(detail) = &state.detail else {
-        let block = Block::bordered().title(format!(" Neuron {} ", state.id));
-        frame.render_widget(Paragraph::new(" loading…").block(block), area);
+        let block = style::block().title(format!(" Neuron {} ", state.id));
+        frame.render_widget(
+            Paragraph::new(style::sym(" loading…", " loading...")).block(block),
+            area,
+        );
         return;
     };
     let lists = detail.history.len().max(detail.recovery_attempts.len()) as u16 + 2;
@@ -57,7 +60,7 @@ fn draw_info(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
     }
     state.extend(field(" phi", format!("{:.2}", n.phi)));
     let interval = match (d.interval_mean_ms, d.interval_stddev_ms) {
-        (Some(mean), Some(sd)) => format!("{mean:.1}ms ± {sd:.1}ms"),
+        (Some(mean), Some(sd)) => format!("{mean:.1}ms {} {sd:.1}ms", style::sym("±", "+-")),
         (Some(mean), None) => format!("{mean:.1}ms"),
         _ => "-".into(),
     };
@@ -93,13 +96,13 @@ fn draw_info(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
     ];
     let title = Span::styled(format!(" Neuron {} ", n.id), style::title());
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(title)),
+        Paragraph::new(lines).block(style::block().title(title)),
         area,
     );
 }
 
 fn draw_failure(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
-    let block = Block::bordered().title(" Current failure ");
+    let block = style::block().title(" Current failure ");
     let Some(f) = &d.failure else {
         frame.render_widget(
             Paragraph::new(Line::styled(" none", style::ok())).block(block),
@@ -142,14 +145,14 @@ fn draw_history(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
             Line::from(vec![
                 Span::styled(format!(" {} ", format::clock(&c.at)), style::dim()),
                 Span::styled(c.from.as_str(), style::state(c.from)),
-                Span::raw(" → "),
+                Span::raw(style::sym(" → ", " -> ")),
                 Span::styled(c.to.as_str(), style::state(c.to)),
                 Span::styled(format!("  {}", c.reason), style::dim()),
             ])
         })
         .collect();
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" State history ")),
+        Paragraph::new(lines).block(style::block().title(" State history ")),
         area,
     );
 }
@@ -177,7 +180,7 @@ fn draw_attempts(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
         lines
     };
     frame.render_widget(
-        Paragraph::new(body).block(Block::bordered().title(" Recovery attempts ")),
+        Paragraph::new(body).block(style::block().title(" Recovery attempts ")),
         area,
     );
 }
@@ -185,7 +188,7 @@ fn draw_attempts(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
 fn level_style(level: &str) -> Style {
     match level {
         "ERROR" | "error" => style::error(),
-        "WARN" | "warn" => Style::new().fg(ratatui::style::Color::Yellow),
+        "WARN" | "warn" => style::warning_text(),
         _ => style::dim(),
     }
 }
@@ -204,8 +207,7 @@ fn draw_logs(frame: &mut Frame, area: Rect, logs: &[LogLine]) {
         })
         .collect();
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(Block::bordered().title(format!(" Logs (last {}) ", logs.len()))),
+        Paragraph::new(lines).block(style::block().title(format!(" Logs (last {}) ", logs.len()))),
         area,
     );
 }

@@ -29,28 +29,29 @@ fn count(counts: &StateCounts, state: NeuronState) -> u64 {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let info = &app.info;
-    let tab = |label: &'static str, view: View| {
-        if app.view == view || (view == View::Neurons && app.view == View::Detail) {
-            Span::styled(label, style::selected())
+    let identity = identity_line(app, area.width);
+    let current =
+        |view: View| app.view == view || (view == View::Neurons && app.view == View::Detail);
+    let all = [
+        ("[1] Overview", View::Overview),
+        ("[2] Neurons", View::Neurons),
+        ("[3] Audit", View::Audit),
+    ];
+    let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();
+    // Narrow terminals show only the current tab, so who and where always fit.
+    let roomy = identity.width() + full_width < area.width as usize;
+    let mut spans = Vec::new();
+    for (label, view) in all {
+        if current(view) {
+            spans.push(Span::styled(label, style::selected()));
+        } else if roomy {
+            spans.push(Span::styled(label, style::dim()));
         } else {
-            Span::styled(label, style::dim())
+            continue;
         }
-    };
-    let identity = Line::from(vec![
-        Span::styled(" PLEXUS ", style::selected().patch(style::title())),
-        Span::raw(format!(
-            " {}/{} · {} · {} ({})",
-            info.federation, info.environment, info.mode, info.user, info.role
-        )),
-    ]);
-    let tabs = Line::from(vec![
-        tab("[1] Overview", View::Overview),
-        Span::raw(" "),
-        tab("[2] Neurons", View::Neurons),
-        Span::raw(" "),
-    ])
-    .alignment(Alignment::Right);
+        spans.push(Span::raw(" "));
+    }
+    let tabs = Line::from(spans).alignment(Alignment::Right);
     // Tabs first so they win the overlap if the identity is too long for the terminal.
     let first = Rect { height: 1, ..area };
     frame.render_widget(Paragraph::new(identity), first);
@@ -60,7 +61,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         for c in status.conditions.iter().take(2) {
             lines.push(Line::styled(
                 format!(
-                    " ⚠ fleet condition {} since {}: {}",
+                    " {} fleet condition {} since {}: {}",
+                    style::sym("⚠", "!"),
                     c.kind,
                     format::clock(&c.since),
                     c.detail
@@ -72,9 +74,58 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// Federation, environment, mode, who (user, role, session age) and the read-only lock.
+pub fn identity_line(app: &App, width: u16) -> Line<'static> {
+    let wide = width >= 120;
+    let info = &app.info;
+    let dot = style::sym(" · ", " | ");
+    let (user, role) = match &app.session {
+        Some(s) => (s.user.clone(), s.role.to_string()),
+        None => (info.user.clone(), info.role.clone()),
+    };
+    let mut spans = vec![
+        Span::styled(" PLEXUS ", style::brand()),
+        Span::raw(format!(" {} ", info.federation)),
+        Span::styled(
+            format!(" {} ", info.environment),
+            style::environment(&info.environment),
+        ),
+        Span::raw(if wide {
+            format!("{dot}{}{dot}{user} ({role})", info.mode)
+        } else {
+            format!(" {user} ({role})")
+        }),
+    ];
+    if app.session_expired {
+        spans.push(Span::raw(dot));
+        spans.push(Span::styled("session expired", style::error()));
+    } else if let Some(age) = app.session_age() {
+        spans.push(Span::raw(format!("{dot}session {age}")));
+    }
+    if app.read_only() {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            match (wide, style::ascii()) {
+                (true, false) => " 🔒 read-only ",
+                (true, true) => " [RO] read-only ",
+                (false, false) => " 🔒 RO ",
+                (false, true) => " [RO] ",
+            },
+            style::lock(),
+        ));
+    }
+    Line::from(spans)
+}
+
 fn counts_line(app: &App, width: u16) -> Line<'static> {
     let Some(status) = &app.status else {
-        return Line::styled(" waiting for the first status report…", style::dim());
+        return Line::styled(
+            style::sym(
+                " waiting for the first status report…",
+                " waiting for the first status report...",
+            ),
+            style::dim(),
+        );
     };
     let counts = &status.neurons;
     let mut spans = vec![Span::styled(

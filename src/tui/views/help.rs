@@ -2,24 +2,27 @@
 //! registry (the same list that handles the keys and fills the hint bar).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Cell, Clear, Row, Table};
+use ratatui::widgets::{Cell, Clear, Row, Table};
 
 use super::{centered, style};
 use crate::tui::actions::{ActionSpec, Scope};
-use crate::tui::app::App;
+use crate::tui::app::{App, Refusal};
 
-fn action_row(spec: &ActionSpec) -> Row<'static> {
-    let (key_style, text_style) = if spec.dangerous {
+fn action_row(spec: &ActionSpec, refusal: Option<Refusal>) -> Row<'static> {
+    let (key_style, text_style) = if matches!(refusal, Some(Refusal::Greyed(_))) {
+        (style::disabled(), style::disabled())
+    } else if spec.dangerous {
         (style::dangerous(), style::dangerous())
     } else {
         (style::key(), ratatui::style::Style::new())
     };
-    let description = if spec.dangerous {
-        format!("{} (asks first)", spec.description)
-    } else {
-        spec.description.to_string()
+    let description = match refusal {
+        // The reason replaces the description: it is what the operator needs to know now.
+        Some(Refusal::Greyed(reason)) => reason,
+        _ if spec.dangerous => format!("{} (asks first)", spec.description),
+        _ => spec.description.to_string(),
     };
     Row::new(vec![
         Cell::from(Span::styled(spec.key_labels(), key_style)),
@@ -33,24 +36,47 @@ pub fn scopes(app: &App) -> [Scope; 2] {
     [app.view.scope(), Scope::Global]
 }
 
+/// One scope's rows: its title, then every offered action.
+fn scope_rows(app: &App, scope: Scope) -> Vec<Row<'static>> {
+    let mut rows = vec![Row::new(vec![Cell::from(Span::styled(
+        scope.title(),
+        style::title(),
+    ))])];
+    rows.extend(
+        app.registry
+            .actions(scope)
+            .iter()
+            .filter(|spec| !spec.keys.is_empty())
+            .map(|spec| (spec, app.refusal(spec)))
+            .filter(|(_, r)| *r != Some(Refusal::Hidden))
+            .map(|(spec, r)| action_row(spec, r)),
+    );
+    rows
+}
+
+fn table(rows: Vec<Row<'static>>, key_width: u16) -> Table<'static> {
+    Table::new(
+        rows,
+        [
+            Constraint::Length(key_width),
+            Constraint::Length(11),
+            Constraint::Min(10),
+        ],
+    )
+}
+
+/// The scopes one above the other when they fit the terminal, else side by side (descriptions
+/// then get cut: the keys and names always show).
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let mut rows = Vec::new();
-    for scope in scopes(app) {
-        let actions = app.registry.actions(scope);
-        if actions.is_empty() {
-            continue;
-        }
-        if !rows.is_empty() {
-            rows.push(Row::new(vec![Cell::from("")]));
-        }
-        rows.push(Row::new(vec![Cell::from(Span::styled(
-            scope.title(),
-            style::title(),
-        ))]));
-        rows.extend(actions.iter().map(action_row));
-    }
-    let height = rows.len() as u16 + 2;
-    let popup = centered(area, 76, height);
+    let [view, global] = scopes(app).map(|s| scope_rows(app, s));
+    let stacked = view.len() + 1 + global.len() + 2;
+    let side_by_side = stacked > area.height as usize;
+    let height = if side_by_side {
+        view.len().max(global.len()) + 2
+    } else {
+        stacked
+    };
+    let popup = centered(area, area.width.saturating_sub(4).min(96), height as u16);
     frame.render_widget(Clear, popup);
     let close = app
         .registry
@@ -58,18 +84,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .first()
         .map(|s| format!(" {} close ", s.key_labels()))
         .unwrap_or_default();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(12),
-            Constraint::Length(9),
-            Constraint::Min(10),
-        ],
-    )
-    .block(
-        Block::bordered()
-            .title(Span::styled(" Help ", style::title()))
-            .title_bottom(Span::styled(close, style::dim())),
-    );
-    frame.render_widget(table, popup);
+    let block = style::block()
+        .title(Span::styled(" Help ", style::title()))
+        .title_bottom(Span::styled(close, style::dim()));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    if side_by_side {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .spacing(1)
+                .areas(inner);
+        frame.render_widget(table(view, 8), left);
+        frame.render_widget(table(global, 8), right);
+    } else {
+        let mut rows = view;
+        rows.push(Row::new(vec![Cell::from("")]));
+        rows.extend(global);
+        frame.render_widget(table(rows, 14), inner);
+    }
 }

@@ -9,14 +9,16 @@ use ratatui::widgets::Paragraph;
 use super::format;
 use super::style;
 use crate::tui::actions::ActionSpec;
-use crate::tui::app::{App, FlashKind};
+use crate::tui::app::{App, FlashKind, Refusal};
 
-/// The actions shown in the hint bar, in order: live scopes, most specific first.
+/// The actions shown in the hint bar, in order: live scopes, most specific first. Read-only
+/// sessions do not offer what would change the fleet; unbound actions have nothing to show.
 pub fn hinted(app: &App) -> Vec<&ActionSpec> {
     app.active_scopes()
         .into_iter()
         .flat_map(|scope| app.registry.actions(scope))
-        .filter(|spec| spec.hint)
+        .filter(|spec| spec.hint && !spec.keys.is_empty())
+        .filter(|spec| app.refusal(spec) != Some(Refusal::Hidden))
         .collect()
 }
 
@@ -31,14 +33,24 @@ pub fn hint_line(app: &App, width: u16) -> Line<'static> {
             break;
         }
         used += entry_width;
-        let key_style = if spec.dangerous {
+        let greyed = matches!(app.refusal(spec), Some(Refusal::Greyed(_)));
+        let key_style = if greyed {
+            style::disabled()
+        } else if spec.dangerous {
             style::dangerous()
         } else {
             style::key()
         };
+        let name_style = if greyed {
+            style::disabled()
+        } else {
+            style::dim()
+        };
         spans.push(Span::raw(" "));
         spans.push(Span::styled(key, key_style));
-        spans.push(Span::styled(format!(" {} ", spec.name), style::dim()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(spec.name.to_string(), name_style));
+        spans.push(Span::raw(" "));
     }
     Line::from(spans)
 }
@@ -47,7 +59,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(hint_line(app, area.width)), area);
 }
 
+/// The line above the hints: the open palette or filter, else the flash message, else the time
+/// of the last update.
 pub fn draw_flash(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(input) = &app.input {
+        super::input::draw(frame, area, input);
+        return;
+    }
     let line = match &app.flash {
         Some(flash) => {
             let s = match flash.kind {

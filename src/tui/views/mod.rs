@@ -1,12 +1,14 @@
 //! Drawing: pure functions of `&App` into a ratatui `Frame`, so tests render them on a
 //! `TestBackend`. Nothing here sorts or filters; that happened when the data arrived.
 
+pub mod audit;
 pub mod confirm;
 pub mod detail;
 pub mod format;
 pub mod header;
 pub mod help;
 pub mod hints;
+pub mod input;
 pub mod neurons;
 pub mod overview;
 pub mod style;
@@ -23,7 +25,9 @@ pub const MIN_HEIGHT: u16 = 24;
 
 /// Draws the whole console for the current state.
 pub fn draw(frame: &mut Frame, app: &App) {
+    style::install(&app.theme, app.ascii);
     let area = frame.area();
+    frame.render_widget(ratatui::widgets::Block::new().style(style::base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         too_small::draw(frame, area);
         return;
@@ -40,6 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Neurons => neurons::draw(frame, body, app),
         View::Overview => overview::draw(frame, body, app),
         View::Detail => detail::draw(frame, body, app),
+        View::Audit => audit::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

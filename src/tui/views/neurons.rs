@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, HighlightSpacing, Row, Table, TableState};
+use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use super::format;
 use super::style;
@@ -81,7 +81,12 @@ fn header(app: &App) -> Row<'static> {
     Row::new(Column::ALL.map(|column| {
         let mut title = column.title().to_string();
         if column == app.sort.column {
-            title.push(if app.sort.descending { '▼' } else { '▲' });
+            title.push_str(match (app.sort.descending, style::ascii()) {
+                (true, false) => "▼",
+                (false, false) => "▲",
+                (true, true) => "v",
+                (false, true) => "^",
+            });
         }
         Cell::from(aligned(column, title))
     }))
@@ -102,22 +107,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         format!("{}/{len}", app.selected + 1)
     };
-    let block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(" Neurons ", style::title()),
-            Span::styled(format!("[{position}] "), style::dim()),
-        ]))
-        .title_bottom(
-            Line::styled(
-                format!(
-                    " sort: {} {} ",
-                    app.sort.column.title().to_lowercase(),
-                    if app.sort.descending { "desc" } else { "asc" }
-                ),
-                style::dim(),
-            )
-            .alignment(Alignment::Right),
-        );
+    let mut title = vec![
+        Span::styled(" Neurons ", style::title()),
+        Span::styled(format!("[{position}] "), style::dim()),
+    ];
+    if let Some(f) = &app.filter {
+        title.push(Span::styled(format!("/{} ", f.text), style::key()));
+    }
+    let block = style::block().title(Line::from(title)).title_bottom(
+        Line::styled(
+            format!(
+                " sort: {} {} ",
+                app.sort.column.title().to_lowercase(),
+                if app.sort.descending { "desc" } else { "asc" }
+            ),
+            style::dim(),
+        )
+        .alignment(Alignment::Right),
+    );
     let table = Table::new(rows, Column::ALL.map(width))
         .header(header(app))
         .block(block)

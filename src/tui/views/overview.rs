@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
 
 use super::format;
 use super::style;
@@ -13,9 +13,13 @@ use crate::tui::app::App;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let Some(status) = &app.status else {
-        let block = Block::bordered().title(" Overview ");
+        let block = style::block().title(" Overview ");
         frame.render_widget(
-            Paragraph::new(" waiting for the first status report…").block(block),
+            Paragraph::new(style::sym(
+                " waiting for the first status report…",
+                " waiting for the first status report...",
+            ))
+            .block(block),
             area,
         );
         return;
@@ -71,7 +75,7 @@ fn draw_states(frame: &mut Frame, area: Rect, status: &StatusReport) {
         lines.push(pair(state.as_str(), n.to_string(), s));
     }
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Neurons by state ")),
+        Paragraph::new(lines).block(style::block().title(" Neurons by state ")),
         area,
     );
 }
@@ -89,7 +93,7 @@ fn draw_detections(frame: &mut Frame, area: Rect, status: &StatusReport) {
         pair("byzantine", d.byzantine.to_string(), plain),
     ];
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Detections ")),
+        Paragraph::new(lines).block(style::block().title(" Detections ")),
         area,
     );
 }
@@ -110,7 +114,7 @@ fn draw_recoveries(frame: &mut Frame, area: Rect, status: &StatusReport) {
         pair("failing now", status.failures.len().to_string(), plain),
     ];
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Recoveries ")),
+        Paragraph::new(lines).block(style::block().title(" Recoveries ")),
         area,
     );
 }
@@ -141,7 +145,7 @@ fn draw_failures(frame: &mut Frame, area: Rect, status: &StatusReport) {
         ],
     )
     .header(Row::new(["NEURON", "MODE", "SINCE", "TRY", "ESC"]).style(style::title()))
-    .block(Block::bordered().title(format!(" Current failures ({}) ", status.failures.len())));
+    .block(style::block().title(format!(" Current failures ({}) ", status.failures.len())));
     frame.render_widget(table, area);
 }
 
@@ -164,9 +168,22 @@ fn draw_recent(frame: &mut Frame, area: Rect, status: &StatusReport) {
         ],
     )
     .header(Row::new(["AT", "NEURON", "ATTEMPT", "OUTCOME"]).style(style::title()))
-    .block(Block::bordered().title(" Recent recoveries "));
+    .block(style::block().title(" Recent recoveries "));
     frame.render_widget(table, area);
 }
+
+/// Sparkline bars in `--ascii` mode.
+const ASCII_BARS: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {
+    full: "#",
+    seven_eighths: "#",
+    three_quarters: "=",
+    five_eighths: "=",
+    half: "-",
+    three_eighths: "-",
+    one_quarter: ".",
+    one_eighth: ".",
+    empty: " ",
+};
 
 fn draw_sparkline(frame: &mut Frame, area: Rect, history: &[u64]) {
     // Newest sample at the right edge: keep only the tail that fits.
@@ -178,7 +195,12 @@ fn draw_sparkline(frame: &mut Frame, area: Rect, history: &[u64]) {
     let title = format!(" Healthy neurons, last {}s (now {now}) ", tail.len());
     let spark = Sparkline::default()
         .data(tail)
-        .style(style::ok())
-        .block(Block::bordered().title(title));
+        .style(style::chart_health())
+        .bar_set(if style::ascii() {
+            ASCII_BARS
+        } else {
+            ratatui::symbols::bar::NINE_LEVELS
+        })
+        .block(style::block().title(title));
     frame.render_widget(spark, area);
 }

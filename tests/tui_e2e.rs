@@ -1,0 +1,177 @@
+//! End to end: the real binary in tmux. Start on a fresh data dir with a crash-looping neuron,
+//! move, open help, filter, recover that neuron through the confirm dialog, see the command in
+//! the audit view, quit, and check the terminal was given back (alternate screen left, the
+//! shell's next line printed). Skips with a message when tmux is not installed. Bounded: every
+//! wait has a deadline and the tmux server is killed on the way out.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "e2e", k]);
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "e2e", "-l", text]);
+    }
+
+    /// Waits until `check` holds on the screen; panics with the screen after `limit`.
+    fn wait(&self, what: &str, limit: Duration, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            if start.elapsed() > limit {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, needle: &str, limit: Duration) -> String {
+        self.wait(needle, limit, |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn row<'a>(screen: &'a str, id: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(id)).unwrap_or("")
+}
+
+#[test]
+fn drive_the_console_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let started = Instant::now();
+    let data = tempfile::tempdir().expect("data dir");
+    let config = tempfile::tempdir().expect("config dir");
+    let tmux = Tmux {
+        socket: format!("plexus-e2e-{}", std::process::id()),
+    };
+    let console = format!(
+        "env PLEXUS_CONFIG_DIR={} TERM=xterm-256color {} --data-dir {} --neurons 6 --heartbeat-ms 500 --fault n-0002=crash-loop; echo EXIT=$?; sleep 60",
+        config.path().display(),
+        env!("CARGO_BIN_EXE_plexus"),
+        data.path().display(),
+    );
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "36",
+        "sh",
+        "-c",
+        &console,
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let long = Duration::from_secs(10);
+    let short = Duration::from_secs(4);
+
+    // Start: the table with all six neurons, the cursor on the first.
+    tmux.wait("the table", long, |s| {
+        s.contains("n-0006") && s.contains("> n-0001")
+    });
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .stdout,
+        b"1\n",
+        "the console runs on the alternate screen"
+    );
+
+    // Move.
+    tmux.keys(&["j"]);
+    tmux.wait("the cursor on n-0002", short, |s| s.contains("> n-0002"));
+
+    // Help, then close it.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Force recovery of the selected neuron", short);
+    tmux.keys(&["Escape"]);
+    tmux.wait("help closed", short, |s| {
+        !s.contains("Force recovery of the selected")
+    });
+
+    // Filter down to two neurons; the cursor stays on n-0002.
+    tmux.keys(&["/"]);
+    tmux.type_text("n-000[23]");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait("the filter", short, |s| {
+        s.contains("/n-000[23]") && !s.contains("n-0004")
+    });
+    assert!(row(&screen, "n-0002").contains("> n-0002"), "{screen}");
+
+    // n-0002 crash-loops: wait until the console shows it failing, then recover it by hand.
+    tmux.wait("n-0002 failing", long, |s| {
+        let r = row(s, "> n-0002");
+        ["suspect", "offline", "recovering"]
+            .iter()
+            .any(|st| r.contains(st))
+    });
+    tmux.keys(&["r"]);
+    let dialog = tmux.wait_for("Recover neuron", short);
+    assert!(dialog.contains("Touches 1 neuron"), "{dialog}");
+    assert!(dialog.contains("[ Cancel ]"), "opens on Cancel: {dialog}");
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait("the command's answer", long, |s| {
+        s.contains("started on n-0002") || s.contains("neuron.recover n-0002 failed")
+    });
+
+    // The gate recorded it: the audit view shows the recover of n-0002.
+    tmux.keys(&["a"]);
+    tmux.wait("the audit record", long, |s| {
+        s.lines()
+            .any(|l| l.contains("neuron.rec") && l.contains("n-0002"))
+    });
+
+    // Quit: the shell gets the terminal back.
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXIT=0", short);
+    assert!(
+        !screen.contains("PLEXUS"),
+        "the console's screen is gone:\n{screen}"
+    );
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .stdout,
+        b"0\n",
+        "alternate screen left"
+    );
+    let elapsed = started.elapsed();
+    eprintln!("e2e took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
+}
