@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use plexus::api::{Command, CommandReply, Role};
 use plexus::api::wire::Registration;
+use plexus::api::{Command, CommandReply, Role};
 use plexus::client::{Backend, Embedded};
 use plexus::engine::config::EngineConfig;
 use plexus::engine::{Engine, EngineOptions};
@@ -13,7 +13,10 @@ use plexus::neuron::{SimConfig, SimFleet};
 
 #[tokio::main]
 async fn main() {
-    let agents: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let agents: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = Engine::start(
         EngineOptions {
@@ -24,20 +27,43 @@ async fn main() {
             security: Default::default(),
             first_admin: "bench".into(),
         },
-        Box::new(SimFleet::new(&SimConfig { neurons: 0, ..SimConfig::default() })),
+        Box::new(SimFleet::new(&SimConfig {
+            neurons: 0,
+            ..SimConfig::default()
+        })),
     )
     .expect("engine");
-    let admin = Embedded::connect(engine.clone(), "bench", "bench", false).await.expect("session");
-    admin.submit(Command::AddUser { name: "agents".into(), role: Role::NeuronManager }).await.expect("user");
-    let CommandReply::TokenIssued { token, .. } =
-        admin.submit(Command::IssueToken { name: "agents".into() }).await.expect("token")
+    let admin = Embedded::connect(engine.clone(), "bench", "bench", false)
+        .await
+        .expect("session");
+    admin
+        .submit(Command::AddUser {
+            name: "agents".into(),
+            role: Role::NeuronManager,
+        })
+        .await
+        .expect("user");
+    let CommandReply::TokenIssued { token, .. } = admin
+        .submit(Command::IssueToken {
+            name: "agents".into(),
+        })
+        .await
+        .expect("token")
     else {
         panic!("a token")
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/api/v1/agents/register", listener.local_addr().expect("addr"));
+    let url = format!(
+        "http://{}/api/v1/agents/register",
+        listener.local_addr().expect("addr")
+    );
     let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(engine.clone(), listener, None, handle.clone()));
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let http = reqwest::Client::new();

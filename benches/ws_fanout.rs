@@ -32,20 +32,37 @@ struct Tally {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let seconds = args.first().copied().unwrap_or(30);
     let subscribers = args.get(1).copied().unwrap_or(500) as usize;
     let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/plexus");
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().to_str().expect("utf-8 path").to_string();
-    let user = String::from_utf8(Process::new("id").arg("-un").output().expect("id").stdout).expect("utf-8");
+    let user = String::from_utf8(Process::new("id").arg("-un").output().expect("id").stdout)
+        .expect("utf-8");
     let token = Process::new(bin)
         .args(["--data-dir", &data, "users", "token", user.trim()])
         .output()
         .expect("plexus users token");
-    let token = String::from_utf8(token.stdout).expect("utf-8").trim().to_string();
+    let token = String::from_utf8(token.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string();
     let mut server = Process::new(bin)
-        .args(["--data-dir", &data, "--neurons", "200", "--heartbeat-ms", "500", "serve", "--listen", "127.0.0.1:7792"])
+        .args([
+            "--data-dir",
+            &data,
+            "--neurons",
+            "200",
+            "--heartbeat-ms",
+            "500",
+            "serve",
+            "--listen",
+            "127.0.0.1:7792",
+        ])
         .stderr(Stdio::null())
         .spawn()
         .expect("plexus serve");
@@ -60,10 +77,13 @@ async fn main() {
         let mut request = format!("{}/api/v1/events", base.replacen("http", "ws", 1))
             .into_client_request()
             .expect("request");
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().expect("header"));
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("subscribe");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("subscribe");
         let (lag, tally, stop) = (lag.clone(), tally.clone(), stop.clone());
         clients.push(tokio::spawn(async move {
             let mut last: Option<u64> = None;

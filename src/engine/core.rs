@@ -360,13 +360,17 @@ impl Core {
             to: state,
             reason: reason.to_string(),
         });
-        fx.store(StoreOp::StateChange {
-            neuron: n.id.to_string(),
-            at: fx.wall(at),
-            from: from.as_str(),
-            to: state.as_str(),
-            reason: reason.to_string(),
-        });
+        // A first heartbeat is the normal end of joining, not history worth a row per neuron
+        // (a 100,000-neuron boot would write 100,000 of them); it stays in the in-memory history.
+        if from != NeuronState::Pending || state != NeuronState::Healthy {
+            fx.store(StoreOp::StateChange {
+                neuron: n.id.to_string(),
+                at: fx.wall(at),
+                from: from.as_str(),
+                to: state.as_str(),
+                reason: reason.to_string(),
+            });
+        }
         match failure {
             Some((mode, evidence)) => self.recovery.on_failure(idx, n, mode, evidence, at, fx),
             None if state == NeuronState::Healthy => self.recovery.on_healthy(idx, at),

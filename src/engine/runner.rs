@@ -221,20 +221,13 @@ impl Runner {
             } => {
                 let mut fx = self.effects();
                 let wall = fx.wall(now);
-                match self
+                // Answered at once: the session's row is for the record, and everything done in
+                // the session is acknowledged only after its own (later) commit.
+                let result = self
                     .gate
-                    .open_session(&user, &source, read_only, wall, &mut fx.store)
-                {
-                    Ok(info) => {
-                        let ack: Ack = Box::new(move |stored| {
-                            let _ = reply.send(stored.map(|_| info).map_err(ApiError::failed));
-                        });
-                        self.flush(fx, Some(ack));
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                }
+                    .open_session(&user, &source, read_only, wall, &mut fx.store);
+                self.flush(fx, None);
+                let _ = reply.send(result);
             }
             Request::Command(session, command, reply) => {
                 let mut fx = self.effects();

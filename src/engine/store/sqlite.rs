@@ -106,6 +106,16 @@ pub fn audit_rows(
     rows.collect()
 }
 
+/// Run one statement, prepared once per connection (a fleet's worth of rows in one batch
+/// would otherwise re-parse the same SQL every time).
+fn exec<P: rusqlite::Params>(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: P,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 /// The end of the chain a new record links to.
 fn chain_head(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<(u64, String)> {
     let last = tx.query_row(
@@ -239,11 +249,13 @@ impl SqliteStore {
                 name,
                 role,
                 created,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO users (name, role, created) VALUES (?1, ?2, ?3)",
                 params![name, role, created],
             )?,
-            StoreOp::TokenSet { name, hash } => tx.execute(
+            StoreOp::TokenSet { name, hash } => exec(
+                    tx,
                 "UPDATE users SET token_hash = ?2 WHERE name = ?1",
                 params![name, hash],
             )?,
@@ -253,18 +265,21 @@ impl SqliteStore {
                 started,
                 source,
                 read_only,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO sessions (id, user, started, source, read_only) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, user, started, source, read_only],
             )?,
-            StoreOp::RateAdmitted { user, action, at } => tx.execute(
+            StoreOp::RateAdmitted { user, action, at } => exec(
+                    tx,
                 "INSERT INTO rate_admissions (user, action, at) VALUES (?1, ?2, ?3)",
                 params![user, action, at],
             )?,
             StoreOp::Audit(entry) => {
                 let (seq, prev_hash) = chain_head(tx)?;
                 let r = entry.seal(seq + 1, &prev_hash);
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO audit (seq, at, at_text, user, role, session, source, action, target,
                        params_digest, outcome, error_code, message, prev_hash, hash)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
@@ -295,7 +310,8 @@ impl SqliteStore {
                 labels_json,
                 config_version,
                 registered_at,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO neurons (id, zone, kind, labels, config_version, registered_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(id) DO UPDATE SET zone = ?2, kind = ?3, labels = ?4,
@@ -309,11 +325,13 @@ impl SqliteStore {
                 to,
                 reason,
             } => {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO state_changes (neuron, at, from_state, to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![neuron, at, from, to, reason],
                 )?;
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE neurons SET state = ?2, state_at = ?3 WHERE id = ?1",
                     params![neuron, to, at],
                 )?
@@ -324,7 +342,8 @@ impl SqliteStore {
                 mode,
                 since,
                 evidence,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO failures (id, neuron, mode, since, evidence) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![*failure_id as i64, neuron, mode.as_str(), since, evidence],
             )?,
@@ -333,7 +352,8 @@ impl SqliteStore {
                 attempts,
                 escalated,
                 resolved_at,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "UPDATE failures SET attempts = ?2, escalated = ?3, resolved_at = ?4,
                    resolution = CASE WHEN ?4 IS NULL THEN NULL ELSE 'recovered' END WHERE id = ?1",
                 params![*failure_id as i64, attempts, escalated, resolved_at],
@@ -346,7 +366,8 @@ impl SqliteStore {
                 strategy,
                 manual,
                 started_at,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO recovery_attempts (id, failure_id, neuron, attempt, strategy, manual, started_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -363,7 +384,8 @@ impl SqliteStore {
                 attempt_id,
                 finished_at,
                 outcome,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "UPDATE recovery_attempts SET finished_at = ?2, outcome = ?3 WHERE id = ?1",
                 params![*attempt_id as i64, finished_at, outcome],
             )?,
@@ -372,7 +394,8 @@ impl SqliteStore {
                 neuron,
                 at,
                 attempts,
-            } => tx.execute(
+            } => exec(
+                    tx,
                 "INSERT INTO escalations (failure_id, neuron, at, attempts) VALUES (?1, ?2, ?3, ?4)",
                 params![*failure_id as i64, neuron, at, attempts],
             )?,
