@@ -10,7 +10,7 @@ impl Aggregator for Median {
         Rule::Median
     }
     fn aggregate(&self, updates: &[Update<'_>]) -> Result<Aggregated, AggregateError> {
-        let result = columns::map_key_columns(updates, columns::median_of_keys);
+        let result = columns::map_columns(updates, columns::median_of);
         let shares = vec![1.0 / updates.len() as f64; updates.len()];
         Ok(distance_verdicts(updates, &result, shares, true))
     }

@@ -8,20 +8,18 @@ pub struct TrimmedMean {
     pub beta: f64,
 }
 
-/// Mean of the values left after trimming `cut` from each end (`2·cut < n`), on total-order keys
-/// (`columns::key`): two integer selections isolate the middle, which is summed in f64.
-pub fn trimmed_mean_of(col: &mut [i32], cut: usize) -> f32 {
+/// Mean of the values left after trimming `cut` from each end (`2·cut < n`).
+pub fn trimmed_mean_of(col: &mut [f32], cut: usize) -> f32 {
     let n = col.len();
     let middle = if cut == 0 {
         &mut col[..]
     } else {
-        col.select_nth_unstable(cut);
+        col.select_nth_unstable_by(cut, f32::total_cmp);
         let rest = &mut col[cut..];
-        rest.select_nth_unstable(n - 2 * cut - 1);
+        rest.select_nth_unstable_by(n - 2 * cut - 1, f32::total_cmp);
         &mut rest[..n - 2 * cut]
     };
-    let sum: f64 = middle.iter().map(|&k| columns::unkey(k) as f64).sum();
-    (sum / middle.len() as f64) as f32
+    (middle.iter().map(|&v| v as f64).sum::<f64>() / middle.len() as f64) as f32
 }
 
 impl Aggregator for TrimmedMean {
@@ -43,7 +41,7 @@ impl Aggregator for TrimmedMean {
                 self.beta
             )));
         }
-        let result = columns::map_key_columns(updates, |col| trimmed_mean_of(col, cut));
+        let result = columns::map_columns(updates, |col| trimmed_mean_of(col, cut));
         Ok(distance_verdicts(
             updates,
             &result,
