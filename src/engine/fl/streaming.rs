@@ -1,8 +1,11 @@
 //! Streaming mode: no rounds. Updates arrive one at a time — a client's SGD step on one
 //! mini-batch of its own data — and are applied to the model at once. The per-update defence is
 //! a norm filter (the set-based rules need a set): an update whose norm exceeds NORM_FACTOR × the
-//! running median-like estimate of accepted norms is dropped as Byzantine. A report is made every
-//! CHECKPOINT updates so the output keeps the per-round shape; `round` counts checkpoints.
+//! median norm of the last WINDOW finite updates received (accepted or not, the current one
+//! included) is dropped as Byzantine. The median cannot be dragged up while fewer than half of the
+//! recent updates attack, unlike a running mean of accepted norms, which attackers inflated during
+//! its warm-up until 30% sign-flip passed. A report is made every CHECKPOINT updates so the output
+//! keeps the per-round shape; `round` counts checkpoints.
 
 use rand::Rng;
 use std::time::Instant;
@@ -14,10 +17,11 @@ use crate::api::fl::{RoundReport, RunSummary, Verdict};
 
 /// Updates between two reports.
 pub const CHECKPOINT: usize = 2000;
-/// Accepted when ‖Δ‖ ≤ NORM_FACTOR × the running norm estimate.
+/// Accepted when ‖Δ‖ ≤ NORM_FACTOR × the median of the recent norms.
 const NORM_FACTOR: f32 = 3.0;
-/// Updates before the filter trusts its estimate.
-const WARM_UP: usize = 50;
+/// Recent finite norms the median is taken over (follows the shrinking gradients as the model
+/// converges).
+const WINDOW: usize = 64;
 /// Examples per streamed update.
 const BATCH: usize = 8;
 
@@ -33,8 +37,8 @@ pub fn run(
     let mut grad = vec![0f32; dim];
     let zero = vec![0f32; dim];
     let mut batch_idx = Vec::with_capacity(BATCH);
-    let mut norm_est = 0f32;
-    let mut accepted = 0usize;
+    let mut recent = std::collections::VecDeque::with_capacity(WINDOW);
+    let mut scratch: Vec<f32> = Vec::with_capacity(WINDOW);
     let mut busy = std::time::Duration::ZERO;
     let mut total = 0usize;
     for round in 1..=fed.cfg.rounds {
@@ -67,16 +71,19 @@ pub fn run(
             }
             let finite = grad.iter().all(|v| v.is_finite());
             let norm = grad.iter().map(|v| v * v).sum::<f32>().sqrt();
-            let ok = finite && (accepted < WARM_UP || norm <= NORM_FACTOR * norm_est);
+            let ok = finite && {
+                if recent.len() == WINDOW {
+                    recent.pop_front();
+                }
+                recent.push_back(norm);
+                scratch.clear();
+                scratch.extend(recent.iter().copied());
+                let mid = scratch.len() / 2;
+                let median = *scratch.select_nth_unstable_by(mid, f32::total_cmp).1;
+                norm <= NORM_FACTOR * median
+            };
             if ok {
                 global.iter_mut().zip(&grad).for_each(|(g, d)| *g += d);
-                // Slow exponential average: a burst of attackers cannot drag it up quickly.
-                norm_est = if accepted == 0 {
-                    norm
-                } else {
-                    0.99 * norm_est + 0.01 * norm
-                };
-                accepted += 1;
             }
             verdicts.push(if !finite {
                 Verdict::Rejected

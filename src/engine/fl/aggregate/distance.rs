@@ -7,10 +7,8 @@
 use super::Update;
 use super::par;
 
-/// Coordinates per chunk: a 16-row tile of 4 KiB chunks stays in L1/L2 while other rows stream.
+/// Coordinates per chunk (4 KiB of f32): the unit of f32 lane accumulation.
 const CHUNK: usize = 1024;
-/// Rows per tile: each row chunk loaded is reused against TILE rows.
-const TILE: usize = 16;
 const LANES: usize = 16;
 
 #[inline(always)]
@@ -60,55 +58,164 @@ pub fn sq_dist(a: &[f32], b: &[f32]) -> f64 {
         .sum()
 }
 
-/// The full symmetric matrix of squared distances (row-major n × n), tiles spread over threads.
-pub fn pairwise(updates: &[Update<'_>]) -> Vec<f64> {
-    let n = updates.len();
-    let dim = updates.first().map_or(0, |u| u.weights.len());
-    let tiles: Vec<usize> = (0..n).step_by(TILE).collect();
-    // Triangular work: deal tiles round-robin from both ends so threads get similar loads.
-    let t = par::threads().min(tiles.len().max(1));
-    let mut order = Vec::with_capacity(tiles.len());
-    let (mut lo, mut hi) = (0, tiles.len());
-    while lo < hi {
-        order.push(tiles[lo]);
-        lo += 1;
-        if lo < hi {
-            hi -= 1;
-            order.push(tiles[hi]);
+/// Rows per block: a block's 1,024-coordinate chunks (64 × 4 KiB) stay in L2 while every later
+/// row streams past it once per chunk.
+const BLOCK_ROWS: usize = 64;
+/// Micro-tile: 4 × 4 pairs share each loaded vector (4 + 4 loads feed 16 subtract + FMA pairs).
+const MR: usize = 4;
+
+/// Lane sums of a 4 × 4 tile over one chunk, bit-identical to `chunk_sq_dist` for each pair.
+type TileFn = fn(&[&[f32]; MR], &[&[f32]; MR], &mut [[f32; MR]; MR]);
+
+/// Portable tile: one pair at a time through the scalar-lane kernel.
+fn tile_portable(a: &[&[f32]; MR], b: &[&[f32]; MR], out: &mut [[f32; MR]; MR]) {
+    for (r, x) in a.iter().enumerate() {
+        for (c, y) in b.iter().enumerate() {
+            out[r][c] = chunk_sq_dist(x, y);
         }
     }
-    let rows_of = |start: usize| -> Vec<(usize, Vec<f64>)> {
-        let end = (start + TILE).min(n);
-        let mut acc = vec![vec![0f64; n]; end - start];
-        for c0 in (0..dim).step_by(CHUNK) {
-            let c1 = (c0 + CHUNK).min(dim);
-            for j in start + 1..n {
-                let b = &updates[j].weights[c0..c1];
-                for i in start..end.min(j) {
-                    acc[i - start][j] += chunk_sq_dist(&updates[i].weights[c0..c1], b) as f64;
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{LANES, MR};
+    use std::arch::x86_64::*;
+
+    /// Register-blocked 4 × 4 tile: 16 zmm accumulators, lane k of pair (r, c) sums
+    /// fma(d, d, ·) over coordinates k, k+16, … exactly as `kernel::<true>` does, then the lanes are
+    /// added in order and the tail is added as `(x − y)²` — the same rounding, so the same bits.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tile(a: &[&[f32]; MR], b: &[&[f32]; MR], out: &mut [[f32; MR]; MR]) {
+        let len = a[0].len();
+        debug_assert!(a.iter().chain(b).all(|v| v.len() == len));
+        let full = len / LANES * LANES;
+        let mut acc = [[_mm512_setzero_ps(); MR]; MR];
+        let (pa, pb) = (a.map(<[f32]>::as_ptr), b.map(<[f32]>::as_ptr));
+        let mut k = 0;
+        while k < full {
+            // SAFETY: k + 16 ≤ full ≤ len of every slice.
+            let xa = unsafe {
+                [
+                    _mm512_loadu_ps(pa[0].add(k)),
+                    _mm512_loadu_ps(pa[1].add(k)),
+                    _mm512_loadu_ps(pa[2].add(k)),
+                    _mm512_loadu_ps(pa[3].add(k)),
+                ]
+            };
+            for c in 0..MR {
+                let y = unsafe { _mm512_loadu_ps(pb[c].add(k)) };
+                for r in 0..MR {
+                    let d = _mm512_sub_ps(xa[r], y);
+                    acc[r][c] = _mm512_fmadd_ps(d, d, acc[r][c]);
                 }
             }
+            k += LANES;
         }
-        (start..end).zip(acc).collect()
+        for r in 0..MR {
+            for c in 0..MR {
+                let mut lanes = [0f32; LANES];
+                // SAFETY: `lanes` holds 16 f32.
+                unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), acc[r][c]) };
+                let mut s: f32 = lanes.iter().sum();
+                for (x, y) in a[r][full..].iter().zip(&b[c][full..]) {
+                    s += (x - y) * (x - y);
+                }
+                out[r][c] = s;
+            }
+        }
+    }
+
+    pub fn tile_entry(a: &[&[f32]; MR], b: &[&[f32]; MR], out: &mut [[f32; MR]; MR]) {
+        // SAFETY: only handed out by `tile_fn` after the CPU reported avx512f.
+        unsafe { tile(a, b, out) }
+    }
+}
+
+fn tile_fn() -> TileFn {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        return avx512::tile_entry;
+    }
+    tile_portable
+}
+
+/// Squared distances from rows `start..end` to every later row: `acc[(i − start) · n + j]`, j > i.
+/// Chunk-outer so the block's chunk stays cached; within a chunk, 4 later rows (held in L1) meet
+/// the block 4 rows at a time.
+fn block_rows(updates: &[Update<'_>], start: usize, end: usize, tile: TileFn) -> Vec<f64> {
+    let n = updates.len();
+    let dim = updates[0].weights.len();
+    let mut acc = vec![0f64; (end - start) * n];
+    let quad = |first: usize, limit: usize, c0: usize, c1: usize| -> [&[f32]; MR] {
+        std::array::from_fn(|k| &updates[(first + k).min(limit - 1)].weights[c0..c1])
     };
+    let mut out = [[0f32; MR]; MR];
+    for c0 in (0..dim).step_by(CHUNK) {
+        let c1 = (c0 + CHUNK).min(dim);
+        for jq in (start..n).step_by(MR) {
+            let b = quad(jq, n, c0, c1);
+            let mut iq = start;
+            // A tile contributes while its first row is below the quad's last column.
+            while iq < end && iq < jq + MR - 1 {
+                let a = quad(iq, end, c0, c1);
+                tile(&a, &b, &mut out);
+                for (r, row) in out.iter().enumerate() {
+                    let i = iq + r;
+                    if i >= end {
+                        break;
+                    }
+                    for (c, &v) in row.iter().enumerate() {
+                        let j = jq + c;
+                        if j < n && i < j {
+                            acc[(i - start) * n + j] += v as f64;
+                        }
+                    }
+                }
+                iq += MR;
+            }
+        }
+    }
+    acc
+}
+
+/// The full symmetric matrix of squared distances (row-major n × n). Blocks of rows are handed
+/// out heaviest first from a shared counter, so both threads finish together despite the
+/// triangle. Every pair's value is bit-identical to `sq_dist` (same chunks, lanes and order).
+pub fn pairwise(updates: &[Update<'_>]) -> Vec<f64> {
+    let n = updates.len();
     let mut m = vec![0f64; n * n];
-    let results: Vec<Vec<(usize, Vec<f64>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..t)
-            .map(|k| {
-                let mine: Vec<usize> = order.iter().copied().skip(k).step_by(t).collect();
-                let rows_of = &rows_of;
-                s.spawn(move || mine.into_iter().flat_map(rows_of).collect::<Vec<_>>())
-            })
-            .collect();
+    if n < 2 {
+        return m;
+    }
+    let tile = tile_fn();
+    let starts: Vec<usize> = (0..n).step_by(BLOCK_ROWS).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let t = par::threads().min(starts.len());
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&start) = starts.get(k) else {
+                return done;
+            };
+            let end = (start + BLOCK_ROWS).min(n);
+            done.push((start, end, block_rows(updates, start, end, tile)));
+        }
+    };
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..t).map(|_| s.spawn(work)).collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("distance worker panicked"))
+            .flat_map(|h| h.join().expect("distance worker panicked"))
             .collect()
     });
-    for (i, row) in results.into_iter().flatten() {
-        for j in i + 1..n {
-            m[i * n + j] = row[j];
-            m[j * n + i] = row[j];
+    for (start, end, acc) in results {
+        for i in start..end {
+            for j in i + 1..n {
+                let v = acc[(i - start) * n + j];
+                m[i * n + j] = v;
+                m[j * n + i] = v;
+            }
         }
     }
     m
@@ -130,4 +237,51 @@ pub fn gram_shortcut_f32(updates: &[Update<'_>]) -> Vec<f64> {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocked_pairwise_is_bit_identical_to_sq_dist() {
+        // n not a multiple of the tile or block, d with a partial chunk and a lane tail.
+        for (n, d) in [(1, 5), (2, 17), (7, 1030), (70, 2085)] {
+            let mut x = 0x9e37_79b9u32;
+            let rows: Vec<Vec<f32>> = (0..n)
+                .map(|_| {
+                    (0..d)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 17;
+                            x ^= x << 5;
+                            (x % 20_000) as f32 / 1000.0 - 10.0
+                        })
+                        .collect()
+                })
+                .collect();
+            let updates: Vec<Update<'_>> = rows
+                .iter()
+                .map(|w| Update {
+                    weights: w,
+                    examples: 1.0,
+                })
+                .collect();
+            let m = pairwise(&updates);
+            for i in 0..n {
+                for j in 0..n {
+                    let want = if i == j {
+                        0.0
+                    } else {
+                        sq_dist(&rows[i], &rows[j])
+                    };
+                    assert_eq!(
+                        m[i * n + j].to_bits(),
+                        want.to_bits(),
+                        "n={n} d={d} ({i},{j})"
+                    );
+                }
+            }
+        }
+    }
 }
