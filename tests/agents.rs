@@ -74,15 +74,7 @@ async fn twenty_agents_join_a_killed_one_goes_offline_a_hung_one_is_recovered() 
     else {
         panic!("a token")
     };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
+    let (url, handle) = support::serve(&engine);
 
     let started = Instant::now();
     let agents = Agents(

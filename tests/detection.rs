@@ -59,16 +59,20 @@ fn a_hung_neuron_is_declared_offline_and_its_evidence_says_why() {
     assert!(evidence.contains("5 probes unanswered"), "{evidence}");
 }
 
-#[test]
-fn a_lossy_jittery_link_gives_no_false_offline_verdict_in_thirty_minutes() {
+/// 100 neurons for 30 simulated minutes over a link with 5% loss and ±20 ms jitter.
+fn thirty_lossy_minutes(heartbeat_ms: u64, seed: u64) -> SimRun {
     let link = LinkConfig {
         latency_ms: 20.0,
         jitter_ms: 20.0,
         loss: 0.05,
     };
-    let mut run = SimRun::new(100, 1000, link, 42);
+    let mut run = SimRun::new(100, heartbeat_ms, link, seed);
     run.run_for(30 * 60 * 1000);
-    let offline = run.count(|e| {
+    run
+}
+
+fn offline_verdicts(run: &SimRun) -> usize {
+    run.count(|e| {
         matches!(
             e,
             Event::NeuronStateChanged {
@@ -76,8 +80,13 @@ fn a_lossy_jittery_link_gives_no_false_offline_verdict_in_thirty_minutes() {
                 ..
             }
         )
-    });
-    assert_eq!(offline, 0, "false offline verdicts");
+    })
+}
+
+#[test]
+fn a_lossy_jittery_link_gives_no_false_offline_verdict_in_thirty_minutes() {
+    let run = thirty_lossy_minutes(1000, 42);
+    assert_eq!(offline_verdicts(&run), 0, "false offline verdicts");
     // The link really lost heartbeats, and some suspicion was raised and withdrawn by probes.
     let stats = run.core.link.stats();
     assert!(stats.lost as f64 / stats.sent as f64 > 0.04);
@@ -86,23 +95,21 @@ fn a_lossy_jittery_link_gives_no_false_offline_verdict_in_thirty_minutes() {
 
 #[test]
 fn a_lossy_link_at_half_second_heartbeats_gives_no_false_offline_verdict_either() {
-    let link = LinkConfig {
-        latency_ms: 20.0,
-        jitter_ms: 20.0,
-        loss: 0.05,
-    };
-    let mut run = SimRun::new(100, 500, link, 7);
-    run.run_for(30 * 60 * 1000);
-    let offline = run.count(|e| {
+    let run = thirty_lossy_minutes(500, 7);
+    assert_eq!(offline_verdicts(&run), 0, "false offline verdicts");
+    let suspicions = run.count(|e| {
         matches!(
             e,
             Event::NeuronStateChanged {
-                to: NeuronState::Offline,
+                to: NeuronState::Suspect,
                 ..
             }
         )
     });
-    assert_eq!(offline, 0, "false offline verdicts");
+    assert!(
+        suspicions > 0,
+        "the loss did make heartbeats late; probes cleared them"
+    );
 }
 
 /// A far link: heartbeats sent after a stall take a second to arrive, longer than probing takes.

@@ -22,16 +22,7 @@ async fn admin_token(engine: &Engine) -> String {
     }
 }
 
-fn serve(engine: &Engine, listener: std::net::TcpListener) -> axum_server::Handle {
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
-    handle
-}
+use support::serve_on as serve;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_survives_a_server_restart_and_resyncs() {
@@ -100,9 +91,7 @@ async fn remote_commands_go_through_the_same_gate() {
         CommandReply::TokenIssued { token, .. } => token,
         other => panic!("{other:?}"),
     };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let _handle = serve(&engine, listener);
+    let (url, _handle) = support::serve(&engine);
     let remote = Remote::connect(&url, &token).await.unwrap();
     let denied = remote.recover("n-0001").await.unwrap_err();
     assert_eq!(denied.code, ErrorCode::Denied);

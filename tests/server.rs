@@ -29,15 +29,7 @@ impl Drop for Server {
 }
 
 async fn start(engine: Engine) -> Server {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
+    let (base, handle) = support::serve(&engine);
     Server {
         base,
         engine,

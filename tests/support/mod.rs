@@ -77,3 +77,22 @@ pub async fn user_with_role(engine: &Engine, name: &str, role: Role) -> Embedded
     assert!(matches!(reply, CommandReply::UserAdded { .. }));
     session(engine, name).await
 }
+
+/// Serve `engine` on `listener` in the background; the handle shuts it down.
+pub fn serve_on(engine: &Engine, listener: std::net::TcpListener) -> axum_server::Handle {
+    let handle = axum_server::Handle::new();
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
+    handle
+}
+
+/// Serve `engine` on a free loopback port: the base URL and the handle.
+pub fn serve(engine: &Engine) -> (String, axum_server::Handle) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("bound address"));
+    (base, serve_on(engine, listener))
+}
