@@ -123,6 +123,9 @@ pub async fn serve_on(
         |e: std::io::Error| ApiError::failed(format!("cannot serve on {address}: {e}"));
     match tls {
         Some((cert, key)) => {
+            // Two TLS back-ends are linked in (the HTTP client's and the server's): pick one for
+            // the process. An error only means one was installed already.
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
                 .map_err(|e| {

@@ -200,6 +200,12 @@ pub async fn run(
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
                 spawn_audit(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
+                // A remote backend's connection state shows in the header.
+                let info = backend.info();
+                if info != app.info {
+                    app.info = info;
+                    redraw = true;
+                }
                 Msg::Tick
             }
             event = events.recv(), if events_open => {
