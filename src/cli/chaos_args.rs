@@ -15,6 +15,17 @@ pub enum ChaosCommand {
     },
     /// Faults held now and recently reverted.
     List,
+    /// Run an experiment: a scenario file, or a shipped one by name (see `chaos scenarios`).
+    /// Exit 1 when it deviated.
+    Run {
+        /// A TOML file or a shipped name (single-crash, zone-partition, …).
+        scenario: String,
+        /// Results directory (journal.json, report.md); default test-results/chaos-<id>/.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The scenarios shipped with plexus.
+    Scenarios,
 }
 
 #[derive(Debug, Args)]

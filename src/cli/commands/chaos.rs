@@ -32,6 +32,24 @@ pub async fn run(
             }
             Ok(0)
         }
+        ChaosCommand::Run { scenario, out } => {
+            super::chaos_run::run(backend, &scenario, out, format).await
+        }
+        ChaosCommand::Scenarios => {
+            let rows: Vec<Vec<String>> = crate::experiment::scenario::SHIPPED
+                .iter()
+                .map(|(name, text)| {
+                    let title = crate::experiment::Scenario::parse(name, text)
+                        .map_or_else(|e| e.to_string(), |s| s.title);
+                    vec![name.to_string(), title]
+                })
+                .collect();
+            match format {
+                OutputFormat::Json => output::json(&rows)?,
+                OutputFormat::Table => println!("{}", table(&["NAME", "TITLE"], &rows)),
+            }
+            Ok(0)
+        }
     }
 }
 

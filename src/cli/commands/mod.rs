@@ -3,6 +3,7 @@
 pub mod agent;
 mod audit;
 pub mod chaos;
+mod chaos_run;
 pub mod fl;
 mod neurons;
 mod recover;
