@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod engine;
+pub mod experiment;
 pub mod neuron;
 pub mod server;
 pub mod tui;

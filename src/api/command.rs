@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
 use super::metrics::EngineMetrics;
@@ -47,6 +48,14 @@ pub enum Command {
         format: ExportFormat,
         filter: AuditFilter,
     },
+    /// Inject a chaos fault into the neurons a selector picks (reverted after its duration).
+    ChaosInject {
+        spec: ChaosSpec,
+    },
+    /// Revert a chaos fault now.
+    ChaosStop {
+        id: String,
+    },
 }
 
 impl Command {
@@ -58,6 +67,7 @@ impl Command {
             Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
+            Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
         }
     }
 
@@ -72,6 +82,8 @@ impl Command {
             Command::AddUser { .. } => "users.add",
             Command::IssueToken { .. } => "users.token",
             Command::ExportAudit { .. } => "audit.export",
+            Command::ChaosInject { .. } => "chaos.inject",
+            Command::ChaosStop { .. } => "chaos.stop",
         }
     }
 
@@ -89,6 +101,8 @@ impl Command {
             }
             Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
             Command::ExportAudit { .. } => "audit".into(),
+            Command::ChaosInject { spec } => format!("{} → {}", spec.kind, spec.target),
+            Command::ChaosStop { id } => id.clone(),
         }
     }
 }
@@ -124,6 +138,12 @@ pub enum CommandReply {
     AuditExported {
         records: Vec<AuditRecord>,
     },
+    ChaosInjected {
+        fault: ChaosFaultView,
+    },
+    ChaosStopped {
+        fault: ChaosFaultView,
+    },
 }
 
 impl CommandReply {
@@ -148,6 +168,15 @@ impl CommandReply {
             CommandReply::TokenIssued { name, .. } => format!("new token issued for {name}"),
             CommandReply::AuditExported { records } => {
                 format!("{} audit records exported", records.len())
+            }
+            CommandReply::ChaosInjected { fault } => format!(
+                "chaos {} {} injected into {} neurons",
+                fault.id,
+                fault.kind,
+                fault.neurons.len()
+            ),
+            CommandReply::ChaosStopped { fault } => {
+                format!("chaos {} {} reverted", fault.id, fault.kind)
             }
         }
     }
@@ -186,6 +215,8 @@ pub enum Query {
         seq: u64,
     },
     Metrics,
+    /// Chaos faults held now and recently reverted.
+    Chaos,
 }
 
 impl Query {
@@ -201,7 +232,8 @@ impl Query {
             | Query::RecentEvents { .. }
             | Query::EventsSince { .. }
             | Query::Metrics
-            | Query::Session => Action::NeuronView,
+            | Query::Session
+            | Query::Chaos => Action::NeuronView,
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
         }
@@ -222,6 +254,7 @@ impl Query {
             Query::Session => "session",
             Query::EventsSince { .. } => "events_since",
             Query::Metrics => "metrics",
+            Query::Chaos => "chaos",
         }
     }
 }
@@ -243,6 +276,7 @@ pub enum QueryReply {
     Verify(VerifyReport),
     Session(SessionInfo),
     Metrics(EngineMetrics),
+    Chaos(Vec<ChaosFaultView>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -73,6 +73,19 @@ pub enum Event {
         neuron: String,
         fault: String,
     },
+    /// A chaos fault was injected into `neurons` neurons.
+    ChaosInjected {
+        id: String,
+        kind: String,
+        target: String,
+        neurons: usize,
+    },
+    /// A chaos fault was reverted (`by`: duration or stopped).
+    ChaosReverted {
+        id: String,
+        kind: String,
+        by: String,
+    },
 }
 
 impl Event {
@@ -134,6 +147,13 @@ impl Event {
             }
             Event::ConditionCleared { kind } => format!("fleet condition {kind} cleared"),
             Event::FaultInjected { neuron, fault } => format!("{neuron} fault injected: {fault}"),
+            Event::ChaosInjected {
+                id,
+                kind,
+                target,
+                neurons,
+            } => format!("chaos {id}: {kind} injected into {neurons} neurons ({target})"),
+            Event::ChaosReverted { id, kind, by } => format!("chaos {id}: {kind} reverted ({by})"),
         }
     }
 }

@@ -17,6 +17,9 @@ pub enum Fault {
     /// The analytics pipeline stops (`garbage: false`) or sends invalid numbers (`garbage: true`).
     /// Cleared by a restart unless `persistent`.
     AnalyticsFailure { garbage: bool, persistent: bool },
+    /// Sends forged heartbeats (a stale incarnation: a replay of an earlier life) instead of its
+    /// own. Cleared by a restart unless `persistent`.
+    Byzantine { persistent: bool },
 }
 
 impl Fault {
@@ -27,6 +30,7 @@ impl Fault {
             Fault::Slow { .. } => "slow",
             Fault::ConfigFailure => "config-failure",
             Fault::AnalyticsFailure { .. } => "analytics-failure",
+            Fault::Byzantine { .. } => "byzantine",
         }
     }
 }

@@ -222,6 +222,11 @@ pub enum CommandLine {
         #[arg(long)]
         json: bool,
     },
+    /// Chaos: inject a fault (drill), stop it, list faults.
+    Chaos {
+        #[command(subcommand)]
+        command: crate::cli::chaos_args::ChaosCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod boot;
+pub mod chaos_args;
 mod commands;
 pub mod fl_args;
 pub mod local;

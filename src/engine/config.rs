@@ -158,7 +158,7 @@ impl Default for GuardConfig {
 }
 
 /// The simulated network between neurons and the engine (chaos will impair it per neuron).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LinkConfig {
     pub latency_ms: f64,
     pub jitter_ms: f64,

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::chaos::ChaosBook;
 use super::config::EngineConfig;
 use super::effects::Effects;
 use super::fleet::agents::{self, AgentBook};
@@ -33,6 +34,7 @@ pub struct Core {
     pub link: Link,
     pub host: Box<dyn NeuronHost>,
     pub agents: AgentBook,
+    pub chaos: ChaosBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -76,6 +78,7 @@ impl Core {
             guard,
             host,
             agents: AgentBook::default(),
+            chaos: ChaosBook::default(),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -112,6 +115,7 @@ impl Core {
 
     /// One engine step at `now`.
     pub fn tick(&mut self, now: Millis, fx: &mut Effects) {
+        self.chaos_tick(now, fx);
         if let Some(change) = self.guard.on_tick(now) {
             self.on_guard_change(change, now, fx);
         }
@@ -170,7 +174,7 @@ impl Core {
         }
     }
 
-    fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
+    pub(super) fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
             if self.is_agent(to) {
                 self.agents.queue(to, command);

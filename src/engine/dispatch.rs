@@ -160,6 +160,12 @@ fn execute(
         Command::ExportAudit { filter, .. } => Ok(CommandReply::AuditExported {
             records: list_audit(reader, &filter)?,
         }),
+        Command::ChaosInject { spec } => Ok(CommandReply::ChaosInjected {
+            fault: core.chaos_inject(spec, now, fx)?,
+        }),
+        Command::ChaosStop { id } => Ok(CommandReply::ChaosStopped {
+            fault: core.chaos_stop(&id, now, fx)?,
+        }),
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use super::config::LinkConfig;
 use crate::api::Millis;
+use crate::api::chaos::Direction;
 use crate::api::wire::{NeuronCommand, NeuronMessage};
 
 /// What travels on the link.
@@ -60,7 +61,8 @@ pub struct LinkStats {
 
 pub struct Link {
     default: LinkConfig,
-    per_neuron: HashMap<u32, LinkConfig>,
+    /// Impairments per neuron: (neuron → engine, engine → neuron); `None` is the default link.
+    per_neuron: HashMap<u32, (Option<LinkConfig>, Option<LinkConfig>)>,
     rng: Pcg64Mcg,
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
@@ -81,7 +83,30 @@ impl Link {
 
     /// Override the link of one neuron (chaos: latency, loss, partition as loss = 1).
     pub fn impair(&mut self, neuron: u32, config: LinkConfig) {
-        self.per_neuron.insert(neuron, config);
+        self.impair_direction(neuron, Direction::Both, config);
+    }
+
+    /// Override one or both directions of a neuron's link (a one-way partition cuts only one).
+    pub fn impair_direction(&mut self, neuron: u32, direction: Direction, config: LinkConfig) {
+        let entry = self.per_neuron.entry(neuron).or_default();
+        if direction != Direction::Down {
+            entry.0 = Some(config);
+        }
+        if direction != Direction::Up {
+            entry.1 = Some(config);
+        }
+    }
+
+    /// The link config of one direction of a neuron's link.
+    pub fn config(&self, neuron: u32, up: bool) -> LinkConfig {
+        self.per_neuron
+            .get(&neuron)
+            .and_then(|(u, d)| if up { *u } else { *d })
+            .unwrap_or(self.default)
+    }
+
+    pub fn default_config(&self) -> LinkConfig {
+        self.default
     }
 
     pub fn restore(&mut self, neuron: u32) {
@@ -98,11 +123,7 @@ impl Link {
 
     /// Put a packet on the wire at `sent_at`; it arrives later, or never.
     pub fn send(&mut self, sent_at: Millis, neuron: u32, packet: Packet) {
-        let cfg = self
-            .per_neuron
-            .get(&neuron)
-            .copied()
-            .unwrap_or(self.default);
+        let cfg = self.config(neuron, matches!(packet, Packet::Up(_)));
         self.stats.sent += 1;
         if cfg.loss > 0.0 && self.rng.random::<f64>() < cfg.loss {
             self.stats.lost += 1;
@@ -198,5 +219,25 @@ mod tests {
         let before = link.stats().lost;
         link.send(0, 3, probe(0));
         assert_eq!(link.stats().lost, before + 1);
+    }
+
+    #[test]
+    fn a_one_way_partition_cuts_only_its_direction() {
+        let clear = LinkConfig {
+            latency_ms: 1.0,
+            jitter_ms: 0.0,
+            loss: 0.0,
+        };
+        let mut link = Link::new(clear, 3);
+        link.impair_direction(4, Direction::Up, LinkConfig { loss: 1.0, ..clear });
+        link.send(0, 4, probe(1));
+        let beat = Packet::Up(NeuronMessage::ProbeAck { nonce: 1 });
+        link.send(0, 4, beat);
+        let mut out = Vec::new();
+        link.deliver_due(10, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(matches!(out[0].packet, Packet::Down(_)));
+        link.restore(4);
+        assert_eq!(link.config(4, true), clear);
     }
 }

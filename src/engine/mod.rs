@@ -5,6 +5,7 @@
 //! broadcast channel whose slow subscribers lag and resync instead of blocking the engine.
 
 pub mod audit;
+pub mod chaos;
 pub mod clock;
 pub mod config;
 pub mod core;

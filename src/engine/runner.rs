@@ -387,6 +387,7 @@ impl Runner {
                     .cloned()
                     .collect(),
             ),
+            Query::Chaos => QueryReply::Chaos(self.core.chaos.list()),
             Query::Metrics => {
                 let link = self.core.link.stats();
                 QueryReply::Metrics(EngineMetrics {

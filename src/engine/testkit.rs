@@ -108,6 +108,28 @@ impl SimRun {
         self.collect(self.now, fx);
     }
 
+    /// Inject a chaos fault now.
+    pub fn chaos(
+        &mut self,
+        spec: crate::api::chaos::ChaosSpec,
+    ) -> Result<crate::api::chaos::ChaosFaultView, crate::api::ApiError> {
+        let mut fx = self.effects();
+        let result = self.core.chaos_inject(spec, self.now, &mut fx);
+        self.collect(self.now, fx);
+        result
+    }
+
+    /// Revert a chaos fault now.
+    pub fn chaos_stop(
+        &mut self,
+        id: &str,
+    ) -> Result<crate::api::chaos::ChaosFaultView, crate::api::ApiError> {
+        let mut fx = self.effects();
+        let result = self.core.chaos_stop(id, self.now, &mut fx);
+        self.collect(self.now, fx);
+        result
+    }
+
     pub fn recover(&mut self, id: &str) -> Result<(u32, &'static str), crate::api::ApiError> {
         let mut fx = self.effects();
         let result = self.core.recover(id, self.now, &mut fx);

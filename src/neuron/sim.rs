@@ -29,6 +29,8 @@ struct Faults {
     slow: Option<(f64, bool)>,
     analytics: Option<(bool, bool)>,
     fail_next_config: bool,
+    /// Forging heartbeats; survives a restart when `true`.
+    byzantine: Option<bool>,
 }
 
 /// How often a neuron writes its own serving summary to its log.
@@ -129,6 +131,9 @@ impl SimNeuron {
         {
             self.faults.analytics = None;
         }
+        if self.faults.byzantine == Some(false) {
+            self.faults.byzantine = None;
+        }
         if self.faults.crash_loop {
             self.phase = Phase::Crashed;
             self.log(
@@ -164,12 +169,17 @@ impl SimNeuron {
             }),
         };
         self.seq += 1;
+        // A Byzantine neuron replays an earlier life: a stale incarnation no honest neuron sends.
+        let incarnation = match self.faults.byzantine {
+            Some(_) => self.incarnation.saturating_sub(1),
+            None => self.incarnation,
+        };
         out.push(Uplink {
             from: self.index,
             sent_at: at,
             message: NeuronMessage::Heartbeat(Heartbeat {
                 seq: self.seq,
-                incarnation: self.incarnation,
+                incarnation,
                 config_version: self.config_version.to_string(),
                 config: self.config_status.clone(),
                 telemetry,
@@ -270,6 +280,10 @@ impl SimNeuron {
                     "stopped"
                 };
                 self.log(at, "error", format!("analytics pipeline {what}"));
+            }
+            Fault::Byzantine { persistent } => {
+                self.faults.byzantine = Some(persistent);
+                self.log(at, "warn", "sending forged heartbeats".into());
             }
         }
     }

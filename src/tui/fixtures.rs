@@ -300,6 +300,7 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             read_only: false,
             idle_timeout_ms: 3_600_000,
         }),
+        Query::Chaos => QueryReply::Chaos(Vec::new()),
     }
 }
 

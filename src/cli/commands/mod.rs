@@ -2,6 +2,8 @@
 
 pub mod agent;
 mod audit;
+pub mod chaos;
+mod chaos_run;
 pub mod fl;
 mod neurons;
 mod recover;
@@ -30,6 +32,7 @@ pub async fn run(
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,
         CommandLine::Users { command } => users::run(backend, command, format).await,
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
+        CommandLine::Chaos { command } => chaos::run(backend, command, format).await,
         // These run before any backend is made (cli::run).
         CommandLine::Fl(_) | CommandLine::Serve { .. } | CommandLine::Neuron { .. } => Err(
             ApiError::bad_input("this command does not run against a backend"),

@@ -74,7 +74,18 @@ impl Detector {
         gap_is_sample: bool,
     ) -> Millis {
         let same_life = hb.incarnation == n.incarnation;
-        if same_life && hb.seq <= n.last_seq && n.last_arrival.is_some() {
+        if hb.incarnation < n.incarnation {
+            // Incarnations only grow: an older one is a replay or a forgery. It came over the
+            // neuron's connection (a sign of life) but nothing it says is believed.
+            n.forged_reports += 1;
+            if n.forged_reports >= self.cfg.degraded_after {
+                n.byzantine = Some(format!(
+                    "{} heartbeats with a stale incarnation ({} < {})",
+                    n.forged_reports, hb.incarnation, n.incarnation
+                ));
+            }
+            n.last_arrival = Some(at);
+        } else if same_life && hb.seq <= n.last_seq && n.last_arrival.is_some() {
             // Overtaken by a later heartbeat on a jittery link: a sign of life, not a sample.
         } else {
             let continuous = same_life && matches!(n.liveness, Liveness::Alive | Liveness::Suspect);
@@ -82,6 +93,8 @@ impl Detector {
                 (true, Some(last)) => n.intervals.push(at.saturating_sub(last)),
                 _ => n.intervals.bootstrap(self.interval_ms),
             }
+            n.forged_reports = 0;
+            n.byzantine = None;
             n.incarnation = hb.incarnation;
             n.last_seq = hb.seq;
             n.last_arrival = Some(at);

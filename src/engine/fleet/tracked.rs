@@ -59,6 +59,10 @@ pub struct TrackedNeuron {
     pub slow: Option<String>,
     /// Set once missing or invalid telemetry persisted; the evidence.
     pub analytics: Option<String>,
+    /// Heartbeats in a row that broke the protocol's invariants (forged or replayed).
+    pub forged_reports: u32,
+    /// Set once forged heartbeats persisted; the evidence.
+    pub byzantine: Option<String>,
 
     pub config_version: Arc<str>,
     pub last_good_config: Arc<str>,
@@ -102,6 +106,8 @@ impl TrackedNeuron {
             bad_reports: 0,
             slow: None,
             analytics: None,
+            forged_reports: 0,
+            byzantine: None,
             config_version: config.clone(),
             last_good_config: config,
             config_failure: None,
@@ -131,7 +137,12 @@ impl TrackedNeuron {
                 Some((FailureMode::Offline, self.offline_evidence.clone())),
             ),
             Liveness::Alive => {
-                if let Some(reason) = &self.config_failure {
+                if let Some(evidence) = &self.byzantine {
+                    (
+                        NeuronState::Degraded,
+                        Some((FailureMode::Byzantine, evidence.clone())),
+                    )
+                } else if let Some(reason) = &self.config_failure {
                     (
                         NeuronState::ConfigFailed,
                         Some((FailureMode::ConfigFailure, reason.clone())),

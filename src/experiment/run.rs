@@ -1,0 +1,267 @@
+//! Runs a scenario against any backend: hypothesis before (abort when it does not hold), the
+//! method with the monitor fed by the engine's events, probes during and after, and rollbacks
+//! that always run (also on abort and on cancel, e.g. Ctrl-C).
+
+use serde::Serialize;
+use std::future::Future;
+use std::time::Duration;
+
+use super::monitor::{FaultRecord, Monitor};
+use super::scenario::{ProbeKind, Scenario};
+use crate::api::{ApiError, Command, CommandReply, Millis, NeuronState, Query, QueryReply};
+use crate::client::Backend;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    Deviated,
+    Aborted,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    pub probe: String,
+    pub value: f64,
+    pub holds: bool,
+}
+
+/// Everything that happened in one run (written as journal.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Journal {
+    pub title: String,
+    pub source: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub before: Vec<ProbeResult>,
+    pub after: Vec<ProbeResult>,
+    /// Probes marked `during` that failed while faults were in force (first failure each).
+    pub during_failures: Vec<(Millis, ProbeResult)>,
+    pub faults: Vec<FaultRecord>,
+    pub rollbacks: Vec<String>,
+    pub duration_ms: Millis,
+}
+
+/// Run `scenario`; `cancel` resolving (Ctrl-C) aborts the run, after its rollbacks.
+pub async fn run(
+    backend: &dyn Backend,
+    scenario: &Scenario,
+    source: &str,
+    cancel: impl Future<Output = ()>,
+    mut progress: impl FnMut(Millis, Millis),
+) -> Result<Journal, ApiError> {
+    let mut journal = Journal {
+        title: scenario.title.clone(),
+        source: source.into(),
+        verdict: Verdict::Ok,
+        reasons: Vec::new(),
+        before: Vec::new(),
+        after: Vec::new(),
+        during_failures: Vec::new(),
+        faults: Vec::new(),
+        rollbacks: Vec::new(),
+        duration_ms: 0,
+    };
+    journal.before = probe_all(backend, scenario, false).await?;
+    if journal.before.iter().any(|p| !p.holds) {
+        journal.verdict = Verdict::Aborted;
+        journal
+            .reasons
+            .push("the steady-state hypothesis did not hold before the method".into());
+        return Ok(journal);
+    }
+    let settings = &scenario.settings;
+    let mut monitor = Monitor::new(settings.stability);
+    let mut ids = Vec::new();
+    let mut next_step = 0;
+    let mut seq = last_seq(backend).await?;
+    let mut epoch: Option<i64> = None;
+    let deadline = scenario.method_end() + settings.recovery_timeout;
+    let mut now: Millis = 0;
+    tokio::pin!(cancel);
+    let outcome: Result<(), ApiError> = async {
+        loop {
+            while next_step < scenario.method.len() && scenario.method[next_step].at <= now {
+                let step = &scenario.method[next_step];
+                let reply = backend
+                    .submit(Command::ChaosInject { spec: step.spec() })
+                    .await?;
+                let CommandReply::ChaosInjected { fault } = reply else {
+                    return Err(ApiError::failed("unexpected reply to chaos inject"));
+                };
+                // Engine wall time of experiment time 0, to place events on our axis.
+                let wall = unix_ms(&fault.injected_at)?;
+                let e = *epoch.get_or_insert(wall - now as i64);
+                monitor.injected((wall - e).max(0) as Millis, &fault, step.expect_detection);
+                ids.push(fault.id.clone());
+                next_step += 1;
+            }
+            let QueryReply::Events(events) = backend.query(Query::EventsSince { seq }).await?
+            else {
+                return Err(ApiError::failed("unexpected reply to events"));
+            };
+            for env in events {
+                seq = env.seq;
+                if let Some(e) = epoch {
+                    let at = (unix_ms(&env.at)? - e).max(0) as Millis;
+                    monitor.on_event(at, &env.event);
+                }
+            }
+            let neurons = neurons(backend).await?;
+            let faults_active = next_step > 0 && now < scenario.method_end();
+            let results = probe_all(backend, scenario, faults_active).await?;
+            for r in results.iter().filter(|r| !r.holds) {
+                if faults_active
+                    && !journal
+                        .during_failures
+                        .iter()
+                        .any(|(_, d)| d.probe == r.probe)
+                {
+                    journal.during_failures.push((now, r.clone()));
+                }
+            }
+            let hypothesis = probe_all(backend, scenario, false)
+                .await?
+                .iter()
+                .all(|r| r.holds);
+            monitor.on_poll(now, hypothesis, |id| {
+                neurons
+                    .iter()
+                    .any(|(n, s)| n == id && *s == NeuronState::Healthy)
+            });
+            progress(now, deadline);
+            let done = next_step == scenario.method.len()
+                && now >= scenario.method_end()
+                && monitor.all_settled();
+            if done || now >= deadline {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = backend.sleep(Duration::from_millis(settings.poll)) => {}
+                _ = &mut cancel => return Err(ApiError::failed("cancelled")),
+            }
+            now += settings.poll;
+        }
+    }
+    .await;
+    // Rollbacks always run: revert whatever this run still holds.
+    if let Ok(QueryReply::Chaos(held)) = backend.query(Query::Chaos).await {
+        for f in held.iter().filter(|f| f.active() && ids.contains(&f.id)) {
+            let r = backend
+                .submit(Command::ChaosStop { id: f.id.clone() })
+                .await;
+            journal.rollbacks.push(match r {
+                Ok(_) => format!("stopped {} ({})", f.id, f.kind),
+                Err(e) => format!("could not stop {}: {}", f.id, e.message),
+            });
+        }
+    }
+    journal.duration_ms = now;
+    journal.faults = monitor.faults;
+    if let Err(e) = outcome {
+        journal.verdict = Verdict::Aborted;
+        journal.reasons.push(format!("aborted: {}", e.message));
+        return Ok(journal);
+    }
+    journal.after = probe_all(backend, scenario, false).await?;
+    judge(&mut journal);
+    Ok(journal)
+}
+
+fn judge(j: &mut Journal) {
+    let mut reasons = Vec::new();
+    for f in &j.faults {
+        if f.expect_detection && f.detected_ms.is_none() {
+            reasons.push(format!("{} {} was never detected", f.id, f.kind));
+        }
+        if f.recovered_ms.is_none() {
+            reasons.push(format!(
+                "{} {}: no recovery within the timeout",
+                f.id, f.kind
+            ));
+        }
+    }
+    for (at, p) in &j.during_failures {
+        reasons.push(format!(
+            "during the method at {at} ms: {} was {}",
+            p.probe, p.value
+        ));
+    }
+    for p in j.after.iter().filter(|p| !p.holds) {
+        reasons.push(format!("after the method: {} was {}", p.probe, p.value));
+    }
+    if !reasons.is_empty() {
+        j.verdict = Verdict::Deviated;
+    }
+    j.reasons = reasons;
+}
+
+async fn last_seq(backend: &dyn Backend) -> Result<u64, ApiError> {
+    match backend.query(Query::RecentEvents { limit: 1 }).await? {
+        QueryReply::Events(e) => Ok(e.last().map_or(0, |e| e.seq)),
+        _ => Err(ApiError::failed("unexpected reply to recent events")),
+    }
+}
+
+async fn neurons(backend: &dyn Backend) -> Result<Vec<(String, NeuronState)>, ApiError> {
+    match backend.query(Query::Neurons).await? {
+        QueryReply::Neurons(n) => Ok(n.iter().map(|v| (v.id.to_string(), v.state)).collect()),
+        _ => Err(ApiError::failed("unexpected reply to neurons")),
+    }
+}
+
+/// The hypothesis' probes: all of them (`during` false), or only those checked during.
+async fn probe_all(
+    backend: &dyn Backend,
+    scenario: &Scenario,
+    during: bool,
+) -> Result<Vec<ProbeResult>, ApiError> {
+    let mut out = Vec::new();
+    for probe in scenario.hypothesis.iter().filter(|p| p.during == during) {
+        let value = measure(backend, probe.probe).await?;
+        let holds = match probe.probe {
+            ProbeKind::NoLostWrites => value >= 1.0,
+            _ => probe.holds(value),
+        };
+        out.push(ProbeResult {
+            probe: probe.name(),
+            value,
+            holds,
+        });
+    }
+    Ok(out)
+}
+
+async fn measure(backend: &dyn Backend, kind: ProbeKind) -> Result<f64, ApiError> {
+    let bad = || ApiError::failed("unexpected reply to a probe");
+    match kind {
+        ProbeKind::HealthyShare => {
+            let QueryReply::Status(s) = backend.query(Query::Status).await? else {
+                return Err(bad());
+            };
+            Ok(s.neurons.healthy as f64 / s.neurons.total.max(1) as f64)
+        }
+        ProbeKind::LatencyP95Ms => {
+            let QueryReply::Neurons(n) = backend.query(Query::Neurons).await? else {
+                return Err(bad());
+            };
+            let mut l: Vec<f64> = n.iter().filter_map(|v| v.latency_ms).collect();
+            l.sort_by(f64::total_cmp);
+            Ok(l.get((l.len() * 95).div_ceil(100).saturating_sub(1))
+                .copied()
+                .unwrap_or(0.0))
+        }
+        ProbeKind::NoLostWrites => {
+            let QueryReply::Verify(v) = backend.query(Query::VerifyAudit).await? else {
+                return Err(bad());
+            };
+            Ok(if v.intact { 1.0 } else { 0.0 })
+        }
+    }
+}
+
+fn unix_ms(rfc3339: &str) -> Result<i64, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| ApiError::failed(format!("bad engine time '{rfc3339}': {e}")))
+}
