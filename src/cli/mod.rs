@@ -30,6 +30,17 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
+    // Headless output piped into `head` must end quietly, as `cat` does, not panic on EPIPE.
+    // Not for the server, the agent or the console, whose sockets and terminal report EPIPE
+    // as errors they handle.
+    let pipes_output = !matches!(
+        cli.command,
+        None | Some(args::CommandLine::Serve { .. }) | Some(args::CommandLine::Neuron { .. })
+    );
+    if pipes_output {
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
