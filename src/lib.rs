@@ -9,4 +9,5 @@ pub mod config;
 pub mod engine;
 pub mod neuron;
 pub mod server;
+pub mod stress;
 pub mod tui;
