@@ -47,6 +47,18 @@ pub enum Command {
         format: ExportFormat,
         filter: AuditFilter,
     },
+    /// Admit a stress test: the gate decides and the audit log records it; the load itself comes
+    /// from the client that asked (the generator is a client, see docs/stress.md).
+    StressStart {
+        test_id: String,
+        profile: String,
+    },
+    /// Stop a running stress test.
+    StressStop {
+        test_id: String,
+    },
+    /// Remove every mock neuron a stress test registered (ids starting `stress-`).
+    TestCleanup,
 }
 
 impl Command {
@@ -58,6 +70,8 @@ impl Command {
             Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
+            Command::StressStart { .. } | Command::StressStop { .. } => Action::StressRun,
+            Command::TestCleanup => Action::TestCleanup,
         }
     }
 
@@ -72,6 +86,9 @@ impl Command {
             Command::AddUser { .. } => "users.add",
             Command::IssueToken { .. } => "users.token",
             Command::ExportAudit { .. } => "audit.export",
+            Command::StressStart { .. } => "stress.start",
+            Command::StressStop { .. } => "stress.stop",
+            Command::TestCleanup => "test.cleanup",
         }
     }
 
@@ -89,6 +106,9 @@ impl Command {
             }
             Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
             Command::ExportAudit { .. } => "audit".into(),
+            Command::StressStart { test_id, profile } => format!("{test_id} ({profile})"),
+            Command::StressStop { test_id } => test_id.clone(),
+            Command::TestCleanup => "mock neurons".into(),
         }
     }
 }
@@ -124,6 +144,16 @@ pub enum CommandReply {
     AuditExported {
         records: Vec<AuditRecord>,
     },
+    StressAdmitted {
+        test_id: String,
+    },
+    StressStopping {
+        test_id: String,
+    },
+    CleanedUp {
+        /// Mock neurons removed.
+        neurons: usize,
+    },
 }
 
 impl CommandReply {
@@ -149,6 +179,9 @@ impl CommandReply {
             CommandReply::AuditExported { records } => {
                 format!("{} audit records exported", records.len())
             }
+            CommandReply::StressAdmitted { test_id } => format!("stress test {test_id} admitted"),
+            CommandReply::StressStopping { test_id } => format!("stress test {test_id} stopping"),
+            CommandReply::CleanedUp { neurons } => format!("{neurons} mock neurons removed"),
         }
     }
 }

@@ -240,6 +240,16 @@ impl Recorder {
         self.scenarios.entry(scenario).or_default().dropped += 1;
     }
 
+    /// The totals so far, without the time series (to check thresholds mid-run).
+    pub fn totals(&self) -> Recorder {
+        Recorder {
+            total: self.total.clone(),
+            phases: self.phases.clone(),
+            scenarios: self.scenarios.clone(),
+            ..Recorder::default()
+        }
+    }
+
     /// Close the current second into a row.
     pub fn close_second(&mut self, second: u64, phase: &str, target_rps: f64, in_flight: u64) {
         let s = std::mem::take(&mut self.second);

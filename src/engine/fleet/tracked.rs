@@ -63,6 +63,8 @@ pub struct TrackedNeuron {
     pub config_version: Arc<str>,
     pub last_good_config: Arc<str>,
     pub config_failure: Option<String>,
+    /// Removed by test cleanup: kept as a tombstone so every index stays valid.
+    pub removed: bool,
 
     /// A recovery attempt is in progress.
     pub recovering: bool,
@@ -105,6 +107,7 @@ impl TrackedNeuron {
             config_version: config.clone(),
             last_good_config: config,
             config_failure: None,
+            removed: false,
             recovering: false,
             escalated: false,
             history: Vec::new(),
