@@ -299,3 +299,113 @@ fn a_breached_threshold_exits_1_and_a_bad_one_exits_2() {
         "{err}"
     );
 }
+
+async fn issue_token(engine: &plexus::engine::Engine, name: &str, role: Role) -> String {
+    let admin = support::session(engine, support::ADMIN).await;
+    if name != support::ADMIN {
+        admin
+            .submit(Command::AddUser {
+                name: name.into(),
+                role,
+            })
+            .await
+            .expect("adds");
+    }
+    match admin
+        .submit(Command::IssueToken { name: name.into() })
+        .await
+        .expect("token")
+    {
+        plexus::api::CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_original_server_paths_start_follow_stop_and_clean_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 2, false);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = axum_server::Handle::new();
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
+    let admin = issue_token(&engine, support::ADMIN, Role::Admin).await;
+    let viewer = issue_token(&engine, "vic", Role::Viewer).await;
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{base}/api/federation/{p}");
+    let body = serde_json::json!({"profile": "smoke", "duration_s": 30, "neurons": 5});
+    let denied = http
+        .post(url("stress-test/start"))
+        .bearer_auth(&viewer)
+        .json(&body)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(denied.status().as_u16(), 403);
+    let started: serde_json::Value = http
+        .post(url("stress-test/start"))
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let id = started["test_id"].as_str().expect("id").to_string();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status: serde_json::Value = http
+        .get(url(&format!("stress-test/status/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["state"], "running", "{status}");
+    assert!(status["ok"].as_u64().unwrap_or(0) > 0, "{status}");
+    let stop = http
+        .post(url(&format!("stress-test/stop/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers");
+    assert!(stop.status().is_success());
+    let mut state = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let s: serde_json::Value = http
+            .get(url(&format!("stress-test/status/{id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json");
+        state = s["state"].as_str().unwrap_or("").to_string();
+        if state != "running" {
+            break;
+        }
+    }
+    assert_eq!(state, "stopped");
+    let cleaned: serde_json::Value = http
+        .post(url("test/cleanup"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cleaned["neurons"], 5, "{cleaned}");
+    let _ = std::fs::remove_dir_all(std::path::Path::new("test-results").join(&id));
+    handle.shutdown();
+    engine.shutdown();
+}

@@ -32,6 +32,14 @@ impl Embedded {
         })
     }
 
+    /// Act in a session opened elsewhere (a server acting for its caller).
+    pub fn in_session(engine: Engine, session: SessionInfo) -> Self {
+        Embedded {
+            engine,
+            session: Mutex::new(session),
+        }
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

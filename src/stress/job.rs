@@ -55,20 +55,42 @@ pub fn validate(profile: &Profile) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The gate admits the test (Admin, Operator) and the audit log records it.
+pub async fn admit(
+    backend: &Arc<dyn Backend>,
+    id: &str,
+    profile: &Profile,
+) -> Result<(), ApiError> {
+    validate(profile)?;
+    backend
+        .submit(Command::StressStart {
+            test_id: id.to_string(),
+            profile: profile.name.clone(),
+        })
+        .await
+        .map(|_| ())
+}
+
+/// Admit, run and report.
 pub async fn execute(
     backend: Arc<dyn Backend>,
     plan: Plan,
     id: &str,
     live: Arc<Live>,
 ) -> Result<Done, ApiError> {
-    validate(&plan.profile)?;
     let started = chrono::Utc::now();
-    backend
-        .submit(Command::StressStart {
-            test_id: id.to_string(),
-            profile: plan.profile.name.clone(),
-        })
-        .await?;
+    admit(&backend, id, &plan.profile).await?;
+    execute_admitted(backend, plan, id, live, started).await
+}
+
+/// Run and report a test the gate has admitted at `started`.
+pub async fn execute_admitted(
+    backend: Arc<dyn Backend>,
+    plan: Plan,
+    id: &str,
+    live: Arc<Live>,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<Done, ApiError> {
     let pool = plan.profile.neurons as u64;
     let took = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
