@@ -10,4 +10,5 @@ pub mod engine;
 pub mod experiment;
 pub mod neuron;
 pub mod server;
+pub mod stress;
 pub mod tui;

@@ -293,7 +293,10 @@ async fn the_json_of_each_query_is_what_the_headless_command_prints() {
     assert_eq!(neurons.as_array().unwrap().len(), 3);
     assert!(neurons[0]["phi"].is_number());
     let unbuilt = http
-        .post(format!("{}/api/federation/stress-test/start", server.base))
+        .post(format!(
+            "{}/api/federation/experiments/broadcast",
+            server.base
+        ))
         .bearer_auth(&token)
         .send()
         .await

@@ -56,6 +56,18 @@ pub enum Command {
     ChaosStop {
         id: String,
     },
+    /// Admit a stress test: the gate decides and the audit log records it; the load itself comes
+    /// from the client that asked (the generator is a client, see docs/stress.md).
+    StressStart {
+        test_id: String,
+        profile: String,
+    },
+    /// Stop a running stress test.
+    StressStop {
+        test_id: String,
+    },
+    /// Remove every mock neuron a stress test registered (ids starting `stress-`).
+    TestCleanup,
 }
 
 impl Command {
@@ -68,6 +80,8 @@ impl Command {
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
+            Command::StressStart { .. } | Command::StressStop { .. } => Action::StressRun,
+            Command::TestCleanup => Action::TestCleanup,
         }
     }
 
@@ -84,6 +98,9 @@ impl Command {
             Command::ExportAudit { .. } => "audit.export",
             Command::ChaosInject { .. } => "chaos.inject",
             Command::ChaosStop { .. } => "chaos.stop",
+            Command::StressStart { .. } => "stress.start",
+            Command::StressStop { .. } => "stress.stop",
+            Command::TestCleanup => "test.cleanup",
         }
     }
 
@@ -103,6 +120,9 @@ impl Command {
             Command::ExportAudit { .. } => "audit".into(),
             Command::ChaosInject { spec } => format!("{} → {}", spec.kind, spec.target),
             Command::ChaosStop { id } => id.clone(),
+            Command::StressStart { test_id, profile } => format!("{test_id} ({profile})"),
+            Command::StressStop { test_id } => test_id.clone(),
+            Command::TestCleanup => "mock neurons".into(),
         }
     }
 }
@@ -144,6 +164,16 @@ pub enum CommandReply {
     ChaosStopped {
         fault: ChaosFaultView,
     },
+    StressAdmitted {
+        test_id: String,
+    },
+    StressStopping {
+        test_id: String,
+    },
+    CleanedUp {
+        /// Mock neurons removed.
+        neurons: usize,
+    },
 }
 
 impl CommandReply {
@@ -178,6 +208,9 @@ impl CommandReply {
             CommandReply::ChaosStopped { fault } => {
                 format!("chaos {} {} reverted", fault.id, fault.kind)
             }
+            CommandReply::StressAdmitted { test_id } => format!("stress test {test_id} admitted"),
+            CommandReply::StressStopping { test_id } => format!("stress test {test_id} stopping"),
+            CommandReply::CleanedUp { neurons } => format!("{neurons} mock neurons removed"),
         }
     }
 }

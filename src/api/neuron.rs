@@ -130,3 +130,6 @@ pub struct NeuronDetail {
     pub recovery_attempts: Vec<RecoveryAttemptView>,
     pub logs: Vec<LogLine>,
 }
+
+/// Mock neurons (stress tests) have ids starting with this; test cleanup removes exactly these.
+pub const MOCK_NEURON_PREFIX: &str = "stress-";

@@ -227,6 +227,53 @@ pub enum CommandLine {
         #[command(subcommand)]
         command: crate::cli::chaos_args::ChaosCommand,
     },
+    /// Stress tests: run a load profile, follow or stop a running one, clean up mock neurons.
+    #[command(subcommand)]
+    Stress(StressCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StressCommand {
+    /// Run a load profile (a name from assets/profiles or a TOML file); exit 1 on a breached
+    /// threshold.
+    Run {
+        /// smoke, federation, elasticity, soak, or a path to a profile file.
+        #[arg(default_value = "smoke")]
+        profile: String,
+        /// Mock neurons to register before the run (default: the profile's `neurons`). The
+        /// global --neurons sizes the embedded simulated fleet.
+        #[arg(long)]
+        mock_neurons: Option<u32>,
+        /// Scale the profile's phases to last this many seconds in all.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Results directory (default: test-results/<test-id>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Extra threshold, k6-style: "p95 < 250ms", "phase:peak error_rate < 1%" (repeatable).
+        #[arg(long = "threshold")]
+        thresholds: Vec<String>,
+        /// Stop the run as soon as a threshold is breached.
+        #[arg(long)]
+        abort_on_breach: bool,
+        /// Compare with an earlier summary.json and print the deltas.
+        #[arg(long)]
+        baseline: Option<std::path::PathBuf>,
+        /// Override the profile's in-flight cap.
+        #[arg(long)]
+        max_in_flight: Option<usize>,
+    },
+    /// A test's progress (from the server with --connect, else its summary.json).
+    Status {
+        id: String,
+        /// Where results are (default: test-results).
+        #[arg(long, default_value = "test-results")]
+        results: std::path::PathBuf,
+    },
+    /// Stop a test running on a server (--connect); a local run stops with Ctrl-C.
+    Stop { id: String },
+    /// Remove every mock neuron (ids starting `stress-`).
+    Cleanup,
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,6 +90,9 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
         other => other,
     };
     let backend = boot::backend(&cli.global).await?;
+    if let Some(args::CommandLine::Stress(stress)) = command {
+        return commands::stress::run(backend, stress, &cli.global, format).await;
+    }
     let Some(command) = command else {
         return console(backend, format, config, &cli.global).await;
     };

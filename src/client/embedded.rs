@@ -7,8 +7,10 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
+use crate::api::wire::{NeuronCommand, Registration, Report};
 use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Query, QueryReply, SessionInfo};
 use crate::engine::Engine;
+use crate::engine::fleet::host::NeuronSpec;
 
 pub struct Embedded {
     engine: Engine,
@@ -28,6 +30,14 @@ impl Embedded {
             engine,
             session: Mutex::new(session),
         })
+    }
+
+    /// Act in a session opened elsewhere (a server acting for its caller).
+    pub fn in_session(engine: Engine, session: SessionInfo) -> Self {
+        Embedded {
+            engine,
+            session: Mutex::new(session),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -81,5 +91,25 @@ impl Backend for Embedded {
             .await?;
         *self.session.lock().expect("session lock") = fresh.clone();
         Ok(fresh)
+    }
+
+    async fn register_agent(&self, registration: Registration) -> Result<(), ApiError> {
+        let spec = NeuronSpec {
+            id: registration.id,
+            zone: registration.zone,
+            labels: registration.labels,
+            config_version: registration.config_version,
+        };
+        self.engine.register_agent(&self.current().id, spec).await
+    }
+
+    async fn agent_message(
+        &self,
+        id: &str,
+        report: Report,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        self.engine
+            .agent_message(&self.current().id, id, report.message, report.logs)
+            .await
     }
 }

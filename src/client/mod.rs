@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+use crate::api::wire::{NeuronCommand, Registration, Report};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, FailureView, LogLine, NeuronDetail, NeuronView,
     Query, QueryReply, SessionInfo, StatusReport,
@@ -45,6 +46,18 @@ pub trait Backend: Send + Sync {
     /// Replace an expired session with a new one for the same user.
     async fn renew_session(&self) -> Result<SessionInfo, ApiError> {
         Err(ApiError::failed("this backend has no sessions"))
+    }
+    /// Register a neuron agent through this backend (mock neurons of a stress test).
+    async fn register_agent(&self, _registration: Registration) -> Result<(), ApiError> {
+        Err(ApiError::failed("this backend cannot register agents"))
+    }
+    /// Send an agent's message (a mock neuron's heartbeat); answers its waiting commands.
+    async fn agent_message(
+        &self,
+        _id: &str,
+        _report: Report,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        Err(ApiError::failed("this backend cannot carry agent messages"))
     }
 }
 

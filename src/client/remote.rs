@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
 use crate::api::stream::{Control, SESSION_HEADER};
+use crate::api::wire::{Commands, NeuronCommand, Registered, Registration, Report};
 use crate::api::{
     ApiError, Command, CommandReply, ErrorCode, EventEnvelope, Query, QueryReply, SessionInfo,
 };
@@ -299,5 +300,27 @@ impl Backend for Remote {
 
     async fn renew_session(&self) -> Result<SessionInfo, ApiError> {
         self.shared.open_session().await
+    }
+
+    async fn register_agent(&self, registration: Registration) -> Result<(), ApiError> {
+        let s = &self.shared;
+        let request = s
+            .http
+            .post(s.url("/api/v1/agents/register"))
+            .json(&registration);
+        s.send::<Registered>(request).await.map(|_| ())
+    }
+
+    async fn agent_message(
+        &self,
+        id: &str,
+        report: Report,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let s = &self.shared;
+        let request = s
+            .http
+            .post(s.url(&format!("/api/v1/agents/{id}/messages")))
+            .json(&report);
+        s.send::<Commands>(request).await.map(|c| c.commands)
     }
 }

@@ -15,6 +15,7 @@ use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
 use super::link::{Arrival, Link, Packet};
 use super::store::{StoreInit, StoreOp};
+use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::wire::{NeuronCommand, NeuronMessage};
 use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
@@ -155,9 +156,9 @@ impl Core {
 
         let silent =
             self.registry.count(NeuronState::Suspect) + self.registry.count(NeuronState::Offline);
-        if let Some(change) = self
-            .guard
-            .evaluate_silence(now, silent as usize, self.registry.len())
+        if let Some(change) =
+            self.guard
+                .evaluate_silence(now, silent as usize, self.registry.live())
         {
             self.on_guard_change(change, now, fx);
         }
@@ -229,6 +230,29 @@ impl Core {
         self.agents.log(idx, now, "info", "agent registered".into());
         fx.event(Event::NeuronRegistered { neuron: id });
         Ok(idx)
+    }
+
+    /// Test cleanup: remove every mock neuron (an agent whose id starts with
+    /// [`MOCK_NEURON_PREFIX`]); returns how many.
+    pub fn remove_mock_neurons(&mut self, fx: &mut Effects) -> usize {
+        let mocks: Vec<u32> = self
+            .registry
+            .live_indexes()
+            .filter(|i| {
+                self.is_agent(*i)
+                    && self.registry.neurons[*i as usize]
+                        .id
+                        .starts_with(MOCK_NEURON_PREFIX)
+            })
+            .collect();
+        for &idx in &mocks {
+            let id = self.registry.neurons[idx as usize].id.to_string();
+            self.registry.remove(idx);
+            self.recovery.forget(idx);
+            self.agents.forget(idx);
+            fx.store(StoreOp::DeleteNeuron { id });
+        }
+        mocks.len()
     }
 
     /// A message from a real agent arrived now; returns the commands waiting for it.
@@ -389,7 +413,7 @@ impl Core {
                 // neuron's silence over from now, and do not learn from the gap.
                 self.stall_reset_at = now;
                 for (idx, n) in self.registry.neurons.iter_mut().enumerate() {
-                    if matches!(n.liveness, Liveness::Alive | Liveness::Suspect) {
+                    if !n.removed && matches!(n.liveness, Liveness::Alive | Liveness::Suspect) {
                         n.probes_sent = 0;
                         if n.liveness == Liveness::Suspect {
                             n.liveness = Liveness::Alive;

@@ -120,6 +120,7 @@ fn execute(
                 core.registry
                     .neurons
                     .iter()
+                    .filter(|n| !n.removed)
                     .map(|n| n.id.to_string())
                     .collect()
             } else {
@@ -165,6 +166,16 @@ fn execute(
         }),
         Command::ChaosStop { id } => Ok(CommandReply::ChaosStopped {
             fault: core.chaos_stop(&id, now, fx)?,
+        }),
+        Command::StressStart { test_id, .. } => {
+            if test_id.trim().is_empty() {
+                return Err(ApiError::bad_input("the stress test id is empty"));
+            }
+            Ok(CommandReply::StressAdmitted { test_id })
+        }
+        Command::StressStop { test_id } => Ok(CommandReply::StressStopping { test_id }),
+        Command::TestCleanup => Ok(CommandReply::CleanedUp {
+            neurons: core.remove_mock_neurons(fx),
         }),
     }
 }

@@ -32,7 +32,8 @@ impl Core {
 
     pub fn neuron_views(&self, now: Millis) -> Arc<Vec<NeuronView>> {
         Arc::new(
-            (0..self.registry.len() as u32)
+            self.registry
+                .live_indexes()
                 .map(|idx| self.neuron_view(idx, now))
                 .collect(),
         )

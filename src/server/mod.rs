@@ -8,6 +8,7 @@ pub mod events;
 pub mod metrics;
 pub mod routes;
 pub mod state;
+pub mod stress;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -57,10 +58,10 @@ pub fn router(state: AppState) -> Router {
             get(neuron_failures),
         )
         .route("/failure-detection/recovery/{neuron_id}", post(recover))
-        .route("/stress-test/start", post(not_yet))
-        .route("/stress-test/status/{test_id}", get(not_yet))
-        .route("/stress-test/stop/{test_id}", post(not_yet))
-        .route("/test/cleanup", post(not_yet))
+        .route("/stress-test/start", post(stress::start))
+        .route("/stress-test/status/{test_id}", get(stress::status))
+        .route("/stress-test/stop/{test_id}", post(stress::stop))
+        .route("/test/cleanup", post(stress::cleanup))
         .route("/configs/broadcast", post(configs_broadcast))
         .route("/experiments/broadcast", post(not_yet))
         .route("/neurons/{neuron_id}/logs", get(logs));

@@ -9,6 +9,7 @@ mod neurons;
 mod recover;
 pub mod serve;
 mod status;
+pub mod stress;
 mod users;
 mod watch;
 
@@ -34,9 +35,12 @@ pub async fn run(
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
         CommandLine::Chaos { command } => chaos::run(backend, command, format).await,
         // These run before any backend is made (cli::run).
-        CommandLine::Fl(_) | CommandLine::Serve { .. } | CommandLine::Neuron { .. } => Err(
-            ApiError::bad_input("this command does not run against a backend"),
-        ),
+        CommandLine::Fl(_)
+        | CommandLine::Serve { .. }
+        | CommandLine::Neuron { .. }
+        | CommandLine::Stress(_) => Err(ApiError::bad_input(
+            "this command does not run against a backend",
+        )),
         local @ (CommandLine::Completions { .. } | CommandLine::Man | CommandLine::Info { .. }) => {
             super::local::run(&local, None)
         }

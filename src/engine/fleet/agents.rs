@@ -20,6 +20,12 @@ pub struct AgentBook {
 }
 
 impl AgentBook {
+    /// Drop what is kept for a removed agent.
+    pub fn forget(&mut self, of: u32) {
+        self.outbox.remove(&of);
+        self.logs.remove(&of);
+    }
+
     pub fn queue(&mut self, to: u32, command: NeuronCommand) {
         let outbox = self.outbox.entry(to).or_default();
         if outbox.len() == OUTBOX_KEPT {

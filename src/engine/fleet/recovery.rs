@@ -388,6 +388,11 @@ impl RecoveryBook {
     /// close episodes that stayed healthy through the flap window. While `paused` (the
     /// local-health guard is up) no new attempt starts. Returns the neurons whose state may
     /// have changed, with why.
+    /// Drop a removed neuron's recovery episode.
+    pub fn forget(&mut self, idx: u32) {
+        self.episodes.remove(&idx);
+    }
+
     pub fn advance(
         &mut self,
         now: Millis,

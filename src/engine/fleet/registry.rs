@@ -15,6 +15,7 @@ pub struct Registry {
     pub timers: Vec<Millis>,
     index: HashMap<Arc<str>, u32>,
     counts: [u64; NeuronState::ALL.len()],
+    removed: usize,
 }
 
 fn slot(state: NeuronState) -> usize {
@@ -35,8 +36,32 @@ impl Registry {
         self.index.get(id).copied()
     }
 
+    /// Slots, tombstones included (the range of valid indexes).
     pub fn len(&self) -> usize {
         self.neurons.len()
+    }
+
+    /// Neurons not removed.
+    pub fn live(&self) -> usize {
+        self.neurons.len() - self.removed
+    }
+
+    /// Indexes of the neurons not removed.
+    pub fn live_indexes(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.neurons.len() as u32).filter(|i| !self.neurons[*i as usize].removed)
+    }
+
+    /// Forget a neuron: out of the index, the counts and the timers; its slot stays a tombstone.
+    pub fn remove(&mut self, idx: u32) -> bool {
+        let Some(n) = self.neurons.get_mut(idx as usize).filter(|n| !n.removed) else {
+            return false;
+        };
+        n.removed = true;
+        self.counts[slot(n.state)] -= 1;
+        self.index.remove(&n.id);
+        self.timers[idx as usize] = NEVER;
+        self.removed += 1;
+        true
     }
 
     pub fn is_empty(&self) -> bool {
@@ -57,7 +82,7 @@ impl Registry {
     ) -> Option<NeuronState> {
         let n = &mut self.neurons[idx as usize];
         let from = n.state;
-        if from == to {
+        if from == to || n.removed {
             return None;
         }
         self.counts[slot(from)] -= 1;
@@ -74,7 +99,7 @@ impl Registry {
 
     pub fn state_counts(&self) -> StateCounts {
         StateCounts {
-            total: self.neurons.len() as u64,
+            total: self.live() as u64,
             pending: self.count(NeuronState::Pending),
             healthy: self.count(NeuronState::Healthy),
             suspect: self.count(NeuronState::Suspect),

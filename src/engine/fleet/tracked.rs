@@ -67,6 +67,8 @@ pub struct TrackedNeuron {
     pub config_version: Arc<str>,
     pub last_good_config: Arc<str>,
     pub config_failure: Option<String>,
+    /// Removed by test cleanup: kept as a tombstone so every index stays valid.
+    pub removed: bool,
 
     /// A recovery attempt is in progress.
     pub recovering: bool,
@@ -111,6 +113,7 @@ impl TrackedNeuron {
             config_version: config.clone(),
             last_good_config: config,
             config_failure: None,
+            removed: false,
             recovering: false,
             escalated: false,
             history: Vec::new(),

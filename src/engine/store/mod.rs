@@ -91,6 +91,10 @@ pub enum StoreOp {
         now: i64,
         retention_ms: i64,
     },
+    /// A mock neuron removed by test cleanup.
+    DeleteNeuron {
+        id: String,
+    },
 }
 
 /// A registered user as stored.

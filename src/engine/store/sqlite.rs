@@ -303,6 +303,9 @@ impl SqliteStore {
                 )?
             }
             StoreOp::PruneAudit { now, retention_ms } => prune(tx, *now, *retention_ms)? as usize,
+            StoreOp::DeleteNeuron { id } => {
+                tx.execute("DELETE FROM neurons WHERE id = ?1", params![id])?
+            }
             StoreOp::UpsertNeuron {
                 id,
                 zone,

@@ -1,0 +1,49 @@
+//! The load generator: profiles of phases and weighted scenarios, an open-model schedule,
+//! HDR-histogram recording corrected for coordinated omission, thresholds and reports.
+//!
+//! It acts as a client — it drives a `dyn Backend` (or HTTP directly) like any face — so it lives
+//! beside the faces, not inside the engine (docs/stress.md says why).
+
+pub mod html;
+pub mod job;
+pub mod profile;
+pub mod recorder;
+pub mod report;
+pub mod run;
+pub mod sample;
+pub mod schedule;
+pub mod summary;
+pub mod target;
+pub mod threshold;
+
+/// The profiles shipped in assets/profiles, built into the binary.
+pub const BUILTIN_PROFILES: [(&str, &str); 4] = [
+    ("smoke", include_str!("../../assets/profiles/smoke.toml")),
+    (
+        "federation",
+        include_str!("../../assets/profiles/federation.toml"),
+    ),
+    (
+        "elasticity",
+        include_str!("../../assets/profiles/elasticity.toml"),
+    ),
+    ("soak", include_str!("../../assets/profiles/soak.toml")),
+];
+
+/// A profile by built-in name or file path: (the name errors use, its text).
+pub fn load_profile(name_or_path: &str) -> Result<profile::Profile, crate::config::SourceError> {
+    let (file, text) = match BUILTIN_PROFILES.iter().find(|(n, _)| *n == name_or_path) {
+        Some((n, t)) => (format!("built-in assets/profiles/{n}.toml"), t.to_string()),
+        None => {
+            let text = std::fs::read_to_string(name_or_path).map_err(|e| {
+                crate::config::SourceError::new(
+                    name_or_path,
+                    format!("cannot read the profile ({e}); built-in: smoke, federation, elasticity, soak"),
+                )
+            })?;
+            (name_or_path.to_string(), text)
+        }
+    };
+    profile::Profile::parse(&file, &text)
+}
+pub mod registry;

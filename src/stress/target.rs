@@ -1,0 +1,183 @@
+//! What a request does to the system under test. One target drives a `dyn Backend` (the embedded
+//! engine, or a server through `Remote`); against a server the `status` scenario goes straight to
+//! `GET /api/federation/status` with reqwest, the endpoint an outside tool (wrk, oha) would hit.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+
+use super::profile::Scenario;
+use crate::api::wire::{ConfigStatus, Heartbeat, NeuronMessage, Registration, Report, Telemetry};
+use crate::api::{ApiError, Command, ErrorCode, Query};
+use crate::client::Backend;
+
+/// Every mock neuron's id starts with this; cleanup removes exactly these.
+pub use crate::api::neuron::MOCK_NEURON_PREFIX as MOCK_PREFIX;
+
+/// The `i`-th mock neuron of the pool registered before a run.
+pub fn pool_id(i: u64) -> String {
+    format!("{MOCK_PREFIX}n{i}")
+}
+
+pub fn registration(id: String) -> Registration {
+    Registration {
+        id,
+        zone: "stress".into(),
+        labels: vec![("role".into(), "mock".into())],
+        config_version: "v-stress".into(),
+    }
+}
+
+#[async_trait]
+pub trait Target: Send + Sync {
+    async fn call(&self, scenario: Scenario, seq: u64) -> Result<(), ApiError>;
+}
+
+/// A server's status endpoint, reached without the `Remote` backend's session machinery.
+pub struct HttpStatus {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl HttpStatus {
+    pub fn new(base: &str, token: &str) -> Self {
+        HttpStatus {
+            client: reqwest::Client::new(),
+            url: format!("{}/api/federation/status", base.trim_end_matches('/')),
+            token: token.to_string(),
+        }
+    }
+
+    async fn get(&self) -> Result<(), ApiError> {
+        let r = self
+            .client
+            .get(&self.url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::unreachable(e.to_string()))?;
+        let status = r.status();
+        // Read the whole body: a request is done when its answer has arrived.
+        let _ = r
+            .bytes()
+            .await
+            .map_err(|e| ApiError::unreachable(e.to_string()))?;
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            401 => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                format!("HTTP {status}"),
+            )),
+            403 | 429 => Err(ApiError::new(ErrorCode::Denied, format!("HTTP {status}"))),
+            _ => Err(ApiError::failed(format!("HTTP {status}"))),
+        }
+    }
+}
+
+pub struct BackendTarget {
+    pub backend: Arc<dyn Backend>,
+    /// Mock neurons registered before the run (heartbeats and telemetry address them).
+    pub pool: u64,
+    pub http: Option<HttpStatus>,
+}
+
+fn heartbeat(seq: u64) -> Report {
+    Report {
+        message: NeuronMessage::Heartbeat(Heartbeat {
+            seq,
+            incarnation: 1,
+            config_version: "v-stress".into(),
+            config: ConfigStatus::Applied,
+            telemetry: Some(Telemetry {
+                requests_total: seq,
+                rps: 1.0,
+                latency_p50_ms: 1.0,
+                latency_p95_ms: 2.0,
+                error_rate: 0.0,
+                load: 0.1,
+            }),
+        }),
+        logs: Vec::new(),
+    }
+}
+
+impl BackendTarget {
+    fn member(&self, seq: u64) -> Option<String> {
+        (self.pool > 0).then(|| pool_id(seq % self.pool))
+    }
+}
+
+#[async_trait]
+impl Target for BackendTarget {
+    async fn call(&self, scenario: Scenario, seq: u64) -> Result<(), ApiError> {
+        let b = &self.backend;
+        match scenario {
+            Scenario::Register => {
+                let id = format!("{MOCK_PREFIX}r{seq}");
+                b.register_agent(registration(id)).await
+            }
+            Scenario::Heartbeat => match self.member(seq) {
+                // Sequence numbers grow per neuron, as a real agent's do.
+                Some(id) => b
+                    .agent_message(&id, heartbeat(seq / self.pool.max(1) + 1))
+                    .await
+                    .map(|_| ()),
+                None => Err(ApiError::bad_input(
+                    "heartbeat needs mock neurons (--neurons)",
+                )),
+            },
+            Scenario::ConfigPush => {
+                let neurons = self.member(seq).into_iter().collect();
+                b.submit(Command::PushConfig {
+                    version: format!("v-stress-{seq}"),
+                    neurons,
+                })
+                .await
+                .map(|_| ())
+            }
+            Scenario::Status => match &self.http {
+                Some(http) => http.get().await,
+                None => b.query(Query::Status).await.map(|_| ()),
+            },
+            Scenario::Telemetry => {
+                let q = match self.member(seq) {
+                    Some(id) => Query::Neuron { id },
+                    None => Query::Neurons,
+                };
+                b.query(q).await.map(|_| ())
+            }
+            Scenario::Subscribe => {
+                // A new subscriber: a live receiver, then the resync every joining face does.
+                let _live = b.subscribe();
+                b.query(Query::RecentEvents { limit: 100 })
+                    .await
+                    .map(|_| ())
+            }
+            Scenario::FlRound => Err(ApiError::bad_input(
+                "fl-round is not driven by the generator yet (docs/stress.md)",
+            )),
+        }
+    }
+}
+
+/// Register the pool of mock neurons, `concurrency` at a time; returns how long it took.
+pub async fn register_pool(
+    backend: &Arc<dyn Backend>,
+    count: u64,
+    concurrency: usize,
+) -> Result<std::time::Duration, ApiError> {
+    let started = tokio::time::Instant::now();
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let (b, slots) = (backend.clone(), slots.clone());
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            b.register_agent(registration(pool_id(i))).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| ApiError::failed(format!("registration task: {e}")))??;
+    }
+    Ok(started.elapsed())
+}

@@ -1,0 +1,411 @@
+//! Stress tests of the stress tester: coordinated-omission correction on a synthetic stall (on
+//! tokio's paused clock), the gate on starting a test, cleanup of mock neurons, every report file,
+//! and a breached threshold exiting 1.
+
+mod support;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+
+use plexus::api::{ApiError, Command, ErrorCode, Role};
+use plexus::client::{Backend, BackendExt};
+use plexus::stress::job::{Plan, execute};
+use plexus::stress::profile::{Phase, Profile, Scenario};
+use plexus::stress::run::{Live, run};
+use plexus::stress::target::{MOCK_PREFIX, Target, register_pool};
+use plexus::stress::threshold::Measured;
+
+/// Answers in 1 ms, except the request started at `stall_at`, which takes `stall`.
+struct Stalling {
+    stall_seq: u64,
+    stall: Duration,
+}
+
+#[async_trait]
+impl Target for Stalling {
+    async fn call(&self, _: Scenario, seq: u64) -> Result<(), ApiError> {
+        let d = if seq == self.stall_seq {
+            self.stall
+        } else {
+            Duration::from_millis(1)
+        };
+        tokio::time::sleep(d).await;
+        Ok(())
+    }
+}
+
+fn profile(rate: f64, secs: u64, max_in_flight: usize) -> Profile {
+    Profile {
+        name: "t".into(),
+        description: String::new(),
+        neurons: 0,
+        max_in_flight,
+        max_wait: Duration::from_secs(2),
+        abort_on_breach: false,
+        phases: vec![Phase {
+            name: "only".into(),
+            duration: Duration::from_secs(secs),
+            arrival_rate: rate,
+            ramp_to: rate,
+        }],
+        scenarios: vec![(Scenario::Status, 1)],
+        thresholds: Vec::new(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stall_shows_in_corrected_latency_not_in_send_latency() {
+    // 100 req/s for 3 s, one connection: request 100 stalls the only slot for 500 ms, so the
+    // ~50 requests due meanwhile wait. From their actual send they take 1 ms; from when they
+    // should have started, up to 500 ms — what their users would have seen.
+    let p = profile(100.0, 3, 1);
+    let target = Arc::new(Stalling {
+        stall_seq: 100,
+        stall: Duration::from_millis(500),
+    });
+    let live = Live::new("t", &p);
+    let r = run(&p, &[], target, live, 1).await;
+    let t = &r.recorder.total;
+    assert_eq!(t.answered(), 300);
+    assert_eq!(t.dropped, 0);
+    assert!(
+        t.percentile_ms(95.0) > 100.0,
+        "corrected p95 {}",
+        t.percentile_ms(95.0)
+    );
+    assert!(
+        t.max_ms() >= 500.0 && t.max_ms() < 520.0,
+        "max {}",
+        t.max_ms()
+    );
+    assert!(
+        t.sent_percentile_ms(95.0) < 2.0,
+        "send p95 {}",
+        t.sent_percentile_ms(95.0)
+    );
+    assert!(t.sent_percentile_ms(99.0) < 2.0);
+    // One row per second of the run.
+    assert!(
+        (3..=4).contains(&r.recorder.rows.len()),
+        "{}",
+        r.recorder.rows.len()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_beyond_the_cap_are_dropped_and_the_shortfall_is_warned() {
+    // Every request takes 1 s, 2 in flight, 50 req/s: almost everything is dropped.
+    let p = Profile {
+        max_wait: Duration::from_millis(100),
+        ..profile(50.0, 2, 2)
+    };
+    struct Slow;
+    #[async_trait]
+    impl Target for Slow {
+        async fn call(&self, _: Scenario, _: u64) -> Result<(), ApiError> {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(())
+        }
+    }
+    let r = run(&p, &[], Arc::new(Slow), Live::new("t", &p), 1).await;
+    let t = &r.recorder.total;
+    assert_eq!(t.answered() + t.dropped, 100);
+    assert!(t.dropped >= 90, "dropped {}", t.dropped);
+    assert!(!r.warnings.is_empty());
+}
+
+#[tokio::test]
+async fn starting_a_test_goes_through_the_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine(dir.path(), 0);
+    let viewer = support::user_with_role(&engine, "vera", Role::Viewer).await;
+    let e = viewer
+        .submit(Command::StressStart {
+            test_id: "st-1".into(),
+            profile: "smoke".into(),
+        })
+        .await
+        .expect_err("a viewer may not");
+    assert_eq!(e.code, ErrorCode::Denied);
+    let operator = support::user_with_role(&engine, "otto", Role::Operator).await;
+    operator
+        .submit(Command::StressStart {
+            test_id: "st-1".into(),
+            profile: "smoke".into(),
+        })
+        .await
+        .expect("an operator may");
+    engine.shutdown();
+}
+
+#[tokio::test]
+async fn cleanup_leaves_no_mock_neuron_behind() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine(dir.path(), 3);
+    let admin: Arc<dyn Backend> = Arc::new(support::session(&engine, support::ADMIN).await);
+    register_pool(&admin, 40, 8).await.expect("registers");
+    let mocks =
+        |n: &[plexus::api::NeuronView]| n.iter().filter(|v| v.id.starts_with(MOCK_PREFIX)).count();
+    assert_eq!(mocks(&admin.neurons().await.expect("neurons")), 40);
+    let reply = admin.submit(Command::TestCleanup).await.expect("cleans");
+    assert_eq!(reply.summary(), "40 mock neurons removed");
+    let left = admin.neurons().await.expect("neurons");
+    assert_eq!(mocks(&left), 0);
+    assert_eq!(left.len(), 3, "the simulated fleet stays");
+    assert_eq!(admin.status().await.expect("status").neurons.total, 3);
+    // A removed mock neuron's messages are refused; it may register again.
+    register_pool(&admin, 1, 1).await.expect("registers again");
+    assert_eq!(mocks(&admin.neurons().await.expect("neurons")), 1);
+    engine.shutdown();
+}
+
+#[tokio::test]
+async fn a_run_writes_every_report_file_and_they_are_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 2, false);
+    let admin: Arc<dyn Backend> = Arc::new(support::session(&engine, support::ADMIN).await);
+    let mut p = plexus::stress::load_profile("smoke").expect("built in");
+    p.scale_to(Duration::from_secs(2));
+    p.scenarios.push((Scenario::ConfigPush, 1));
+    p.scenarios.push((Scenario::Register, 1));
+    let out = dir.path().join("results");
+    let live = Live::new("st-test", &p);
+    let done = execute(
+        admin.clone(),
+        Plan {
+            thresholds: p.thresholds.clone(),
+            profile: p,
+            seed: 3,
+            out: out.clone(),
+            target: "embedded".into(),
+            http: None,
+        },
+        "st-test",
+        live,
+    )
+    .await
+    .expect("runs");
+    for f in plexus::stress::report::FILES {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let json = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(f)).expect("reads")).expect(f)
+    };
+    let summary = json("summary.json");
+    for k in ["requests_per_sec", "latency_ms", "error_rate", "dropped"] {
+        assert!(summary["metrics"].get(k).is_some(), "metrics.{k}");
+    }
+    assert!(
+        summary["metrics"]["requests_per_sec"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 10.0
+    );
+    let audit = json("audit-log.json");
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"stress.start"), "{actions:?}");
+    assert!(
+        json("system-metrics.json")
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert!(
+        json("health-overview.json")
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("csv");
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("second,phase,target_rps,achieved_rps")
+    );
+    let rows: Vec<&str> = lines.collect();
+    let secs = done.summary.duration_s.floor() as usize;
+    assert!(
+        rows.len() >= secs && rows.len() <= secs + 1,
+        "{} rows, {secs} s",
+        rows.len()
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.matches("<svg").count() >= 2 && html.contains("<polyline"));
+    // Self-contained: nothing to fetch.
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("https://"));
+    engine.shutdown();
+}
+
+fn plexus_cmd(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"));
+    c.arg("--data-dir").arg(dir).env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn a_breached_threshold_exits_1_and_a_bad_one_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r");
+    let status = plexus_cmd(dir.path())
+        .args([
+            "stress",
+            "run",
+            "smoke",
+            "--duration",
+            "1",
+            "--json",
+            "--threshold",
+            "p50 < 1us",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&status.stdout).expect("stdout is JSON");
+    assert_eq!(summary["passed"], false);
+    let bad = plexus_cmd(dir.path())
+        .args(["stress", "run", "smoke", "--threshold", "p50 <"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    let bad_file = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad_file,
+        "name = \"x\"\n[[phases]]\nname = \"a\"\nduration = \"soon\"\narrival_rate = 1\n[[scenarios]]\nname = \"status\"\nweight = 1\n",
+    )
+    .expect("writes");
+    let bad = plexus_cmd(dir.path())
+        .args(["stress", "run"])
+        .arg(&bad_file)
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("bad.toml:4: key 'phases[0].duration'"),
+        "{err}"
+    );
+}
+
+async fn issue_token(engine: &plexus::engine::Engine, name: &str, role: Role) -> String {
+    let admin = support::session(engine, support::ADMIN).await;
+    if name != support::ADMIN {
+        admin
+            .submit(Command::AddUser {
+                name: name.into(),
+                role,
+            })
+            .await
+            .expect("adds");
+    }
+    match admin
+        .submit(Command::IssueToken { name: name.into() })
+        .await
+        .expect("token")
+    {
+        plexus::api::CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_original_server_paths_start_follow_stop_and_clean_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 2, false);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = axum_server::Handle::new();
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
+    let admin = issue_token(&engine, support::ADMIN, Role::Admin).await;
+    let viewer = issue_token(&engine, "vic", Role::Viewer).await;
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{base}/api/federation/{p}");
+    let body = serde_json::json!({"profile": "smoke", "duration_s": 30, "neurons": 5});
+    let denied = http
+        .post(url("stress-test/start"))
+        .bearer_auth(&viewer)
+        .json(&body)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(denied.status().as_u16(), 403);
+    let started: serde_json::Value = http
+        .post(url("stress-test/start"))
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let id = started["test_id"].as_str().expect("id").to_string();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status: serde_json::Value = http
+        .get(url(&format!("stress-test/status/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["state"], "running", "{status}");
+    assert!(status["ok"].as_u64().unwrap_or(0) > 0, "{status}");
+    let stop = http
+        .post(url(&format!("stress-test/stop/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers");
+    assert!(stop.status().is_success());
+    let mut state = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let s: serde_json::Value = http
+            .get(url(&format!("stress-test/status/{id}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json");
+        state = s["state"].as_str().unwrap_or("").to_string();
+        if state != "running" {
+            break;
+        }
+    }
+    assert_eq!(state, "stopped");
+    let cleaned: serde_json::Value = http
+        .post(url("test/cleanup"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cleaned["neurons"], 5, "{cleaned}");
+    let _ = std::fs::remove_dir_all(std::path::Path::new("test-results").join(&id));
+    handle.shutdown();
+    engine.shutdown();
+}
