@@ -144,7 +144,9 @@ fn endpoints() -> Vec<Endpoint> {
         e(
             "POST",
             "/api/federation/configs/broadcast",
-            Some(r#"{"version":"v2","neurons":["n-0001"]}"#),
+            Some(
+                r#"{"config":{"model":"m","model_version":"1","batch_size":8,"learning_rate":0.1,"heartbeat_interval_ms":1000,"max_concurrency":4},"selector":"n-0001","dry_run":true}"#,
+            ),
             ConfigPush,
         ),
         e(
@@ -223,12 +225,12 @@ async fn malformed_bodies_get_a_400_that_names_the_field() {
     for (path, body, field) in [
         (
             "/api/federation/configs/broadcast",
-            r#"{"version": 3}"#,
-            "version",
+            r#"{"config": {"model": 3}}"#,
+            "string",
         ),
         (
             "/api/federation/configs/broadcast",
-            r#"{"version": "v2", "color": "red"}"#,
+            r#"{"selector": "all", "color": "red"}"#,
             "color",
         ),
         ("/api/v1/command", r#"{"command": "recover"}"#, "neuron"),

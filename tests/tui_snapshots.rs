@@ -179,7 +179,7 @@ const SCREENS: [(&str, Setup); 12] = [
     }),
     ("broadcast", |a| {
         press(a, KeyCode::Char(':'));
-        typed(a, "broadcast v6");
+        typed(a, "broadcast tests/fixtures/rollout_config.toml");
         press(a, KeyCode::Enter);
         typed(a, "atl");
     }),

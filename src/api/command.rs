@@ -7,6 +7,9 @@ use super::event::EventEnvelope;
 use super::fault::Fault;
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
+use super::rollout::{
+    Experiment, NeuronConfig, RolloutSummary, RolloutView, RolloutsReport, WavePlan,
+};
 use super::security::{
     Action, AuditFilter, AuditRecord, ExportFormat, Role, SessionInfo, UserView, VerifyReport,
 };
@@ -18,12 +21,6 @@ pub enum Command {
     /// Force recovery of a neuron now (manual override), whatever its attempt count.
     Recover {
         neuron: String,
-    },
-    /// Ask neurons (all when empty) to apply a config version. The config-push action class:
-    /// rate-limited per user.
-    PushConfig {
-        version: String,
-        neurons: Vec<String>,
     },
     /// Inject a fault into a simulated neuron (drills; chaos builds on it).
     InjectFault {
@@ -47,6 +44,37 @@ pub enum Command {
         format: ExportFormat,
         filter: AuditFilter,
     },
+    /// Roll a config out to the neurons `selector` picks (all when empty): prepare, a durable
+    /// decision, commit in waves, watch; reverted on any failure. Gets a new version. The
+    /// config-push action class: rate-limited per user.
+    BroadcastConfig {
+        config: Box<NeuronConfig>,
+        #[serde(default)]
+        selector: String,
+        /// The fleet version this push means to replace: another push got there first = conflict.
+        #[serde(default)]
+        expected_version: Option<String>,
+        /// Validate and plan the waves; send nothing.
+        #[serde(default)]
+        dry_run: bool,
+        #[serde(default)]
+        plan: WavePlan,
+    },
+    /// Deploy an experiment variant through the same machinery; it reverts when its duration
+    /// ends or when stopped (`Rollback`).
+    BroadcastExperiment {
+        experiment: Box<Experiment>,
+        #[serde(default)]
+        expected_version: Option<String>,
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// Stop the rollout in progress (reverting it), or roll the fleet back to `to` (default:
+    /// the version the current one replaced).
+    Rollback {
+        #[serde(default)]
+        to: Option<String>,
+    },
 }
 
 impl Command {
@@ -54,10 +82,11 @@ impl Command {
     pub fn action(&self) -> Action {
         match self {
             Command::Recover { .. } => Action::NeuronRecover,
-            Command::PushConfig { .. } => Action::ConfigPush,
             Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
+            Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
+            Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
         }
     }
 
@@ -66,12 +95,14 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Recover { .. } => "neuron.recover",
-            Command::PushConfig { .. } => "config.push",
             Command::InjectFault { .. } => "neuron.fault.inject",
             Command::ClearFaults { .. } => "neuron.fault.clear",
             Command::AddUser { .. } => "users.add",
             Command::IssueToken { .. } => "users.token",
             Command::ExportAudit { .. } => "audit.export",
+            Command::BroadcastConfig { .. } => "config.push",
+            Command::BroadcastExperiment { .. } => "experiment.deploy",
+            Command::Rollback { .. } => "config.rollback",
         }
     }
 
@@ -81,14 +112,16 @@ impl Command {
             Command::Recover { neuron }
             | Command::InjectFault { neuron, .. }
             | Command::ClearFaults { neuron } => neuron.clone(),
-            Command::PushConfig { version, neurons } if neurons.is_empty() => {
-                format!("{version} → all neurons")
-            }
-            Command::PushConfig { version, neurons } => {
-                format!("{version} → {}", neurons.join(","))
-            }
             Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
             Command::ExportAudit { .. } => "audit".into(),
+            Command::BroadcastConfig { selector, .. } if selector.trim().is_empty() => {
+                "all neurons".into()
+            }
+            Command::BroadcastConfig { selector, .. } => selector.clone(),
+            Command::BroadcastExperiment { experiment, .. } => {
+                format!("{} on {}", experiment.name, experiment.selector)
+            }
+            Command::Rollback { to } => to.clone().unwrap_or_else(|| "previous".into()),
         }
     }
 }
@@ -101,10 +134,6 @@ pub enum CommandReply {
         neuron: String,
         attempt: u32,
         strategy: String,
-    },
-    ConfigPushed {
-        version: String,
-        neurons: usize,
     },
     FaultInjected {
         neuron: String,
@@ -124,6 +153,11 @@ pub enum CommandReply {
     AuditExported {
         records: Vec<AuditRecord>,
     },
+    /// A rollout was accepted (or, for a dry run, only planned).
+    RolloutStarted {
+        rollout: RolloutSummary,
+        dry_run: bool,
+    },
 }
 
 impl CommandReply {
@@ -135,9 +169,6 @@ impl CommandReply {
                 attempt,
                 strategy,
             } => format!("recovery #{attempt} started on {neuron}: {strategy}"),
-            CommandReply::ConfigPushed { version, neurons } => {
-                format!("config {version} sent to {neurons} neurons")
-            }
             CommandReply::FaultInjected { neuron, fault } => {
                 format!("fault {fault} injected into {neuron}")
             }
@@ -148,6 +179,25 @@ impl CommandReply {
             CommandReply::TokenIssued { name, .. } => format!("new token issued for {name}"),
             CommandReply::AuditExported { records } => {
                 format!("{} audit records exported", records.len())
+            }
+            CommandReply::RolloutStarted {
+                rollout: r,
+                dry_run,
+            } => {
+                let verb = if *dry_run {
+                    "would roll out"
+                } else {
+                    "rolling out"
+                };
+                format!(
+                    "rollout r-{}: {verb} {} → {} to {} neurons in {} waves ({})",
+                    r.id,
+                    r.replaces,
+                    r.version,
+                    r.targets,
+                    r.waves,
+                    r.phase.as_str()
+                )
             }
         }
     }
@@ -186,6 +236,11 @@ pub enum Query {
         seq: u64,
     },
     Metrics,
+    /// The fleet's config version, drift (neurons per version) and recent rollouts.
+    Rollouts,
+    Rollout {
+        id: u64,
+    },
 }
 
 impl Query {
@@ -204,6 +259,7 @@ impl Query {
             | Query::Session => Action::NeuronView,
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
+            Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
         }
     }
 
@@ -222,6 +278,8 @@ impl Query {
             Query::Session => "session",
             Query::EventsSince { .. } => "events_since",
             Query::Metrics => "metrics",
+            Query::Rollouts => "rollouts",
+            Query::Rollout { .. } => "rollout",
         }
     }
 }
@@ -243,6 +301,8 @@ pub enum QueryReply {
     Verify(VerifyReport),
     Session(SessionInfo),
     Metrics(EngineMetrics),
+    Rollouts(RolloutsReport),
+    Rollout(Box<RolloutView>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -73,6 +73,10 @@ pub enum Event {
         neuron: String,
         fault: String,
     },
+    /// A rollout changed phase or wave (started, decided, wave committed, finished).
+    RolloutProgress {
+        rollout: crate::api::rollout::RolloutSummary,
+    },
 }
 
 impl Event {
@@ -134,6 +138,22 @@ impl Event {
             }
             Event::ConditionCleared { kind } => format!("fleet condition {kind} cleared"),
             Event::FaultInjected { neuron, fault } => format!("{neuron} fault injected: {fault}"),
+            Event::RolloutProgress { rollout: r } => {
+                let cause = r
+                    .cause
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default();
+                format!(
+                    "rollout r-{} {} → {} {} (wave {}/{}){cause}",
+                    r.id,
+                    r.replaces,
+                    r.version,
+                    r.phase.as_str(),
+                    r.wave,
+                    r.waves
+                )
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         // The request was understood and allowed; the operation did not succeed.
         ErrorCode::Failed => StatusCode::CONFLICT,
         ErrorCode::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
     }
 }
 

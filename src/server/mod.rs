@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod rollouts;
 pub mod routes;
 pub mod state;
 
@@ -48,7 +49,12 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit))
         .route("/audit/verify", get(audit_verify))
         .route("/agents/register", post(agents::register))
-        .route("/agents/{id}/messages", post(agents::message));
+        .route("/agents/{id}/messages", post(agents::message))
+        .route("/rollouts", get(rollouts::list))
+        .route("/rollouts/{id}", get(rollouts::show))
+        .route("/rollouts/config", post(rollouts::config))
+        .route("/rollouts/experiment", post(rollouts::experiment))
+        .route("/rollouts/rollback", post(rollouts::rollback));
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))
@@ -61,8 +67,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stress-test/status/{test_id}", get(not_yet))
         .route("/stress-test/stop/{test_id}", post(not_yet))
         .route("/test/cleanup", post(not_yet))
-        .route("/configs/broadcast", post(configs_broadcast))
-        .route("/experiments/broadcast", post(not_yet))
+        .route("/configs/broadcast", post(rollouts::config))
+        .route("/experiments/broadcast", post(rollouts::experiment))
         .route("/neurons/{neuron_id}/logs", get(logs));
     Router::new()
         .route("/healthz", get(healthz))

@@ -1209,7 +1209,7 @@ impl App {
     }
 
     /// A fleet-wide push: the dialog wants the federation name typed before it arms.
-    fn ask_broadcast(&mut self, version: String) -> Outcome {
+    fn ask_broadcast(&mut self, file: String) -> Outcome {
         if self.read_only() {
             self.set_flash(
                 FlashKind::Error,
@@ -1217,17 +1217,33 @@ impl App {
             );
             return Outcome::redraw();
         }
+        // Checked before the dialog opens: a bad document never reaches the confirm.
+        let config = match std::fs::read_to_string(&file)
+            .map_err(|e| format!("{file}: {e}"))
+            .and_then(|text| {
+                crate::api::rollout_doc::parse_config(&file, &text).map_err(|e| e.to_string())
+            }) {
+            Ok(config) => config,
+            Err(e) => {
+                self.set_flash(FlashKind::Error, format!("broadcast: {e}"));
+                return Outcome::redraw();
+            }
+        };
         let touches = self.neurons.len();
         let federation = self.info.federation.clone();
         self.confirm = Some(Confirm {
             title: "Broadcast config to the whole fleet".into(),
             question: format!(
-                "Push config {version} to ALL {touches} neurons of {federation}? Type the federation name to arm Confirm."
+                "Roll {file} (model {}) out to ALL {touches} neurons of {federation} in waves? Type the federation name to arm Confirm.",
+                config.model
             ),
             confirm_label: "Broadcast",
-            command: Command::PushConfig {
-                version,
-                neurons: Vec::new(),
+            command: Command::BroadcastConfig {
+                config: Box::new(config),
+                selector: String::new(),
+                expected_version: None,
+                dry_run: false,
+                plan: Default::default(),
             },
             focus: Button::Cancel,
             touches,

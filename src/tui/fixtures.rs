@@ -282,6 +282,10 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Users => QueryReply::Users(Vec::new()),
         Query::EventsSince { .. } => QueryReply::Events(Vec::new()),
         Query::Metrics => QueryReply::Metrics(Default::default()),
+        Query::Rollouts => QueryReply::Rollouts(super::rollout_fixtures::rollouts_report()),
+        Query::Rollout { id } => {
+            QueryReply::Rollout(Box::new(super::rollout_fixtures::rollout_view(id)))
+        }
         Query::Audit { .. } => QueryReply::Audit(audit(30)),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,

@@ -108,10 +108,10 @@ pub fn standard_verbs() -> Vec<Verb> {
         },
         Verb {
             name: "broadcast",
-            usage: "VERSION",
-            help: "Push a config version to every neuron (asks for the federation name)",
+            usage: "FILE",
+            help: "Roll a config file out to every neuron (asks for the federation name)",
             takes_neuron: false,
-            parse: |a| one_arg(a, "a config version").map(|v| Run::Broadcast(v.into())),
+            parse: |a| one_arg(a, "a config file").map(|v| Run::Broadcast(v.into())),
         },
         Verb {
             name: "filter",
