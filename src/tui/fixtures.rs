@@ -154,6 +154,16 @@ pub fn status() -> StatusReport {
             })
             .collect(),
         conditions: Vec::new(),
+        config_versions: vec![
+            crate::api::rollout::VersionCount {
+                version: "v4".into(),
+                neurons: 30,
+            },
+            crate::api::rollout::VersionCount {
+                version: "v3".into(),
+                neurons: 10,
+            },
+        ],
     }
 }
 
