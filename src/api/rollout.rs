@@ -290,6 +290,22 @@ pub enum TargetStep {
     Aborted,
 }
 
+impl TargetStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStep::Staging => "staging",
+            TargetStep::Staged => "staged",
+            TargetStep::Nacked => "nacked",
+            TargetStep::Committing => "committing",
+            TargetStep::Committed => "committed",
+            TargetStep::CommitFailed => "commit_failed",
+            TargetStep::Reverting => "reverting",
+            TargetStep::Reverted => "reverted",
+            TargetStep::Aborted => "aborted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetView {
     pub neuron: String,

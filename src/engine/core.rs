@@ -187,6 +187,13 @@ impl Core {
         }
     }
 
+    /// After a rollout decision was made durable (see [`Effects::sync`]): go on with it in the
+    /// same tick, so the first wave does not wait for the next one.
+    pub fn after_sync(&mut self, now: Millis, fx: &mut Effects) {
+        self.rollouts.advance(now, &self.registry, fx);
+        self.send_downlink(now, fx);
+    }
+
     pub fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
             if self.is_agent(to) {

@@ -169,7 +169,7 @@ impl Runner {
         let mut fx = self.effects();
         let now = self.clock.now();
         self.core.tick(now, &mut fx);
-        if fx.sync {
+        while fx.sync {
             // A rollout decision: durable before the engine (and so any Commit) goes on.
             let (done, wait) = mpsc::channel();
             let ack: Ack = Box::new(move |stored| {
@@ -180,6 +180,7 @@ impl Runner {
                 eprintln!("plexus: rollout decision not stored: {e}");
             }
             fx = self.effects();
+            self.core.after_sync(now, &mut fx);
         }
         if now >= self.next_prune {
             self.next_prune = now + PRUNE_EVERY_MS;

@@ -81,6 +81,10 @@ impl SimRun {
         self.now = at;
         let mut fx = self.effects();
         self.core.tick(at, &mut fx);
+        if fx.sync {
+            // No store here: the decision is "durable" at once, as the runner makes it.
+            self.core.after_sync(at, &mut fx);
+        }
         self.collect(at, fx);
     }
 

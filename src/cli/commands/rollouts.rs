@@ -241,7 +241,7 @@ fn print_view(v: &RolloutView, format: OutputFormat) -> Result<(), ApiError> {
                 t.neuron.clone(),
                 t.wave.to_string(),
                 t.from.clone(),
-                format!("{:?}", t.step).to_lowercase(),
+                t.step.as_str().into(),
                 t.detail.clone(),
             ]
         })

@@ -235,7 +235,7 @@ impl Rollout {
         }
         if self.targets.iter().all(|t| t.step == TargetStep::Staged) {
             // The decision is durable before any Commit leaves: the runner waits for this
-            // batch to commit, and the first wave goes out on the next tick.
+            // batch to commit, then advances again (`Core::after_sync`) to send the first wave.
             fx.store(StoreOp::RolloutDecided {
                 id: self.id,
                 decision: "commit",
