@@ -292,4 +292,5 @@ fn main() {
         .unwrap();
     rt.block_on(engine_figure(11));
     rt.block_on(agents_figure(100, 1000, 5));
+    rt.block_on(agents_figure(100, 200, 5));
 }
