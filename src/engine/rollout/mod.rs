@@ -437,6 +437,19 @@ fn rebuild(
             .unwrap_or(RolloutPhase::Aborted);
         r.cause = s.cause.clone();
         r.finished_at = Some(now);
+        // The last wave a Commit reached.
+        r.wave = r
+            .targets
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.step,
+                    TargetStep::Committed | TargetStep::CommitFailed | TargetStep::Reverted
+                )
+            })
+            .map(|t| t.wave)
+            .max()
+            .unwrap_or(0);
     }
     Some(r)
 }
