@@ -149,5 +149,19 @@ fn counts_line(app: &App, width: u16) -> Line<'static> {
         };
         spans.push(Span::styled(format!(" {label} {n} "), s));
     }
+    // Fleet-wide config drift: more than one version running.
+    let versions = &status.config_versions;
+    let drift = versions.len() > 1;
+    if wide && !versions.is_empty() {
+        let text: Vec<String> = versions
+            .iter()
+            .map(|v| format!("{}{}{}", v.version, style::sym("×", "x"), v.neurons))
+            .collect();
+        let label = if drift { "config drift" } else { "config" };
+        let look = if drift { style::warning() } else { style::dim() };
+        spans.push(Span::styled(format!(" {label} {} ", text.join(" ")), look));
+    } else if drift {
+        spans.push(Span::styled(" DRIFT ", style::warning()));
+    }
     Line::from(spans)
 }
