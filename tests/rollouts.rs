@@ -244,3 +244,35 @@ fn an_experiment_serves_its_variant_then_reverts_when_its_duration_ends() {
         "an experiment never becomes the head"
     );
 }
+
+#[test]
+fn on_a_lossy_link_every_rollout_ends_all_or_nothing() {
+    let mut outcomes = Vec::new();
+    for seed in 1..=8 {
+        let link = LinkConfig {
+            loss: 0.15,
+            ..LinkConfig::default()
+        };
+        let mut run = SimRun::new(20, 500, link, seed);
+        run.run_for(3_000);
+        run.push(push(waves(1, 5))).unwrap();
+        let phase = finish(&mut run, 120_000);
+        // A lost heartbeat can hide a version change for a beat: let a few more arrive.
+        run.run_for(3_000);
+        let want = if phase == RolloutPhase::Committed {
+            "v2"
+        } else {
+            "v1"
+        };
+        let versions = run.versions();
+        assert!(
+            versions.iter().all(|v| v == want),
+            "seed {seed}: {phase:?} but {versions:?}"
+        );
+        outcomes.push(phase);
+    }
+    // Both ends happen at this loss rate (Stage, Commit and Revert are re-sent until a step's
+    // timeout), so both paths were exercised.
+    assert!(outcomes.contains(&RolloutPhase::Committed), "{outcomes:?}");
+    assert!(outcomes.contains(&RolloutPhase::RolledBack), "{outcomes:?}");
+}

@@ -30,7 +30,7 @@ pub struct Timing {
     pub step_timeout_ms: Millis,
     pub gate_ms: Millis,
     pub watch_ms: Millis,
-    /// How often an unanswered Revert is sent again.
+    /// How often an unanswered Stage, Commit or Revert is sent again (the link may lose it).
     pub resend_ms: Millis,
 }
 
@@ -70,6 +70,8 @@ pub struct Rollout {
     /// How long an experiment serves its variant once committed.
     pub experiment_ms: Option<Millis>,
     pub finished_at: Option<Millis>,
+    /// When unanswered Stage or Commit messages go out again.
+    next_resend: Millis,
     /// The phase a revert ends in (RolledBack after a failure, Ended for an experiment).
     revert_ends: RolloutPhase,
 }
@@ -142,14 +144,36 @@ impl Rollout {
         self.until = now + self.timing.step_timeout_ms;
         for t in &mut self.targets {
             t.step = TargetStep::Staging;
-            fx.send(
-                t.idx,
-                NeuronCommand::Stage {
+        }
+        self.next_resend = now;
+        self.resend(TargetStep::Staging, now, fx);
+    }
+
+    /// Send (again) the message of the current step to every target still waiting in `step`;
+    /// every step is idempotent on the neuron, so a duplicate is harmless.
+    fn resend(&mut self, step: TargetStep, now: Millis, fx: &mut Effects) {
+        if now < self.next_resend {
+            return;
+        }
+        self.next_resend = now + self.timing.resend_ms;
+        for t in self.targets.iter().filter(|t| t.step == step) {
+            let command = match step {
+                TargetStep::Staging => NeuronCommand::Stage {
                     rollout: self.id,
                     version: self.version.clone(),
                     config: self.config.clone(),
                 },
-            );
+                TargetStep::Committing => NeuronCommand::Commit {
+                    rollout: self.id,
+                    version: self.version.clone(),
+                },
+                TargetStep::Reverting => NeuronCommand::Revert {
+                    rollout: self.id,
+                    to: t.from.clone(),
+                },
+                _ => continue,
+            };
+            fx.send(t.idx, command);
         }
     }
 
@@ -258,8 +282,9 @@ impl Rollout {
                 "{silent} did not vote within {} ms",
                 self.timing.step_timeout_ms
             );
-            self.abort(cause, now, fx);
+            return self.abort(cause, now, fx);
         }
+        self.resend(TargetStep::Staging, now, fx);
     }
 
     fn advance_commit(&mut self, now: Millis, fx: &mut Effects) {
@@ -267,6 +292,7 @@ impl Rollout {
         if !self.wave_started {
             self.wave_started = true;
             self.until = now + self.timing.step_timeout_ms;
+            self.next_resend = now + self.timing.resend_ms;
             self.announce(fx);
         }
         if let Some(t) = self
@@ -322,6 +348,8 @@ impl Rollout {
                 self.timing.step_timeout_ms
             );
             self.revert(cause, RolloutPhase::RolledBack, now, fx);
+        } else {
+            self.resend(TargetStep::Committing, now, fx);
         }
     }
 
@@ -393,7 +421,7 @@ impl Rollout {
                 other => other,
             };
         }
-        self.until = now;
+        self.next_resend = now;
         self.announce(fx);
         self.advance_revert(now, fx);
     }
@@ -496,6 +524,7 @@ impl Draft {
             until: now,
             experiment_ms: self.experiment_ms,
             finished_at: None,
+            next_resend: now,
             revert_ends: RolloutPhase::RolledBack,
         }
     }

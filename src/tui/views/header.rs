@@ -158,7 +158,11 @@ fn counts_line(app: &App, width: u16) -> Line<'static> {
             .map(|v| format!("{}{}{}", v.version, style::sym("×", "x"), v.neurons))
             .collect();
         let label = if drift { "config drift" } else { "config" };
-        let look = if drift { style::warning() } else { style::dim() };
+        let look = if drift {
+            style::warning()
+        } else {
+            style::dim()
+        };
         spans.push(Span::styled(format!(" {label} {} ", text.join(" ")), look));
     } else if drift {
         spans.push(Span::styled(" DRIFT ", style::warning()));
