@@ -14,10 +14,14 @@ use plexus::engine::gate::ratelimit::Limit;
 use plexus::engine::{Engine, EngineOptions};
 use plexus::neuron::{SimConfig, SimFleet};
 
-fn push(i: usize) -> Command {
-    Command::PushConfig {
-        version: format!("v{i}"),
-        neurons: Vec::new(),
+/// A dry-run config push: admitted, rate-limited, audited and planned; nothing is sent.
+fn push(_i: usize) -> Command {
+    Command::BroadcastConfig {
+        config: Box::new(plexus::api::rollout::NeuronConfig::initial()),
+        selector: String::new(),
+        expected_version: None,
+        dry_run: true,
+        plan: Default::default(),
     }
 }
 

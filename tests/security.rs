@@ -46,10 +46,7 @@ fn commands(role: Role) -> Vec<Command> {
         Command::ClearFaults {
             neuron: "n-0002".into(),
         },
-        Command::PushConfig {
-            version: "v2".into(),
-            neurons: vec!["n-0003".into()],
-        },
+        support::config_push("n-0003", true),
         Command::AddUser {
             name: format!("added-by-{role}"),
             role: Role::Viewer,
@@ -151,11 +148,9 @@ async fn a_hundred_concurrent_pushes_admit_exactly_fifty_and_the_count_survives_
     let pushes = (0..100).map(|i| {
         let ops = ops.clone();
         tokio::spawn(async move {
-            ops.submit(Command::PushConfig {
-                version: format!("v{i}"),
-                neurons: vec!["n-0001".into()],
-            })
-            .await
+            // Dry runs: every admitted push succeeds, only the limiter refuses.
+            let _ = i;
+            ops.submit(support::config_push("n-0001", true)).await
         })
     });
     let mut admitted = 0;
@@ -177,27 +172,14 @@ async fn a_hundred_concurrent_pushes_admit_exactly_fifty_and_the_count_survives_
     assert!(refused[0].contains("retry after"), "{}", refused[0]);
     // Another user has a budget of their own.
     let other = user_with_role(&engine, "ops2", Role::Operator).await;
-    assert!(
-        other
-            .submit(Command::PushConfig {
-                version: "v9".into(),
-                neurons: vec![]
-            })
-            .await
-            .is_ok()
-    );
+    assert!(other.submit(support::config_push("", true)).await.is_ok());
     drop(ops);
     drop(other);
     engine.shutdown();
 
     let engine = support::engine(dir.path(), 3);
     let ops = session(&engine, "ops").await;
-    let again = ops
-        .submit(Command::PushConfig {
-            version: "v100".into(),
-            neurons: vec![],
-        })
-        .await;
+    let again = ops.submit(support::config_push("", true)).await;
     assert!(
         is_denied(&again),
         "the window survived the restart: {again:?}"
@@ -249,12 +231,7 @@ async fn read_only_sessions_may_look_but_not_touch() {
         .await
         .unwrap();
     assert!(admin.status().await.is_ok());
-    let push = admin
-        .submit(Command::PushConfig {
-            version: "v2".into(),
-            neurons: vec![],
-        })
-        .await;
+    let push = admin.submit(support::config_push("", false)).await;
     assert!(is_denied(&push));
     assert!(push.unwrap_err().message.contains("read-only"));
 }

@@ -136,7 +136,9 @@ fn endpoints() -> Vec<Endpoint> {
         e(
             "POST",
             "/api/federation/configs/broadcast",
-            Some(r#"{"version":"v2","neurons":["n-0001"]}"#),
+            Some(
+                r#"{"config":{"model":"m","model_version":"1","batch_size":8,"learning_rate":0.1,"heartbeat_interval_ms":1000,"max_concurrency":4},"selector":"n-0001","dry_run":true}"#,
+            ),
             ConfigPush,
         ),
         e(
@@ -215,12 +217,12 @@ async fn malformed_bodies_get_a_400_that_names_the_field() {
     for (path, body, field) in [
         (
             "/api/federation/configs/broadcast",
-            r#"{"version": 3}"#,
-            "version",
+            r#"{"config": {"model": 3}}"#,
+            "string",
         ),
         (
             "/api/federation/configs/broadcast",
-            r#"{"version": "v2", "color": "red"}"#,
+            r#"{"selector": "all", "color": "red"}"#,
             "color",
         ),
         ("/api/v1/command", r#"{"command": "recover"}"#, "neuron"),
@@ -292,16 +294,19 @@ async fn the_json_of_each_query_is_what_the_headless_command_prints() {
     let neurons: serde_json::Value = get("/api/v1/neurons").await.unwrap().json().await.unwrap();
     assert_eq!(neurons.as_array().unwrap().len(), 3);
     assert!(neurons[0]["phi"].is_number());
-    let unbuilt = http
+    // Every original path is served: an empty experiment broadcast is a 400, not a 404.
+    let empty = http
         .post(format!(
             "{}/api/federation/experiments/broadcast",
             server.base
         ))
         .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{}")
         .send()
         .await
         .unwrap();
-    assert_eq!(unbuilt.status().as_u16(), 409);
+    assert_eq!(empty.status().as_u16(), 400);
 }
 
 async fn ws(

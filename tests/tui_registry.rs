@@ -24,6 +24,7 @@ fn app_in(view: View) -> App {
         View::Overview => Some('o'),
         View::Detail => None,
         View::Audit => Some('a'),
+        View::Rollouts => Some('4'),
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
@@ -57,7 +58,13 @@ fn screen(app: &App) -> String {
 
 #[test]
 fn every_action_of_a_view_appears_in_its_help() {
-    for view in [View::Neurons, View::Overview, View::Detail, View::Audit] {
+    for view in [
+        View::Neurons,
+        View::Overview,
+        View::Detail,
+        View::Audit,
+        View::Rollouts,
+    ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
             crossterm::event::KeyCode::Char('?'),
@@ -80,7 +87,13 @@ fn every_action_of_a_view_appears_in_its_help() {
 
 #[test]
 fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
-    for view in [View::Neurons, View::Overview, View::Detail, View::Audit] {
+    for view in [
+        View::Neurons,
+        View::Overview,
+        View::Detail,
+        View::Audit,
+        View::Rollouts,
+    ] {
         let app = app_in(view);
         let text = screen(&app);
         let bar = text.lines().last().unwrap_or_default().to_string();

@@ -36,8 +36,15 @@ fn typed(app: &mut App, text: &str) {
 #[test]
 fn fleet_wide_broadcast_arms_only_with_the_federation_name() {
     let mut a = app(Role::Operator, false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        "model = \"m\"\nmodel_version = \"6\"\nbatch_size = 8\nlearning_rate = 0.1\nheartbeat_interval_ms = 1000\nmax_concurrency = 4\n",
+    )
+    .unwrap();
     press(&mut a, KeyCode::Char(':'));
-    typed(&mut a, "broadcast v6");
+    typed(&mut a, &format!("broadcast {}", file.display()));
     press(&mut a, KeyCode::Enter);
     let touches = a.confirm.as_ref().map(|c| (c.touches, c.armed()));
     assert_eq!(touches, Some((40, false)));
@@ -48,11 +55,34 @@ fn fleet_wide_broadcast_arms_only_with_the_federation_name() {
     assert!(a.confirm.as_ref().is_some_and(|c| c.armed()));
     assert_eq!(
         press(&mut a, KeyCode::Enter),
-        Some(Effect::Submit(Command::PushConfig {
-            version: "v6".into(),
-            neurons: vec![]
+        Some(Effect::Submit(Command::BroadcastConfig {
+            config: Box::new(
+                plexus::api::rollout_doc::parse_config(
+                    "c.toml",
+                    &std::fs::read_to_string(&file).unwrap()
+                )
+                .unwrap()
+            ),
+            selector: String::new(),
+            expected_version: None,
+            dry_run: false,
+            plan: Default::default(),
         }))
     );
+}
+
+#[test]
+fn a_broadcast_of_a_bad_file_names_line_and_field_and_opens_no_dialog() {
+    let mut a = app(Role::Operator, false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "model = \"m\"\nbatch_size = 0\n").unwrap();
+    press(&mut a, KeyCode::Char(':'));
+    typed(&mut a, &format!("broadcast {}", file.display()));
+    press(&mut a, KeyCode::Enter);
+    assert!(a.confirm.is_none());
+    let flash = format!("{:?}", a.flash);
+    assert!(flash.contains("bad.toml:"), "{flash}");
 }
 
 #[test]

@@ -124,7 +124,7 @@ fn app(width: u16, height: u16) -> App {
 type Setup = fn(&mut App);
 
 /// Every screen, as the keys that lead to it.
-const SCREENS: [(&str, Setup); 12] = [
+const SCREENS: [(&str, Setup); 13] = [
     ("neurons", |a| {
         for _ in 0..3 {
             press(a, KeyCode::Char('j'));
@@ -179,9 +179,16 @@ const SCREENS: [(&str, Setup); 12] = [
     }),
     ("broadcast", |a| {
         press(a, KeyCode::Char(':'));
-        typed(a, "broadcast v6");
+        typed(a, "broadcast tests/fixtures/rollout_config.toml");
         press(a, KeyCode::Enter);
         typed(a, "atl");
+    }),
+    ("rollouts", |a| {
+        press(a, KeyCode::Char('4'));
+        a.update(Msg::Rollouts(Ok((
+            plexus::tui::rollout_fixtures::rollouts_report(),
+            Some(plexus::tui::rollout_fixtures::rollout_view(2)),
+        ))));
     }),
     ("viewer_read_only", |a| {
         a.session = Some(fixtures::session(Role::Viewer, true));

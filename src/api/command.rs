@@ -8,6 +8,9 @@ use super::event::EventEnvelope;
 use super::fault::Fault;
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
+use super::rollout::{
+    Experiment, NeuronConfig, RolloutSummary, RolloutView, RolloutsReport, WavePlan,
+};
 use super::security::{
     Action, AuditFilter, AuditRecord, ExportFormat, Role, SessionInfo, UserView, VerifyReport,
 };
@@ -19,12 +22,6 @@ pub enum Command {
     /// Force recovery of a neuron now (manual override), whatever its attempt count.
     Recover {
         neuron: String,
-    },
-    /// Ask neurons (all when empty) to apply a config version. The config-push action class:
-    /// rate-limited per user.
-    PushConfig {
-        version: String,
-        neurons: Vec<String>,
     },
     /// Inject a fault into a simulated neuron (drills; chaos builds on it).
     InjectFault {
@@ -68,6 +65,37 @@ pub enum Command {
     },
     /// Remove every mock neuron a stress test registered (ids starting `stress-`).
     TestCleanup,
+    /// Roll a config out to the neurons `selector` picks (all when empty): prepare, a durable
+    /// decision, commit in waves, watch; reverted on any failure. Gets a new version. The
+    /// config-push action class: rate-limited per user.
+    BroadcastConfig {
+        config: Box<NeuronConfig>,
+        #[serde(default)]
+        selector: String,
+        /// The fleet version this push means to replace: another push got there first = conflict.
+        #[serde(default)]
+        expected_version: Option<String>,
+        /// Validate and plan the waves; send nothing.
+        #[serde(default)]
+        dry_run: bool,
+        #[serde(default)]
+        plan: WavePlan,
+    },
+    /// Deploy an experiment variant through the same machinery; it reverts when its duration
+    /// ends or when stopped (`Rollback`).
+    BroadcastExperiment {
+        experiment: Box<Experiment>,
+        #[serde(default)]
+        expected_version: Option<String>,
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// Stop the rollout in progress (reverting it), or roll the fleet back to `to` (default:
+    /// the version the current one replaced).
+    Rollback {
+        #[serde(default)]
+        to: Option<String>,
+    },
 }
 
 impl Command {
@@ -75,13 +103,14 @@ impl Command {
     pub fn action(&self) -> Action {
         match self {
             Command::Recover { .. } => Action::NeuronRecover,
-            Command::PushConfig { .. } => Action::ConfigPush,
             Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
             Command::StressStart { .. } | Command::StressStop { .. } => Action::StressRun,
             Command::TestCleanup => Action::TestCleanup,
+            Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
+            Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
         }
     }
 
@@ -90,7 +119,6 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Recover { .. } => "neuron.recover",
-            Command::PushConfig { .. } => "config.push",
             Command::InjectFault { .. } => "neuron.fault.inject",
             Command::ClearFaults { .. } => "neuron.fault.clear",
             Command::AddUser { .. } => "users.add",
@@ -101,6 +129,9 @@ impl Command {
             Command::StressStart { .. } => "stress.start",
             Command::StressStop { .. } => "stress.stop",
             Command::TestCleanup => "test.cleanup",
+            Command::BroadcastConfig { .. } => "config.push",
+            Command::BroadcastExperiment { .. } => "experiment.deploy",
+            Command::Rollback { .. } => "config.rollback",
         }
     }
 
@@ -110,12 +141,6 @@ impl Command {
             Command::Recover { neuron }
             | Command::InjectFault { neuron, .. }
             | Command::ClearFaults { neuron } => neuron.clone(),
-            Command::PushConfig { version, neurons } if neurons.is_empty() => {
-                format!("{version} → all neurons")
-            }
-            Command::PushConfig { version, neurons } => {
-                format!("{version} → {}", neurons.join(","))
-            }
             Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
             Command::ExportAudit { .. } => "audit".into(),
             Command::ChaosInject { spec } => format!("{} → {}", spec.kind, spec.target),
@@ -123,6 +148,14 @@ impl Command {
             Command::StressStart { test_id, profile } => format!("{test_id} ({profile})"),
             Command::StressStop { test_id } => test_id.clone(),
             Command::TestCleanup => "mock neurons".into(),
+            Command::BroadcastConfig { selector, .. } if selector.trim().is_empty() => {
+                "all neurons".into()
+            }
+            Command::BroadcastConfig { selector, .. } => selector.clone(),
+            Command::BroadcastExperiment { experiment, .. } => {
+                format!("{} on {}", experiment.name, experiment.selector)
+            }
+            Command::Rollback { to } => to.clone().unwrap_or_else(|| "previous".into()),
         }
     }
 }
@@ -135,10 +168,6 @@ pub enum CommandReply {
         neuron: String,
         attempt: u32,
         strategy: String,
-    },
-    ConfigPushed {
-        version: String,
-        neurons: usize,
     },
     FaultInjected {
         neuron: String,
@@ -174,6 +203,11 @@ pub enum CommandReply {
         /// Mock neurons removed.
         neurons: usize,
     },
+    /// A rollout was accepted (or, for a dry run, only planned).
+    RolloutStarted {
+        rollout: RolloutSummary,
+        dry_run: bool,
+    },
 }
 
 impl CommandReply {
@@ -185,9 +219,6 @@ impl CommandReply {
                 attempt,
                 strategy,
             } => format!("recovery #{attempt} started on {neuron}: {strategy}"),
-            CommandReply::ConfigPushed { version, neurons } => {
-                format!("config {version} sent to {neurons} neurons")
-            }
             CommandReply::FaultInjected { neuron, fault } => {
                 format!("fault {fault} injected into {neuron}")
             }
@@ -211,6 +242,25 @@ impl CommandReply {
             CommandReply::StressAdmitted { test_id } => format!("stress test {test_id} admitted"),
             CommandReply::StressStopping { test_id } => format!("stress test {test_id} stopping"),
             CommandReply::CleanedUp { neurons } => format!("{neurons} mock neurons removed"),
+            CommandReply::RolloutStarted {
+                rollout: r,
+                dry_run,
+            } => {
+                let verb = if *dry_run {
+                    "would roll out"
+                } else {
+                    "rolling out"
+                };
+                format!(
+                    "rollout r-{}: {verb} {} → {} to {} neurons in {} waves ({})",
+                    r.id,
+                    r.replaces,
+                    r.version,
+                    r.targets,
+                    r.waves,
+                    r.phase.as_str()
+                )
+            }
         }
     }
 }
@@ -250,6 +300,11 @@ pub enum Query {
     Metrics,
     /// Chaos faults held now and recently reverted.
     Chaos,
+    /// The fleet's config version, drift (neurons per version) and recent rollouts.
+    Rollouts,
+    Rollout {
+        id: u64,
+    },
 }
 
 impl Query {
@@ -269,6 +324,7 @@ impl Query {
             | Query::Chaos => Action::NeuronView,
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
+            Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
         }
     }
 
@@ -288,6 +344,8 @@ impl Query {
             Query::EventsSince { .. } => "events_since",
             Query::Metrics => "metrics",
             Query::Chaos => "chaos",
+            Query::Rollouts => "rollouts",
+            Query::Rollout { .. } => "rollout",
         }
     }
 }
@@ -310,6 +368,8 @@ pub enum QueryReply {
     Session(SessionInfo),
     Metrics(EngineMetrics),
     Chaos(Vec<ChaosFaultView>),
+    Rollouts(RolloutsReport),
+    Rollout(Box<RolloutView>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The orchestrator could not be reached (exit 4).
     Unreachable,
+    /// Someone else changed it first (a push that expected another version; exit 1).
+    Conflict,
 }
 
 impl ErrorCode {
@@ -27,6 +29,7 @@ impl ErrorCode {
             ErrorCode::BadInput | ErrorCode::NotFound => 2,
             ErrorCode::Denied | ErrorCode::Unauthenticated => 3,
             ErrorCode::Unreachable => 4,
+            ErrorCode::Conflict => 1,
         }
     }
 }
@@ -56,6 +59,9 @@ impl ApiError {
     }
     pub fn unreachable(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unreachable, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
     }
     pub fn unknown_neuron(id: &str) -> Self {
         Self::not_found(format!(

@@ -86,6 +86,10 @@ pub enum Event {
         kind: String,
         by: String,
     },
+    /// A rollout changed phase or wave (started, decided, wave committed, finished).
+    RolloutProgress {
+        rollout: crate::api::rollout::RolloutSummary,
+    },
 }
 
 impl Event {
@@ -154,6 +158,22 @@ impl Event {
                 neurons,
             } => format!("chaos {id}: {kind} injected into {neurons} neurons ({target})"),
             Event::ChaosReverted { id, kind, by } => format!("chaos {id}: {kind} reverted ({by})"),
+            Event::RolloutProgress { rollout: r } => {
+                let cause = r
+                    .cause
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default();
+                format!(
+                    "rollout r-{} {} → {} {} (wave {}/{}){cause}",
+                    r.id,
+                    r.replaces,
+                    r.version,
+                    r.phase.as_str(),
+                    r.wave,
+                    r.waves
+                )
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod fault;
 pub mod fl;
 pub mod metrics;
 pub mod neuron;
+pub mod rollout;
+pub mod rollout_doc;
 pub mod security;
 pub mod status;
 pub mod stream;

@@ -110,4 +110,7 @@ pub struct StatusReport {
     pub recent_recoveries: Vec<RecentRecovery>,
     /// Fleet-level conditions currently raised by the local-health guard.
     pub conditions: Vec<FleetCondition>,
+    /// Neurons per config version, most common first: more than one entry is drift.
+    #[serde(default)]
+    pub config_versions: Vec<crate::api::rollout::VersionCount>,
 }

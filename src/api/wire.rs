@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rollout::NeuronConfig;
+
 /// What a neuron measured over its last heartbeat interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Telemetry {
@@ -55,16 +57,65 @@ pub struct Heartbeat {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NeuronMessage {
     Heartbeat(Heartbeat),
-    ProbeAck { nonce: u64 },
+    ProbeAck {
+        nonce: u64,
+    },
+    /// The answer to a rollout step: a vote on Stage, the outcome of Commit or Revert.
+    Rollout(RolloutReply),
+}
+
+/// Which rollout step a [`RolloutReply`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutStep {
+    Stage,
+    Commit,
+    Revert,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutReply {
+    pub rollout: u64,
+    /// The version the step was about (for Revert: the version reverted to).
+    pub version: String,
+    pub step: RolloutStep,
+    /// ACK (true) or NACK / failure (false).
+    pub ok: bool,
+    pub detail: String,
 }
 
 /// Orchestrator → neuron (or its supervisor, for a restart).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum NeuronCommand {
-    Probe { nonce: u64 },
+    Probe {
+        nonce: u64,
+    },
     Restart,
-    ApplyConfig { version: String },
+    ApplyConfig {
+        version: String,
+    },
+    /// Validate and hold a config without running it; answer with a vote.
+    Stage {
+        rollout: u64,
+        version: String,
+        config: NeuronConfig,
+    },
+    /// Run the staged config. Idempotent: a neuron already on `version` acknowledges again.
+    Commit {
+        rollout: u64,
+        version: String,
+    },
+    /// Drop what was staged; a later Commit of this rollout is refused.
+    Abort {
+        rollout: u64,
+        version: String,
+    },
+    /// Go back to `to` (the version run before the rollout); idempotent.
+    Revert {
+        rollout: u64,
+        to: String,
+    },
 }
 
 /// `POST /api/v1/agents/register`.

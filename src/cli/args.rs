@@ -230,6 +230,25 @@ pub enum CommandLine {
     /// Stress tests: run a load profile, follow or stop a running one, clean up mock neurons.
     #[command(subcommand)]
     Stress(StressCommand),
+    /// Roll a config or an experiment out (prepare, durable decision, waves, watch; reverted on
+    /// any failure). Waits for the outcome: exit 1 when it aborted or rolled back.
+    #[command(subcommand)]
+    Broadcast(BroadcastCommand),
+    /// The fleet's config version, drift, and recent rollouts; or one rollout's waves and
+    /// per-neuron results.
+    Rollouts {
+        #[command(subcommand)]
+        show: Option<RolloutsCommand>,
+    },
+    /// Stop the rollout in progress (it reverts), or roll the fleet back to an earlier version.
+    Rollback {
+        /// The version to go back to (default: the one the current version replaced).
+        #[arg(long)]
+        to: Option<String>,
+        /// Return once accepted instead of waiting for the outcome.
+        #[arg(long)]
+        no_wait: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +293,66 @@ pub enum StressCommand {
     Stop { id: String },
     /// Remove every mock neuron (ids starting `stress-`).
     Cleanup,
+}
+
+#[derive(Debug, Args)]
+pub struct WaveArgs {
+    /// Neurons in the canary wave (0: none).
+    #[arg(long, default_value_t = 1)]
+    pub canary: u32,
+    /// Neurons per later wave (0: all the rest at once).
+    #[arg(long, default_value_t = 0)]
+    pub batch_size: u32,
+    /// Commits in flight at once within a wave (0: the whole wave).
+    #[arg(long, default_value_t = 0)]
+    pub max_unavailable: u32,
+    /// Health gate between waves, ms (default: two heartbeat intervals).
+    #[arg(long)]
+    pub gate_ms: Option<u64>,
+    /// Watch window after the last wave, ms (default: three heartbeat intervals).
+    #[arg(long)]
+    pub watch_ms: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BroadcastCommand {
+    /// Roll a config document (TOML or JSON; docs/rollouts.md) out as a new version.
+    Config {
+        file: PathBuf,
+        /// Which neurons: zone=eu-west, hw=gpu, id=n-0001, comma = and (default: all). Not
+        /// `--neurons`: that global flag sizes the simulated fleet.
+        #[arg(long, short = 's')]
+        selector: Option<String>,
+        /// Check the document and plan the waves; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The fleet version this push replaces (default: the one read just before pushing).
+        #[arg(long)]
+        expect: Option<String>,
+        #[command(flatten)]
+        waves: WaveArgs,
+        /// Return once accepted instead of waiting for the outcome.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Deploy an experiment (name, variant, traffic_percent, selector, duration); it reverts
+    /// by itself when its duration ends, or with `plexus rollback`.
+    Experiment {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        no_wait: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutsCommand {
+    /// One rollout: waves, per-neuron results, the rollback cause.
+    Show {
+        /// r-3 or 3.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

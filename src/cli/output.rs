@@ -91,6 +91,19 @@ pub fn status_text(s: &StatusReport) -> String {
             c.healthy, c.suspect, c.offline, c.degraded, c.config_failed, c.recovering, c.pending
         ),
     ];
+    if !s.config_versions.is_empty() {
+        let versions: Vec<String> = s
+            .config_versions
+            .iter()
+            .map(|v| format!("{} ×{}", v.version, v.neurons))
+            .collect();
+        let drift = if s.config_versions.len() > 1 {
+            "  DRIFT (more than one version)"
+        } else {
+            ""
+        };
+        out.push(format!("config: {}{drift}", versions.join(", ")));
+    }
     for condition in &s.conditions {
         out.push(format!(
             "CONDITION {}: {}",

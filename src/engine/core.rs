@@ -14,6 +14,7 @@ use super::fleet::recovery::RecoveryBook;
 use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
 use super::link::{Arrival, Link, Packet};
+use super::rollout::RolloutBook;
 use super::store::{StoreInit, StoreOp};
 use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::wire::{NeuronCommand, NeuronMessage};
@@ -36,6 +37,7 @@ pub struct Core {
     pub host: Box<dyn NeuronHost>,
     pub agents: AgentBook,
     pub chaos: ChaosBook,
+    pub rollouts: RolloutBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -55,10 +57,12 @@ impl Core {
         host: Box<dyn NeuronHost>,
         seed: u64,
         epoch_unix_ms: i64,
-        store_init: StoreInit,
+        mut store_init: StoreInit,
         now: Millis,
         fx: &mut Effects,
     ) -> Self {
+        let stored_rollouts = std::mem::take(&mut store_init.rollouts);
+        let stored_versions = std::mem::take(&mut store_init.neuron_versions);
         let interval = cfg.heartbeat_ms;
         let detector = Detector::new(cfg.detector.clone(), interval);
         let probe_window = cfg.detector.probes as Millis * cfg.detector.probe_timeout_ms;
@@ -80,6 +84,7 @@ impl Core {
             host,
             agents: AgentBook::default(),
             chaos: ChaosBook::default(),
+            rollouts: RolloutBook::new(interval),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -92,7 +97,15 @@ impl Core {
         };
         let roster = core.host.roster();
         let count = roster.len() as u64;
-        for spec in roster {
+        for (i, mut spec) in roster.into_iter().enumerate() {
+            // Neurons keep running while the engine is down: a restarted engine finds each
+            // on the config it was last confirmed running.
+            if let Some((_, v)) = stored_versions.iter().find(|(id, _)| *id == spec.id)
+                && *v != spec.config_version
+            {
+                core.host.adopt_config(i as u32, v);
+                spec.config_version = v.clone();
+            }
             let labels_json = serde_json::to_string(&spec.labels).unwrap_or_default();
             fx.store(StoreOp::UpsertNeuron {
                 id: spec.id.clone(),
@@ -107,6 +120,9 @@ impl Core {
             core.registry.add(neuron, core.detector.first_deadline(now));
         }
         fx.event(Event::FleetRegistered { count });
+        core.rollouts
+            .restore(stored_rollouts, &core.registry, now, fx);
+        core.send_downlink(now, fx);
         core
     }
 
@@ -163,6 +179,7 @@ impl Core {
             self.on_guard_change(change, now, fx);
         }
 
+        self.rollouts.advance(now, &self.registry, fx);
         self.send_downlink(now, fx);
 
         while now >= self.next_health_sample {
@@ -175,7 +192,14 @@ impl Core {
         }
     }
 
-    pub(super) fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
+    /// After a rollout decision was made durable (see [`Effects::sync`]): go on with it in the
+    /// same tick, so the first wave does not wait for the next one.
+    pub fn after_sync(&mut self, now: Millis, fx: &mut Effects) {
+        self.rollouts.advance(now, &self.registry, fx);
+        self.send_downlink(now, fx);
+    }
+
+    pub fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
             if self.is_agent(to) {
                 self.agents.queue(to, command);
@@ -356,6 +380,7 @@ impl Core {
                     self.refresh(idx, at, "answered a probe", fx);
                 }
             }
+            NeuronMessage::Rollout(reply) => self.rollouts.on_reply(idx, &reply, at, fx),
         }
     }
 

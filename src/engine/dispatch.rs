@@ -9,9 +9,11 @@ use super::core::Core;
 use super::effects::Effects;
 use super::fleet::host::NeuronSpec;
 use super::gate::{Gate, Principal};
+use super::rollout::Push;
 use super::store::StoreOp;
 use super::store::sqlite::audit_rows;
 use crate::api::Action;
+use crate::api::rollout::RolloutKind;
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, AuditRecord, Command, CommandReply, ErrorCode, Millis, Outcome, Query};
 
@@ -78,7 +80,7 @@ pub fn command(
                     at: wall,
                 });
             }
-            let result = execute(core, gate, reader, command, now, fx);
+            let result = execute(core, gate, reader, &principal.user, command, now, fx);
             (Some(principal), result)
         }
     };
@@ -98,6 +100,7 @@ fn execute(
     core: &mut Core,
     gate: &mut Gate,
     reader: &Connection,
+    by: &str,
     command: Command,
     now: Millis,
     fx: &mut Effects,
@@ -110,32 +113,6 @@ fn execute(
                 neuron,
                 attempt,
                 strategy: strategy.into(),
-            })
-        }
-        Command::PushConfig { version, neurons } => {
-            if version.trim().is_empty() {
-                return Err(ApiError::bad_input("the config version is empty"));
-            }
-            let targets: Vec<String> = if neurons.is_empty() {
-                core.registry
-                    .neurons
-                    .iter()
-                    .filter(|n| !n.removed)
-                    .map(|n| n.id.to_string())
-                    .collect()
-            } else {
-                neurons
-            };
-            // Validate every target before touching any.
-            for id in &targets {
-                core.find(id)?;
-            }
-            for id in &targets {
-                core.apply_config(id, &version, now, fx)?;
-            }
-            Ok(CommandReply::ConfigPushed {
-                version,
-                neurons: targets.len(),
             })
         }
         Command::InjectFault { neuron, fault } => {
@@ -177,7 +154,57 @@ fn execute(
         Command::TestCleanup => Ok(CommandReply::CleanedUp {
             neurons: core.remove_mock_neurons(fx),
         }),
+        Command::BroadcastConfig {
+            config,
+            selector,
+            expected_version,
+            dry_run,
+            plan,
+        } => {
+            let push = Push {
+                kind: RolloutKind::Config,
+                config: *config,
+                selector,
+                expected: expected_version,
+                dry_run,
+                plan,
+                experiment_ms: None,
+                back_to: None,
+            };
+            start_rollout(core, push, by, now, fx)
+        }
+        Command::BroadcastExperiment {
+            experiment,
+            expected_version,
+            dry_run,
+        } => {
+            let push = core
+                .rollouts
+                .experiment_push(&experiment, expected_version, dry_run)?;
+            start_rollout(core, push, by, now, fx)
+        }
+        Command::Rollback { to } => {
+            let rollout = core.rollouts.rollback(to, by, &core.registry, now, fx)?;
+            core.send_downlink(now, fx);
+            Ok(CommandReply::RolloutStarted {
+                rollout,
+                dry_run: false,
+            })
+        }
     }
+}
+
+fn start_rollout(
+    core: &mut Core,
+    push: Push,
+    by: &str,
+    now: Millis,
+    fx: &mut Effects,
+) -> Result<CommandReply, ApiError> {
+    let dry_run = push.dry_run;
+    let rollout = core.rollouts.start(push, by, &core.registry, now, fx)?;
+    core.send_downlink(now, fx);
+    Ok(CommandReply::RolloutStarted { rollout, dry_run })
 }
 
 /// Audit records matching `filter`, oldest first (the newest `limit` when one is set).

@@ -13,6 +13,8 @@ pub struct Effects {
     pub events: Vec<Event>,
     pub store: Vec<StoreOp>,
     pub downlink: Vec<(u32, NeuronCommand)>,
+    /// The store batch must be committed before the engine goes on (a rollout decision).
+    pub sync: bool,
 }
 
 impl Effects {
@@ -22,6 +24,7 @@ impl Effects {
             events: Vec::new(),
             store: Vec::new(),
             downlink: Vec::new(),
+            sync: false,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod fl;
 pub mod fleet;
 pub mod gate;
 pub mod link;
+pub mod rollout;
 mod runner;
 pub mod store;
 pub mod testkit;

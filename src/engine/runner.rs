@@ -169,6 +169,19 @@ impl Runner {
         let mut fx = self.effects();
         let now = self.clock.now();
         self.core.tick(now, &mut fx);
+        while fx.sync {
+            // A rollout decision: durable before the engine (and so any Commit) goes on.
+            let (done, wait) = mpsc::channel();
+            let ack: Ack = Box::new(move |stored| {
+                let _ = done.send(stored);
+            });
+            self.flush(fx, Some(ack));
+            if let Ok(Err(e)) = wait.recv() {
+                eprintln!("plexus: rollout decision not stored: {e}");
+            }
+            fx = self.effects();
+            self.core.after_sync(now, &mut fx);
+        }
         if now >= self.next_prune {
             self.next_prune = now + PRUNE_EVERY_MS;
             fx.store(StoreOp::PruneAudit {
@@ -404,6 +417,8 @@ impl Runner {
                         .count() as u64,
                 })
             }
+            Query::Rollouts => QueryReply::Rollouts(self.core.rollouts.report(&self.core.registry)),
+            Query::Rollout { id } => QueryReply::Rollout(Box::new(self.core.rollouts.view(id)?)),
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

@@ -81,6 +81,10 @@ impl SimRun {
         self.now = at;
         let mut fx = self.effects();
         self.core.tick(at, &mut fx);
+        if fx.sync {
+            // No store here: the decision is "durable" at once, as the runner makes it.
+            self.core.after_sync(at, &mut fx);
+        }
         self.collect(at, fx);
     }
 
@@ -143,6 +147,31 @@ impl SimRun {
             .apply_config(id, version, self.now, &mut fx)
             .expect("known neuron");
         self.collect(self.now, fx);
+    }
+
+    /// Start a rollout as user `test` (the gate is not part of this driver).
+    pub fn push(
+        &mut self,
+        push: crate::engine::rollout::Push,
+    ) -> Result<crate::api::rollout::RolloutSummary, crate::api::ApiError> {
+        let mut fx = self.effects();
+        let result = self
+            .core
+            .rollouts
+            .start(push, "test", &self.core.registry, self.now, &mut fx);
+        self.core.send_downlink(self.now, &mut fx);
+        self.collect(self.now, fx);
+        result
+    }
+
+    /// Each neuron's config version as the engine last heard it, fleet order.
+    pub fn versions(&self) -> Vec<String> {
+        self.core
+            .registry
+            .neurons
+            .iter()
+            .map(|n| n.config_version.to_string())
+            .collect()
     }
 
     pub fn state(&self, id: &str) -> NeuronState {

@@ -73,6 +73,7 @@ impl Core {
             detections: self.recovery.detections.clone(),
             recent_recoveries: self.recovery.recent.iter().cloned().collect(),
             conditions: self.conditions(),
+            config_versions: crate::engine::rollout::version_counts(&self.registry),
         }
     }
 

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg32;
 use std::time::{Duration, Instant};
 
+use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::ApiError;
 use crate::api::wire::{
@@ -27,8 +28,7 @@ struct Agent {
     options: AgentOptions,
     incarnation: u64,
     seq: u64,
-    config_version: String,
-    config: ConfigStatus,
+    config: ConfigSlot,
     workload: Workload,
     rng: Pcg32,
     logs: Vec<(String, String)>,
@@ -68,7 +68,7 @@ impl Agent {
             id: self.options.id.clone(),
             zone: self.options.zone.clone(),
             labels: self.options.labels.clone(),
-            config_version: self.config_version.clone(),
+            config_version: self.config.version.clone(),
         };
         self.post("/api/v1/agents/register", &registration).await
     }
@@ -90,15 +90,16 @@ impl Agent {
         NeuronMessage::Heartbeat(Heartbeat {
             seq: self.seq,
             incarnation: self.incarnation,
-            config_version: self.config_version.clone(),
-            config: self.config.clone(),
+            config_version: self.config.version.clone(),
+            config: self.config.status.clone(),
             telemetry: Some(telemetry),
         })
     }
 
     /// Carry out what the orchestrator asked. Returns false when the process is restarting.
     async fn obey(&mut self, commands: Vec<NeuronCommand>) -> bool {
-        for command in commands {
+        let mut queue: std::collections::VecDeque<NeuronCommand> = commands.into();
+        while let Some(command) = queue.pop_front() {
             match command {
                 NeuronCommand::Probe { nonce } => {
                     let _ = self.report(NeuronMessage::ProbeAck { nonce }).await;
@@ -106,8 +107,8 @@ impl Agent {
                 NeuronCommand::ApplyConfig { version } => {
                     self.logs
                         .push(("info".into(), format!("config {version} applied")));
-                    self.config_version = version;
-                    self.config = ConfigStatus::Applied;
+                    self.config.version = version;
+                    self.config.status = ConfigStatus::Applied;
                 }
                 NeuronCommand::Restart => {
                     self.logs.push((
@@ -116,6 +117,19 @@ impl Agent {
                     ));
                     let _ = self.report(NeuronMessage::ProbeAck { nonce: 0 }).await;
                     return false;
+                }
+                rollout => {
+                    // Answer a rollout step at once rather than on the next heartbeat: the
+                    // answer brings back whatever else is waiting.
+                    let mut never = false;
+                    if let Some(h) = self.config.handle(&rollout, &mut never) {
+                        self.logs.push((h.log.0.into(), h.log.1));
+                        if let Some(reply) = h.reply
+                            && let Ok(more) = self.report(NeuronMessage::Rollout(reply)).await
+                        {
+                            queue.extend(more);
+                        }
+                    }
                 }
             }
         }
@@ -139,8 +153,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         options,
         incarnation,
         seq: 0,
-        config_version: "v1".into(),
-        config: ConfigStatus::Applied,
+        config: ConfigSlot::new("v1".into()),
         workload,
         rng,
         logs: vec![(

@@ -140,6 +140,15 @@ impl NeuronHost for SimFleet {
         self.with_neuron(to, |n| n.clear_faults(at));
     }
 
+    fn adopt_config(&mut self, to: u32, version: &str) {
+        if let Some(n) = self.neurons.get_mut(to as usize) {
+            n.adopt_config(version);
+        }
+        if let Some(spec) = self.specs.get_mut(to as usize) {
+            spec.config_version = version.to_string();
+        }
+    }
+
     fn logs(&self, of: u32, tail: usize) -> Vec<RawLogLine> {
         self.neurons
             .get(of as usize)

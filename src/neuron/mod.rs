@@ -5,6 +5,7 @@ pub mod agent;
 pub mod fleet;
 pub mod logs;
 pub mod sim;
+pub mod staging;
 pub mod workload;
 
 pub use fleet::{SimConfig, SimFleet};

@@ -6,6 +6,7 @@ use rand_pcg::Pcg32;
 use std::sync::Arc;
 
 use super::logs::LogRing;
+use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::wire::{ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
 use crate::api::{Fault, Millis};
@@ -49,8 +50,7 @@ pub struct SimNeuron {
     last_beat: Option<Millis>,
     workload: Workload,
     faults: Faults,
-    config_version: Arc<str>,
-    config_status: ConfigStatus,
+    config: ConfigSlot,
     logs: LogRing,
     last_stats_log: Millis,
     restart_ms: (Millis, Millis),
@@ -82,8 +82,7 @@ impl SimNeuron {
             last_beat: None,
             workload,
             faults: Faults::default(),
-            config_version,
-            config_status: ConfigStatus::Applied,
+            config: ConfigSlot::new(config_version.to_string()),
             logs: LogRing::default(),
             last_stats_log: 0,
             restart_ms,
@@ -180,8 +179,8 @@ impl SimNeuron {
             message: NeuronMessage::Heartbeat(Heartbeat {
                 seq: self.seq,
                 incarnation,
-                config_version: self.config_version.to_string(),
-                config: self.config_status.clone(),
+                config_version: self.config.version.clone(),
+                config: self.config.status.clone(),
                 telemetry,
             }),
         });
@@ -228,7 +227,35 @@ impl SimNeuron {
                 self.next_wake = Some(at + took);
             }
             NeuronCommand::ApplyConfig { version } => self.apply_config(at, version),
+            rollout => {
+                // A dead or hung process answers nothing: the engine's timeout decides.
+                if self.phase != Phase::Running {
+                    return;
+                }
+                let handled = self
+                    .config
+                    .handle(&rollout, &mut self.faults.fail_next_config);
+                if let Some(h) = handled {
+                    self.log(at, h.log.0, h.log.1);
+                    if let Some(reply) = h.reply {
+                        out.push(Uplink {
+                            from: self.index,
+                            sent_at: at,
+                            message: NeuronMessage::Rollout(reply),
+                        });
+                    }
+                }
+            }
         }
+    }
+
+    /// The engine restarted: this neuron kept running `version` meanwhile.
+    pub fn adopt_config(&mut self, version: &str) {
+        self.config = ConfigSlot::new(version.to_string());
+    }
+
+    pub fn config_version(&self) -> &str {
+        &self.config.version
     }
 
     fn apply_config(&mut self, at: Millis, version: String) {
@@ -242,12 +269,12 @@ impl SimNeuron {
                 "error",
                 format!("config {version} failed to apply: {reason}"),
             );
-            self.config_status = ConfigStatus::Failed { version, reason };
+            self.config.status = ConfigStatus::Failed { version, reason };
             return;
         }
         self.log(at, "info", format!("config {version} applied"));
-        self.config_version = version.into();
-        self.config_status = ConfigStatus::Applied;
+        self.config.version = version;
+        self.config.status = ConfigStatus::Applied;
     }
 
     pub fn inject(&mut self, at: Millis, fault: Fault) {

@@ -19,6 +19,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         // The request was understood and allowed; the operation did not succeed.
         ErrorCode::Failed => StatusCode::CONFLICT,
         ErrorCode::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
     }
 }
 
@@ -52,13 +53,4 @@ impl From<QueryRejection> for HttpError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::bad_input(format!("malformed query string: {}", rejection.body_text())).into()
     }
-}
-
-/// Paths of the original API whose feature has not been built yet: an honest 501.
-pub fn not_built(feature: &str) -> HttpError {
-    ApiError::new(
-        ErrorCode::Failed,
-        format!("{feature} is not available in this version of Plexus"),
-    )
-    .into()
 }

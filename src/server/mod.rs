@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod rollouts;
 pub mod routes;
 pub mod state;
 pub mod stress;
@@ -49,7 +50,12 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit))
         .route("/audit/verify", get(audit_verify))
         .route("/agents/register", post(agents::register))
-        .route("/agents/{id}/messages", post(agents::message));
+        .route("/agents/{id}/messages", post(agents::message))
+        .route("/rollouts", get(rollouts::list))
+        .route("/rollouts/{id}", get(rollouts::show))
+        .route("/rollouts/config", post(rollouts::config))
+        .route("/rollouts/experiment", post(rollouts::experiment))
+        .route("/rollouts/rollback", post(rollouts::rollback));
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))
@@ -62,8 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stress-test/status/{test_id}", get(stress::status))
         .route("/stress-test/stop/{test_id}", post(stress::stop))
         .route("/test/cleanup", post(stress::cleanup))
-        .route("/configs/broadcast", post(configs_broadcast))
-        .route("/experiments/broadcast", post(not_yet))
+        .route("/configs/broadcast", post(rollouts::config))
+        .route("/experiments/broadcast", post(rollouts::experiment))
         .route("/neurons/{neuron_id}/logs", get(logs));
     Router::new()
         .route("/healthz", get(healthz))

@@ -8,12 +8,12 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use super::auth::Caller;
-use super::error::{HttpError, not_built};
+use super::error::HttpError;
 use super::state::AppState;
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, Command, CommandReply, Query, QueryReply, Role};
 
-type Reply<T> = Result<Json<T>, HttpError>;
+pub type Reply<T> = Result<Json<T>, HttpError>;
 
 /// A JSON body whose errors become 400s that name the field.
 pub struct Body<T>(pub T);
@@ -27,7 +27,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-fn wrong_reply(what: &str) -> HttpError {
+pub fn wrong_reply(what: &str) -> HttpError {
     HttpError::from(ApiError::failed(format!(
         "the engine answered {what} with the wrong reply"
     )))
@@ -167,44 +167,6 @@ pub async fn neuron_failures(
         "recovery_attempts": detail.recovery_attempts,
         "history": detail.history,
     })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigBroadcast {
-    version: String,
-    #[serde(default)]
-    neurons: Vec<String>,
-}
-
-/// Config broadcast (plain push today; staged, atomic rollouts are a later change).
-pub async fn configs_broadcast(
-    State(state): State<AppState>,
-    caller: Caller,
-    Body(body): Body<ConfigBroadcast>,
-) -> Reply<CommandReply> {
-    let command = Command::PushConfig {
-        version: body.version,
-        neurons: body.neurons,
-    };
-    Ok(Json(state.submit(&caller, command).await?))
-}
-
-/// Paths of the original API whose feature is not built yet: authenticated, then an honest 501.
-pub async fn not_yet(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: axum::http::Uri,
-) -> Result<(), HttpError> {
-    state.session_of(&caller).await?;
-    let feature = if uri.path().contains("stress-test") {
-        "stress testing"
-    } else if uri.path().contains("cleanup") {
-        "test cleanup"
-    } else {
-        "experiment broadcast"
-    };
-    Err(not_built(feature))
 }
 
 pub async fn users(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {

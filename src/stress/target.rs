@@ -2,6 +2,9 @@
 //! engine, or a server through `Remote`); against a server the `status` scenario goes straight to
 //! `GET /api/federation/status` with reqwest, the endpoint an outside tool (wrk, oha) would hit.
 
+/// The config a config-push scenario broadcasts (as a dry run).
+const STRESS_CONFIG: &str = "model = \"resnet-50\"\nmodel_version = \"stress\"\nbatch_size = 32\nlearning_rate = 0.01\nheartbeat_interval_ms = 1000\nmax_concurrency = 16\n";
+
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -127,10 +130,22 @@ impl Target for BackendTarget {
                 )),
             },
             Scenario::ConfigPush => {
-                let neurons = self.member(seq).into_iter().collect();
-                b.submit(Command::PushConfig {
-                    version: format!("v-stress-{seq}"),
-                    neurons,
+                // A dry-run broadcast: parsed, validated, planned, admitted, rate-limited and
+                // audited like any push, but nothing is staged — real rollouts run one at a time
+                // (a concurrent push is a conflict by design), which a load test must not fake.
+                let config =
+                    crate::api::rollout_doc::parse_config("stress-config.toml", STRESS_CONFIG)
+                        .map_err(|e| ApiError::bad_input(e.to_string()))?;
+                let selector = self
+                    .member(seq)
+                    .map(|id| format!("id={id}"))
+                    .unwrap_or_default();
+                b.submit(Command::BroadcastConfig {
+                    config: Box::new(config),
+                    selector,
+                    expected_version: None,
+                    dry_run: true,
+                    plan: Default::default(),
                 })
                 .await
                 .map(|_| ())

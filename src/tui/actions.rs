@@ -49,10 +49,11 @@ pub enum Action {
     HistoryPrev,
     /// Input line: the next (newer) history entry.
     HistoryNext,
+    ShowRollouts,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -82,6 +83,7 @@ impl Action {
         Action::Complete,
         Action::HistoryPrev,
         Action::HistoryNext,
+        Action::ShowRollouts,
     ];
 
     /// The name keymap files use.
@@ -116,6 +118,7 @@ impl Action {
             Action::Complete => "complete",
             Action::HistoryPrev => "history_prev",
             Action::HistoryNext => "history_next",
+            Action::ShowRollouts => "show_rollouts",
         }
     }
 
@@ -136,10 +139,11 @@ pub enum Scope {
     Help,
     /// The `:` palette and the `/` filter line.
     Input,
+    Rollouts,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -148,6 +152,7 @@ impl Scope {
         Scope::Confirm,
         Scope::Help,
         Scope::Input,
+        Scope::Rollouts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -160,6 +165,7 @@ impl Scope {
             Scope::Confirm => "Confirm dialog",
             Scope::Help => "Help",
             Scope::Input => "Palette and filter line",
+            Scope::Rollouts => "Rollouts",
         }
     }
 
@@ -174,6 +180,7 @@ impl Scope {
             Scope::Confirm => "confirm",
             Scope::Help => "help",
             Scope::Input => "input",
+            Scope::Rollouts => "rollouts",
         }
     }
 
@@ -185,7 +192,7 @@ impl Scope {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit
+            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit | Scope::Rollouts
         )
     }
 }
@@ -393,6 +400,12 @@ impl Registry {
                 .no_hint()
                 .needs(Gate::AuditView),
             spec(
+                A::ShowRollouts,
+                "rollouts",
+                "Show rollouts: waves, per-neuron results, rollback cause",
+            )
+            .no_hint(),
+            spec(
                 A::ToggleMouse,
                 "mouse",
                 "Capture the mouse, or give it back",
@@ -430,6 +443,8 @@ impl Registry {
         let mut audit = moves();
         audit.extend(filter());
         audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
+        let mut rollouts = moves();
+        rollouts.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -453,6 +468,7 @@ impl Registry {
                 (Scope::Confirm, confirm),
                 (Scope::Help, help),
                 (Scope::Input, input),
+                (Scope::Rollouts, rollouts),
             ],
         }
     }

@@ -28,6 +28,7 @@ pub enum View {
     Overview,
     Detail,
     Audit,
+    Rollouts,
 }
 
 impl View {
@@ -37,6 +38,7 @@ impl View {
             View::Overview => Scope::Overview,
             View::Detail => Scope::Detail,
             View::Audit => Scope::Audit,
+            View::Rollouts => Scope::Rollouts,
         }
     }
 }
@@ -248,6 +250,23 @@ pub struct AuditState {
     pub query: AuditFilter,
 }
 
+/// The rollouts view's data: the report and the selected rollout in full.
+#[derive(Debug, Clone, Default)]
+pub struct RolloutsState {
+    pub report: Option<crate::api::rollout::RolloutsReport>,
+    pub detail: Option<crate::api::rollout::RolloutView>,
+    /// Index into the report's rollouts, newest first.
+    pub selected: usize,
+}
+
+impl RolloutsState {
+    /// The id of the selected rollout (the list shows the newest first).
+    pub fn selected_id(&self) -> Option<u64> {
+        let r = self.report.as_ref()?;
+        r.rollouts.iter().rev().nth(self.selected).map(|s| s.id)
+    }
+}
+
 /// How many audit records the live tail keeps.
 pub const AUDIT_TAIL: usize = 500;
 
@@ -272,6 +291,12 @@ pub struct DetailState {
     pub logs: Vec<LogLine>,
 }
 
+/// The rollout report and the selected rollout in full.
+pub type RolloutsData = (
+    crate::api::rollout::RolloutsReport,
+    Option<crate::api::rollout::RolloutView>,
+);
+
 /// Everything that can happen to the app.
 #[derive(Debug)]
 pub enum Msg {
@@ -294,6 +319,7 @@ pub enum Msg {
     History(Result<Vec<u64>, ApiError>),
     CommandDone(Command, Result<CommandReply, ApiError>),
     Audit(Result<Vec<AuditRecord>, ApiError>),
+    Rollouts(Result<RolloutsData, ApiError>),
     /// The answer to a new-session request.
     SessionRenewed(Result<SessionInfo, ApiError>),
     /// The wall clock (unix ms), for the session age; sent about once a second.
@@ -392,6 +418,7 @@ pub struct App {
     pub palette_history: History,
     pub filter_history: History,
     pub audit: AuditState,
+    pub rollouts: RolloutsState,
     pub mouse: bool,
 }
 
@@ -429,6 +456,7 @@ impl App {
             palette_history: History::default(),
             filter_history: History::default(),
             audit: AuditState::default(),
+            rollouts: RolloutsState::default(),
             mouse: false,
         }
     }
@@ -569,6 +597,20 @@ impl App {
                 effect: None,
             },
             Msg::Audit(Err(e)) => Outcome {
+                redraw: self.show_error(&e),
+                effect: None,
+            },
+            Msg::Rollouts(Ok((report, detail))) => {
+                let changed = self.rollouts.report.as_ref() != Some(&report)
+                    || self.rollouts.detail != detail;
+                self.rollouts.report = Some(report);
+                self.rollouts.detail = detail;
+                Outcome {
+                    redraw: changed,
+                    effect: None,
+                }
+            }
+            Msg::Rollouts(Err(e)) => Outcome {
                 redraw: self.show_error(&e),
                 effect: None,
             },
@@ -970,6 +1012,7 @@ impl App {
                 self.switch(View::Audit);
                 Outcome::effect(Effect::Refresh)
             }
+            Run::Rollouts => self.on_action(Action::ShowRollouts).or_redraw(),
             Run::Recover(id) => {
                 if !self.neurons.iter().any(|n| *n.id == *id) {
                     self.set_flash(FlashKind::Error, format!("no neuron '{id}'"));
@@ -1037,6 +1080,13 @@ impl App {
             Action::ShowNeurons => self.switch(View::Neurons),
             Action::ShowAudit => {
                 let out = self.switch(View::Audit);
+                Outcome {
+                    effect: Some(Effect::Refresh),
+                    ..out
+                }
+            }
+            Action::ShowRollouts => {
+                let out = self.switch(View::Rollouts);
                 Outcome {
                     effect: Some(Effect::Refresh),
                     ..out
@@ -1149,6 +1199,7 @@ impl App {
     fn cursor(&self) -> usize {
         match self.view {
             View::Audit => self.audit.selected,
+            View::Rollouts => self.rollouts.selected,
             _ => self.selected,
         }
     }
@@ -1162,6 +1213,24 @@ impl App {
         );
         match self.view {
             View::Audit => self.audit.selected = position,
+            View::Rollouts => {
+                let count = self
+                    .rollouts
+                    .report
+                    .as_ref()
+                    .map_or(0, |r| r.rollouts.len());
+                let position = position.min(count.saturating_sub(1));
+                if position == self.rollouts.selected {
+                    return Outcome::default();
+                }
+                // The selected rollout's detail is fetched anew.
+                self.rollouts.selected = position;
+                self.rollouts.detail = None;
+                return Outcome {
+                    redraw: true,
+                    effect: Some(Effect::Refresh),
+                };
+            }
             _ => self.selected = position,
         }
         self.clamp_selection();
@@ -1209,7 +1278,7 @@ impl App {
     }
 
     /// A fleet-wide push: the dialog wants the federation name typed before it arms.
-    fn ask_broadcast(&mut self, version: String) -> Outcome {
+    fn ask_broadcast(&mut self, file: String) -> Outcome {
         if self.read_only() {
             self.set_flash(
                 FlashKind::Error,
@@ -1217,17 +1286,33 @@ impl App {
             );
             return Outcome::redraw();
         }
+        // Checked before the dialog opens: a bad document never reaches the confirm.
+        let config = match std::fs::read_to_string(&file)
+            .map_err(|e| format!("{file}: {e}"))
+            .and_then(|text| {
+                crate::api::rollout_doc::parse_config(&file, &text).map_err(|e| e.to_string())
+            }) {
+            Ok(config) => config,
+            Err(e) => {
+                self.set_flash(FlashKind::Error, format!("broadcast: {e}"));
+                return Outcome::redraw();
+            }
+        };
         let touches = self.neurons.len();
         let federation = self.info.federation.clone();
         self.confirm = Some(Confirm {
             title: "Broadcast config to the whole fleet".into(),
             question: format!(
-                "Push config {version} to ALL {touches} neurons of {federation}? Type the federation name to arm Confirm."
+                "Roll {file} (model {}) out to ALL {touches} neurons of {federation} in waves? Type the federation name to arm Confirm.",
+                config.model
             ),
             confirm_label: "Broadcast",
-            command: Command::PushConfig {
-                version,
-                neurons: Vec::new(),
+            command: Command::BroadcastConfig {
+                config: Box::new(config),
+                selector: String::new(),
+                expected_version: None,
+                dry_run: false,
+                plan: Default::default(),
             },
             focus: Button::Cancel,
             touches,

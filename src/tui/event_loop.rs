@@ -122,6 +122,40 @@ fn set_mouse(on: bool) -> std::io::Result<()> {
     }
 }
 
+pub async fn fetch_rollouts(backend: &dyn Backend, selected: Option<u64>) -> Msg {
+    let report = match backend.query(Query::Rollouts).await {
+        Ok(QueryReply::Rollouts(r)) => r,
+        Ok(_) => {
+            return Msg::Rollouts(Err(crate::api::ApiError::failed(
+                "the backend answered rollouts with the wrong kind of reply",
+            )));
+        }
+        Err(e) => return Msg::Rollouts(Err(e)),
+    };
+    // The newest rollout when none is selected yet.
+    let id = selected.or_else(|| report.rollouts.last().map(|r| r.id));
+    let detail = match id {
+        Some(id) => match backend.query(Query::Rollout { id }).await {
+            Ok(QueryReply::Rollout(v)) => Some(*v),
+            _ => None,
+        },
+        None => None,
+    };
+    Msg::Rollouts(Ok((report, detail)))
+}
+
+fn spawn_rollouts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Rollouts {
+        return;
+    }
+    let b = Arc::clone(backend);
+    let selected = app.rollouts.selected_id();
+    spawn(
+        tx,
+        async move { fetch_rollouts(b.as_ref(), selected).await },
+    );
+}
+
 fn spawn_audit(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
     if app.view != View::Audit {
         return;
@@ -199,6 +233,7 @@ pub async fn run(
                 let b = Arc::clone(&backend);
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
                 spawn_audit(&backend, &app, &tx);
+                spawn_rollouts(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -229,6 +264,7 @@ pub async fn run(
             Some(Effect::Refresh) => {
                 refresher.request(&backend, &app, &tx);
                 spawn_audit(&backend, &app, &tx);
+                spawn_rollouts(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);

@@ -154,6 +154,16 @@ pub fn status() -> StatusReport {
             })
             .collect(),
         conditions: Vec::new(),
+        config_versions: vec![
+            crate::api::rollout::VersionCount {
+                version: "v4".into(),
+                neurons: 30,
+            },
+            crate::api::rollout::VersionCount {
+                version: "v3".into(),
+                neurons: 10,
+            },
+        ],
     }
 }
 
@@ -282,6 +292,10 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Users => QueryReply::Users(Vec::new()),
         Query::EventsSince { .. } => QueryReply::Events(Vec::new()),
         Query::Metrics => QueryReply::Metrics(Default::default()),
+        Query::Rollouts => QueryReply::Rollouts(super::rollout_fixtures::rollouts_report()),
+        Query::Rollout { id } => {
+            QueryReply::Rollout(Box::new(super::rollout_fixtures::rollout_view(id)))
+        }
         Query::Audit { .. } => QueryReply::Audit(audit(30)),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,

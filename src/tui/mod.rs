@@ -14,6 +14,7 @@ pub mod input;
 pub mod keymap;
 pub mod osc52;
 pub mod palette;
+pub mod rollout_fixtures;
 pub mod setup;
 pub mod terminal;
 pub mod theme;

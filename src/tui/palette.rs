@@ -14,6 +14,7 @@ pub enum Run {
     Recover(String),
     /// Push a config version to the whole fleet (asks for the federation name first).
     Broadcast(String),
+    Rollouts,
     Filter(String),
     RenewSession,
     Help,
@@ -108,10 +109,23 @@ pub fn standard_verbs() -> Vec<Verb> {
         },
         Verb {
             name: "broadcast",
-            usage: "VERSION",
-            help: "Push a config version to every neuron (asks for the federation name)",
+            usage: "FILE",
+            help: "Roll a config file out to every neuron (asks for the federation name)",
             takes_neuron: false,
-            parse: |a| one_arg(a, "a config version").map(|v| Run::Broadcast(v.into())),
+            parse: |a| one_arg(a, "a config file").map(|v| Run::Broadcast(v.into())),
+        },
+        Verb {
+            name: "rollouts",
+            usage: "",
+            help: "Show rollouts: waves, per-neuron results, rollback cause",
+            takes_neuron: false,
+            parse: |a| {
+                if a.is_empty() {
+                    Ok(Run::Rollouts)
+                } else {
+                    Err("takes no arguments".into())
+                }
+            },
         },
         Verb {
             name: "filter",

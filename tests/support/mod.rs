@@ -96,3 +96,19 @@ pub fn serve(engine: &Engine) -> (String, axum_server::Handle) {
     let base = format!("http://{}", listener.local_addr().expect("bound address"));
     (base, serve_on(engine, listener))
 }
+
+/// A config document as an operator writes it.
+pub const CONFIG_TOML: &str = "model = \"resnet-50\"\nmodel_version = \"2.0\"\nbatch_size = 64\nlearning_rate = 0.01\nheartbeat_interval_ms = 1000\nmax_concurrency = 32\n\n[features]\nfast_path = true\n";
+
+/// A config push of [`CONFIG_TOML`] to `selector` (all when empty).
+pub fn config_push(selector: &str, dry_run: bool) -> Command {
+    Command::BroadcastConfig {
+        config: Box::new(
+            plexus::api::rollout_doc::parse_config("config.toml", CONFIG_TOML).unwrap(),
+        ),
+        selector: selector.into(),
+        expected_version: None,
+        dry_run,
+        plan: Default::default(),
+    }
+}

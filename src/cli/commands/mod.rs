@@ -7,13 +7,14 @@ mod chaos_run;
 pub mod fl;
 mod neurons;
 mod recover;
+mod rollouts;
 pub mod serve;
 mod status;
 pub mod stress;
 mod users;
 mod watch;
 
-use super::args::{CommandLine, NeuronsCommand, OutputFormat};
+use super::args::{CommandLine, NeuronsCommand, OutputFormat, RolloutsCommand};
 use crate::api::ApiError;
 use crate::client::Backend;
 
@@ -34,6 +35,14 @@ pub async fn run(
         CommandLine::Users { command } => users::run(backend, command, format).await,
         CommandLine::Audit { command } => audit::run(backend, command, format).await,
         CommandLine::Chaos { command } => chaos::run(backend, command, format).await,
+        CommandLine::Broadcast(command) => rollouts::broadcast(backend, command, format).await,
+        CommandLine::Rollouts { show: None } => rollouts::list(backend, format).await,
+        CommandLine::Rollouts {
+            show: Some(RolloutsCommand::Show { id }),
+        } => rollouts::show(backend, &id, format).await,
+        CommandLine::Rollback { to, no_wait } => {
+            rollouts::rollback(backend, to, no_wait, format).await
+        }
         // These run before any backend is made (cli::run).
         CommandLine::Fl(_)
         | CommandLine::Serve { .. }

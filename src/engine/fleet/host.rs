@@ -44,4 +44,7 @@ pub trait NeuronHost: Send {
     fn clear_faults(&mut self, at: Millis, to: u32);
     /// The neuron's log, oldest first, at most `tail` lines.
     fn logs(&self, of: u32, tail: usize) -> Vec<RawLogLine>;
+    /// The engine restarted and learned from its store that neuron `to` has been running
+    /// `version` all along (simulated neurons are rebuilt with the engine; real ones say so).
+    fn adopt_config(&mut self, _to: u32, _version: &str) {}
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL). One writer thread applies batches in one transaction each; a batch can carry an
 //! acknowledgement that fires only after its transaction committed.
 
+pub mod rollouts;
 pub mod sqlite;
 mod writer;
 
@@ -95,6 +96,47 @@ pub enum StoreOp {
     DeleteNeuron {
         id: String,
     },
+    RolloutStarted(StoredRollout),
+    /// The decision log: `commit` or `revert`, durable before the first step of it goes out.
+    RolloutDecided {
+        id: u64,
+        decision: &'static str,
+        at: i64,
+    },
+    RolloutFinished {
+        id: u64,
+        phase: &'static str,
+        cause: Option<String>,
+        targets_json: String,
+        at: i64,
+    },
+    /// A neuron confirmed running this config version.
+    NeuronConfig {
+        neuron: String,
+        version: String,
+        at: i64,
+    },
+}
+
+/// A rollout as stored (documents as JSON).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredRollout {
+    pub id: u64,
+    pub kind: String,
+    pub version: String,
+    pub replaces: String,
+    pub config_json: String,
+    pub selector: String,
+    pub plan_json: String,
+    pub by: String,
+    pub started: String,
+    pub targets_json: String,
+    pub experiment_ms: Option<u64>,
+    /// The last decision logged (`commit` / `revert`), if any.
+    pub decision: Option<String>,
+    /// Set once finished.
+    pub finished_phase: Option<String>,
+    pub cause: Option<String>,
 }
 
 /// A registered user as stored.
@@ -114,6 +156,9 @@ pub struct StoreInit {
     pub users: Vec<StoredUser>,
     /// Recent admissions of rate-limited actions: (user, action, Unix ms).
     pub admissions: Vec<(String, String, i64)>,
+    pub rollouts: Vec<StoredRollout>,
+    /// (neuron, version) each neuron was last confirmed running.
+    pub neuron_versions: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]

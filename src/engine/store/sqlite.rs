@@ -184,6 +184,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.execute_batch(super::rollouts::SCHEMA).map_err(err)?;
         conn.execute(
             "UPDATE failures SET resolved_at = ?1, resolution = 'engine restarted' WHERE resolved_at IS NULL",
             params![now_unix_ms],
@@ -222,6 +223,8 @@ impl SqliteStore {
             next_attempt_id: next("recovery_attempts").map_err(err)?,
             users: load_users(&conn).map_err(err)?,
             admissions: load_admissions(&conn).map_err(err)?,
+            rollouts: super::rollouts::load(&conn).map_err(err)?,
+            neuron_versions: super::rollouts::neuron_versions(&conn).map_err(err)?,
         };
         Ok(SqliteStore {
             conn,
@@ -402,6 +405,10 @@ impl SqliteStore {
                 "INSERT INTO escalations (failure_id, neuron, at, attempts) VALUES (?1, ?2, ?3, ?4)",
                 params![*failure_id as i64, neuron, at, attempts],
             )?,
+            other => match super::rollouts::apply(tx, other) {
+                Some(result) => result?,
+                None => 0,
+            },
         };
         Ok(())
     }

@@ -36,6 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ("[1] Overview", View::Overview),
         ("[2] Neurons", View::Neurons),
         ("[3] Audit", View::Audit),
+        ("[4] Rollouts", View::Rollouts),
     ];
     let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();
     // Narrow terminals show only the current tab, so who and where always fit.
@@ -147,6 +148,24 @@ fn counts_line(app: &App, width: u16) -> Line<'static> {
             style::state(state)
         };
         spans.push(Span::styled(format!(" {label} {n} "), s));
+    }
+    // Fleet-wide config drift: more than one version running.
+    let versions = &status.config_versions;
+    let drift = versions.len() > 1;
+    if wide && !versions.is_empty() {
+        let text: Vec<String> = versions
+            .iter()
+            .map(|v| format!("{}{}{}", v.version, style::sym("×", "x"), v.neurons))
+            .collect();
+        let label = if drift { "config drift" } else { "config" };
+        let look = if drift {
+            style::warning()
+        } else {
+            style::dim()
+        };
+        spans.push(Span::styled(format!(" {label} {} ", text.join(" ")), look));
+    } else if drift {
+        spans.push(Span::styled(" DRIFT ", style::warning()));
     }
     Line::from(spans)
 }

@@ -11,6 +11,7 @@ pub mod hints;
 pub mod input;
 pub mod neurons;
 pub mod overview;
+pub mod rollouts;
 pub mod style;
 pub mod too_small;
 
@@ -45,6 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Overview => overview::draw(frame, body, app),
         View::Detail => detail::draw(frame, body, app),
         View::Audit => audit::draw(frame, body, app),
+        View::Rollouts => rollouts::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

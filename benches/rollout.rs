@@ -1,0 +1,296 @@
+//! Rollout figures. `cargo bench --bench rollout` prints:
+//!  1. a config committed to 1,000 simulated neurons on the engine core (virtual time: the
+//!     protocol's duration in engine time, and the wall time the engine spent computing it), at
+//!     the default 50 ms tick and at a 10 ms tick;
+//!  2. the same through the whole embedded engine (gate, audit, SQLite with synchronous=FULL and
+//!     the durable decision), wall time from submit to committed;
+//!  3. 100 real agent processes over loopback (real time), submit to committed.
+//!
+//! One wave, no canary, no health gate and no watch window: the figure is the protocol
+//! (stage → vote → durable decision → commit → ack), not the waiting an operator chooses.
+
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use plexus::api::rollout::{NeuronConfig, RolloutKind, RolloutPhase, WavePlan};
+use plexus::api::{Command, CommandReply, Query, QueryReply, Role};
+use plexus::client::{Backend, Embedded};
+use plexus::engine::config::{EngineConfig, LinkConfig};
+use plexus::engine::rollout::Push;
+use plexus::engine::testkit::SimRun;
+use plexus::engine::{Engine, EngineOptions};
+use plexus::neuron::{SimConfig, SimFleet};
+
+fn one_wave() -> WavePlan {
+    WavePlan {
+        canary: 0,
+        batch_size: 0,
+        max_unavailable: 0,
+        gate_ms: Some(0),
+        watch_ms: Some(0),
+    }
+}
+
+fn config(i: u32) -> NeuronConfig {
+    NeuronConfig {
+        batch_size: 16 + i,
+        ..NeuronConfig::initial()
+    }
+}
+
+fn median(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[v.len() - 1])
+}
+
+fn core_figure(tick_ms: u64, runs: u32) {
+    let mut virt = Vec::new();
+    let mut wall = Vec::new();
+    for seed in 0..runs {
+        let cfg = EngineConfig {
+            heartbeat_ms: 1000,
+            tick_ms,
+            link: LinkConfig::default(),
+            ..EngineConfig::default()
+        };
+        let mut run = SimRun::with_config(1000, cfg, seed as u64 + 1);
+        run.run_for(3_000);
+        let push = Push {
+            kind: RolloutKind::Config,
+            config: config(seed),
+            selector: String::new(),
+            expected: Some("v1".into()),
+            dry_run: false,
+            plan: one_wave(),
+            experiment_ms: None,
+            back_to: None,
+        };
+        let t = Instant::now();
+        let start = run.now;
+        run.push(push).expect("accepted");
+        let end = run
+            .run_until(10_000, |r| r.core.rollouts.active().is_none())
+            .expect("finished");
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
+        let phase = run.core.rollouts.report(&run.core.registry).rollouts[0].phase;
+        assert_eq!(phase, RolloutPhase::Committed);
+        virt.push((end - start) as f64);
+    }
+    let (vm, vmax) = median(virt);
+    let (wm, wmax) = median(wall);
+    println!(
+        "core, 1000 sim neurons, tick {tick_ms} ms, link 5±2 ms: engine time median {vm:.0} ms (max {vmax:.0}); wall median {wm:.1} ms (max {wmax:.1}) over {runs} runs"
+    );
+}
+
+async fn wait_committed(admin: &Embedded, id: u64, real: bool) {
+    loop {
+        if let Ok(QueryReply::Rollout(v)) = admin.query(Query::Rollout { id }).await
+            && v.summary.phase.is_final()
+        {
+            assert_eq!(v.summary.phase, RolloutPhase::Committed, "{:?}", v.summary);
+            return;
+        }
+        if real {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        } else {
+            admin.sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+fn push_command(i: u32, expected: &str) -> Command {
+    Command::BroadcastConfig {
+        config: Box::new(config(i)),
+        selector: String::new(),
+        expected_version: Some(expected.into()),
+        dry_run: false,
+        plan: one_wave(),
+    }
+}
+
+fn started_id(reply: CommandReply) -> u64 {
+    match reply {
+        CommandReply::RolloutStarted { rollout, .. } => rollout.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn engine_figure(runs: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EngineConfig {
+        heartbeat_ms: 1000,
+        tick_ms: 10,
+        ..EngineConfig::default()
+    };
+    let fleet = SimFleet::new(&SimConfig {
+        neurons: 1000,
+        heartbeat_ms: 1000,
+        seed: 1,
+        ..SimConfig::default()
+    });
+    let engine = Engine::start(
+        EngineOptions {
+            config: cfg,
+            seed: 1,
+            data_dir: Some(dir.path().to_path_buf()),
+            virtual_time: true,
+            security: Default::default(),
+            first_admin: "root".into(),
+        },
+        Box::new(fleet),
+    )
+    .unwrap();
+    let admin = Embedded::connect(engine.clone(), "root", "bench", false)
+        .await
+        .unwrap();
+    admin.sleep(Duration::from_secs(3)).await;
+    let mut wall = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let id = started_id(
+            admin
+                .submit(push_command(i, &format!("v{}", i + 1)))
+                .await
+                .unwrap(),
+        );
+        wait_committed(&admin, id, false).await;
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (m, max) = median(wall);
+    println!(
+        "embedded engine (store, fsync'd decision), 1000 sim neurons, tick 10 ms, virtual time: wall median {m:.1} ms (max {max:.1}) over {runs} runs"
+    );
+    engine.shutdown();
+}
+
+struct Agents(Vec<Child>);
+impl Drop for Agents {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(
+        EngineOptions {
+            config: EngineConfig {
+                heartbeat_ms,
+                tick_ms: 10,
+                ..EngineConfig::default()
+            },
+            seed: 1,
+            data_dir: Some(dir.path().to_path_buf()),
+            virtual_time: false,
+            security: Default::default(),
+            first_admin: "root".into(),
+        },
+        Box::new(SimFleet::new(&SimConfig {
+            neurons: 0,
+            ..SimConfig::default()
+        })),
+    )
+    .unwrap();
+    let admin = Embedded::connect(engine.clone(), "root", "bench", false)
+        .await
+        .unwrap();
+    admin
+        .submit(Command::AddUser {
+            name: "agents".into(),
+            role: Role::NeuronManager,
+        })
+        .await
+        .unwrap();
+    let CommandReply::TokenIssued { token, .. } = admin
+        .submit(Command::IssueToken {
+            name: "agents".into(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("token")
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = axum_server::Handle::new();
+    tokio::spawn(plexus::server::serve_on(
+        engine.clone(),
+        listener,
+        None,
+        handle.clone(),
+    ));
+    let _agents = Agents(
+        (0..agents)
+            .map(|i| {
+                Process::new(env!("CARGO_BIN_EXE_plexus"))
+                    .args([
+                        "--token",
+                        &token,
+                        "neuron",
+                        "--join",
+                        &url,
+                        "--id",
+                        &format!("agent-{i:03}"),
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let neurons = match admin.query(Query::Neurons).await {
+            Ok(QueryReply::Neurons(n)) => n,
+            _ => continue,
+        };
+        let healthy = neurons
+            .iter()
+            .filter(|n| n.state == plexus::api::NeuronState::Healthy)
+            .count();
+        if healthy == agents {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {healthy} agents healthy");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut wall = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let id = started_id(
+            admin
+                .submit(push_command(i, &format!("v{}", i + 1)))
+                .await
+                .unwrap(),
+        );
+        wait_committed(&admin, id, true).await;
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (m, max) = median(wall);
+    println!(
+        "{agents} real agents over loopback, heartbeat {heartbeat_ms} ms, real time: submit to committed median {m:.0} ms (max {max:.0}) over {runs} runs"
+    );
+    handle.shutdown();
+    engine.shutdown();
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    core_figure(50, 21);
+    core_figure(10, 21);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(engine_figure(11));
+    rt.block_on(agents_figure(100, 1000, 5));
+    rt.block_on(agents_figure(100, 200, 5));
+}
