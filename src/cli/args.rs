@@ -48,6 +48,10 @@ pub struct Global {
     /// Heartbeat interval of the simulated neurons, in ms (100..=60000).
     #[arg(long, global = true, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub heartbeat_ms: u64,
+    /// The engine's step, in ms (10..=1000): detection, message delivery and rollout hops
+    /// advance once per step.
+    #[arg(long, global = true, default_value_t = 50, value_parser = clap::value_parser!(u64).range(10..=1000))]
+    pub tick_ms: u64,
     /// One-way latency of the simulated link, in ms.
     #[arg(long, global = true, default_value_t = 5.0)]
     pub link_latency_ms: f64,

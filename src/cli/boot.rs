@@ -86,6 +86,7 @@ pub fn engine_config(global: &Global) -> EngineConfig {
         federation: global.federation.clone(),
         environment: global.environment.clone(),
         heartbeat_ms: global.heartbeat_ms,
+        tick_ms: global.tick_ms,
         link: LinkConfig {
             latency_ms: global.link_latency_ms,
             jitter_ms: global.link_jitter_ms,
