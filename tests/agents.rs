@@ -3,23 +3,12 @@
 
 mod support;
 
-use std::process::{Child, Command as Process, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use plexus::api::{Command, CommandReply, NeuronState, Role};
-use plexus::client::{Backend, BackendExt, Embedded};
+use plexus::api::NeuronState;
+use plexus::client::{BackendExt, Embedded};
 use support::{ADMIN, session};
-
-struct Agents(Vec<Child>);
-
-impl Drop for Agents {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 fn signal(child: &Child, signal: libc::c_int) {
     // SAFETY: sending a signal to a child process we own.
@@ -58,45 +47,11 @@ async fn twenty_agents_join_a_killed_one_goes_offline_a_hung_one_is_recovered() 
     let dir = tempfile::tempdir().unwrap();
     let engine = support::engine_on(dir.path(), 0, false);
     let admin = session(&engine, ADMIN).await;
-    admin
-        .submit(Command::AddUser {
-            name: "agents".into(),
-            role: Role::NeuronManager,
-        })
-        .await
-        .unwrap();
-    let CommandReply::TokenIssued { token, .. } = admin
-        .submit(Command::IssueToken {
-            name: "agents".into(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("a token")
-    };
+    let token = support::agent_token(&admin).await;
     let (url, handle) = support::serve(&engine);
 
     let started = Instant::now();
-    let agents = Agents(
-        (1..=20)
-            .map(|i| {
-                Process::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args([
-                        "--token",
-                        &token,
-                        "neuron",
-                        "--join",
-                        &url,
-                        "--id",
-                        &format!("agent-{i:02}"),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let agents = support::spawn_agents(&token, &url, (1..=20).map(|i| format!("agent-{i:02}")));
     assert!(
         wait_for(&admin, Duration::from_secs(15), |n| n.len() == 20
             && n.iter().all(

@@ -3,75 +3,21 @@
 
 mod support;
 
-use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use plexus::api::rollout::RolloutPhase;
-use plexus::api::{Command, CommandReply, NeuronState, Query, QueryReply, Role};
+use plexus::api::{CommandReply, NeuronState, Query, QueryReply};
 use plexus::client::{Backend, BackendExt};
 use support::{ADMIN, config_push, session};
-
-struct Agents(Vec<Child>);
-
-impl Drop for Agents {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_agents_stage_vote_and_commit_a_config() {
     let dir = tempfile::tempdir().unwrap();
     let engine = support::engine_on(dir.path(), 0, false);
     let admin = session(&engine, ADMIN).await;
-    admin
-        .submit(Command::AddUser {
-            name: "agents".into(),
-            role: Role::NeuronManager,
-        })
-        .await
-        .unwrap();
-    let CommandReply::TokenIssued { token, .. } = admin
-        .submit(Command::IssueToken {
-            name: "agents".into(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("a token")
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
-    let _agents = Agents(
-        (1..=3)
-            .map(|i| {
-                Process::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args([
-                        "--token",
-                        &token,
-                        "neuron",
-                        "--join",
-                        &url,
-                        "--id",
-                        &format!("agent-{i}"),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let token = support::agent_token(&admin).await;
+    let (url, handle) = support::serve(&engine);
+    let _agents = support::spawn_agents(&token, &url, (1..=3).map(|i| format!("agent-{i}")));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let neurons = admin.neurons().await.unwrap();

@@ -112,3 +112,52 @@ pub fn config_push(selector: &str, dry_run: bool) -> Command {
         plan: Default::default(),
     }
 }
+
+/// Agent processes that are killed when the test ends, however it ends.
+pub struct Agents(pub Vec<std::process::Child>);
+
+impl Drop for Agents {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A neuron-manager user `agents` and a token for it (what agents authenticate with).
+pub async fn agent_token(admin: &Embedded) -> String {
+    admin
+        .submit(Command::AddUser {
+            name: "agents".into(),
+            role: Role::NeuronManager,
+        })
+        .await
+        .expect("admin adds the agents user");
+    match admin
+        .submit(Command::IssueToken {
+            name: "agents".into(),
+        })
+        .await
+        .expect("a token")
+    {
+        CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `plexus neuron --join URL --id ID` processes, one per id.
+pub fn spawn_agents(token: &str, url: &str, ids: impl IntoIterator<Item = String>) -> Agents {
+    Agents(
+        ids.into_iter()
+            .map(|id| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+                    .args(["--token", token, "neuron", "--join", url, "--id", &id])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("an agent process")
+            })
+            .collect(),
+    )
+}
