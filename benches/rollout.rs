@@ -109,6 +109,24 @@ fn push_command(i: u32, expected: &str) -> Command {
     }
 }
 
+/// `runs` config pushes one after the other, each timed from submit to committed (wall ms):
+/// median and max.
+async fn time_rollouts(admin: &Embedded, runs: u32, real: bool) -> (f64, f64) {
+    let mut wall = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let id = started_id(
+            admin
+                .submit(push_command(i, &format!("v{}", i + 1)))
+                .await
+                .unwrap(),
+        );
+        wait_committed(admin, id, real).await;
+        wall.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    median(wall)
+}
+
 fn started_id(reply: CommandReply) -> u64 {
     match reply {
         CommandReply::RolloutStarted { rollout, .. } => rollout.id,
@@ -145,19 +163,7 @@ async fn engine_figure(runs: u32) {
         .await
         .unwrap();
     admin.sleep(Duration::from_secs(3)).await;
-    let mut wall = Vec::new();
-    for i in 0..runs {
-        let t = Instant::now();
-        let id = started_id(
-            admin
-                .submit(push_command(i, &format!("v{}", i + 1)))
-                .await
-                .unwrap(),
-        );
-        wait_committed(&admin, id, false).await;
-        wall.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let (m, max) = median(wall);
+    let (m, max) = time_rollouts(&admin, runs, false).await;
     println!(
         "embedded engine (store, fsync'd decision), 1000 sim neurons, tick 10 ms, virtual time: wall median {m:.1} ms (max {max:.1}) over {runs} runs"
     );
@@ -259,19 +265,7 @@ async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
         assert!(Instant::now() < deadline, "only {healthy} agents healthy");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let mut wall = Vec::new();
-    for i in 0..runs {
-        let t = Instant::now();
-        let id = started_id(
-            admin
-                .submit(push_command(i, &format!("v{}", i + 1)))
-                .await
-                .unwrap(),
-        );
-        wait_committed(&admin, id, true).await;
-        wall.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let (m, max) = median(wall);
+    let (m, max) = time_rollouts(&admin, runs, true).await;
     println!(
         "{agents} real agents over loopback, heartbeat {heartbeat_ms} ms, real time: submit to committed median {m:.0} ms (max {max:.0}) over {runs} runs"
     );

@@ -325,15 +325,7 @@ async fn issue_token(engine: &plexus::engine::Engine, name: &str, role: Role) ->
 async fn the_original_server_paths_start_follow_stop_and_clean_up() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = support::engine_on(dir.path(), 2, false);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
+    let (base, handle) = support::serve(&engine);
     let admin = issue_token(&engine, support::ADMIN, Role::Admin).await;
     let viewer = issue_token(&engine, "vic", Role::Viewer).await;
     let http = reqwest::Client::new();
@@ -358,16 +350,17 @@ async fn the_original_server_paths_start_follow_stop_and_clean_up() {
         .await
         .expect("json");
     let id = started["test_id"].as_str().expect("id").to_string();
+    let status_of = |id: String| {
+        let request = http
+            .get(url(&format!("stress-test/status/{id}")))
+            .bearer_auth(&admin);
+        async move {
+            let answer = request.send().await.expect("answers");
+            answer.json::<serde_json::Value>().await.expect("json")
+        }
+    };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let status: serde_json::Value = http
-        .get(url(&format!("stress-test/status/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("json");
+    let status = status_of(id.clone()).await;
     assert_eq!(status["state"], "running", "{status}");
     assert!(status["ok"].as_u64().unwrap_or(0) > 0, "{status}");
     let stop = http
@@ -380,15 +373,7 @@ async fn the_original_server_paths_start_follow_stop_and_clean_up() {
     let mut state = String::new();
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let s: serde_json::Value = http
-            .get(url(&format!("stress-test/status/{id}")))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("json");
+        let s = status_of(id.clone()).await;
         state = s["state"].as_str().unwrap_or("").to_string();
         if state != "running" {
             break;

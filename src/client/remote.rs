@@ -181,16 +181,15 @@ async fn follow_events(shared: Arc<Shared>) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     // From the start of what the server keeps, as the embedded `watch` does.
-    let mut last_seq: Option<u64> = Some(0);
+    let mut last_seq: u64 = 0;
     let mut epoch: Option<String> = None;
     let mut backoff = BACKOFF_START;
     loop {
         let mut url = shared.url("/api/v1/events").replacen("http", "ws", 1);
-        match (last_seq, &epoch) {
-            (Some(seq), Some(e)) => url = format!("{url}?since={seq}&epoch={e}"),
-            (Some(seq), None) => url = format!("{url}?since={seq}"),
-            _ => {}
-        }
+        url = match &epoch {
+            Some(e) => format!("{url}?since={last_seq}&epoch={e}"),
+            None => format!("{url}?since={last_seq}"),
+        };
         let session = shared.session.lock().expect("session lock").id.clone();
         let request = url.into_client_request().ok().map(|mut request| {
             let headers = request.headers_mut();
@@ -227,14 +226,14 @@ async fn follow_events(shared: Arc<Shared>) {
                     continue;
                 };
                 if let Ok(event) = serde_json::from_str::<EventEnvelope>(&text) {
-                    last_seq = Some(event.seq);
+                    last_seq = event.seq;
                     let _ = shared.events.send(event);
                 } else if let Ok(control) = serde_json::from_str::<Control>(&text)
                     && epoch.as_deref() != Some(control.epoch.as_str())
                 {
                     // A new server run: its sequence numbers start over.
                     epoch = Some(control.epoch);
-                    last_seq = Some(0);
+                    last_seq = 0;
                 }
             }
         }

@@ -1355,6 +1355,14 @@ mod tests {
     }
 
     /// Every column sorts ascending by its own value, and `S` reverses exactly that.
+    /// The rows in display order.
+    fn sorted_rows(app: &App) -> Vec<&NeuronView> {
+        app.order
+            .iter()
+            .map(|&i| &app.neurons[i as usize])
+            .collect()
+    }
+
     #[test]
     fn sorts_by_each_column_both_ways() {
         let mut app = app_with(50);
@@ -1364,11 +1372,7 @@ mod tests {
                 descending: false,
             };
             app.resort();
-            let rows: Vec<&NeuronView> = app
-                .order
-                .iter()
-                .map(|&i| &app.neurons[i as usize])
-                .collect();
+            let rows = sorted_rows(&app);
             for pair in rows.windows(2) {
                 assert_ne!(
                     column.compare(pair[0], pair[1]),
@@ -1380,11 +1384,7 @@ mod tests {
             }
             let ascending = ids(&app);
             app.update(ch('S'));
-            let rows: Vec<&NeuronView> = app
-                .order
-                .iter()
-                .map(|&i| &app.neurons[i as usize])
-                .collect();
+            let rows = sorted_rows(&app);
             for pair in rows.windows(2) {
                 assert_ne!(
                     column.compare(pair[0], pair[1]),
