@@ -2,6 +2,7 @@
 //! key). Errors name the file, line and key; headless commands exit 2 on them, the console falls
 //! back to the defaults and shows the error.
 
+pub mod alert_rules;
 mod error;
 pub mod paths;
 

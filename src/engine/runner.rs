@@ -419,6 +419,10 @@ impl Runner {
             }
             Query::Rollouts => QueryReply::Rollouts(self.core.rollouts.report(&self.core.registry)),
             Query::Rollout { id } => QueryReply::Rollout(Box::new(self.core.rollouts.view(id)?)),
+            Query::Alerts => QueryReply::Alerts(self.core.alerts.report()),
+            Query::Silences => {
+                QueryReply::Silences(self.core.alerts.silences(self.clock.unix_ms_at(now)))
+            }
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)
