@@ -19,6 +19,8 @@ pub struct Effects {
     /// Alert notifications to deliver (their log entries are in `store`): the runner hands
     /// them to the notifier thread, never blocking on a sink.
     pub notifications: Vec<Notification>,
+    /// Alert states for an Alertmanager's v2 API (firing and recently resolved).
+    pub alert_push: Option<Vec<crate::api::alert::Alert>>,
 }
 
 impl Effects {
@@ -30,6 +32,7 @@ impl Effects {
             downlink: Vec::new(),
             sync: false,
             notifications: Vec::new(),
+            alert_push: None,
         }
     }
 

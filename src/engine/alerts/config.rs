@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::inhibit::{self, InhibitRule};
+use super::notifier::SinkConfig;
 use super::rules::{self, Rule};
 use crate::api::Millis;
 
@@ -20,6 +21,12 @@ pub struct AlertConfig {
     pub eval_ms: Millis,
     /// Resolved alerts stay listed this long.
     pub resolved_kept_ms: Millis,
+    /// Where notifications go.
+    #[serde(default)]
+    pub sinks: SinkConfig,
+    /// Alerts are re-pushed to an Alertmanager this often (well inside its 5 min
+    /// resolve_timeout), and at once when one changes.
+    pub push_every_ms: Millis,
 }
 
 impl Default for AlertConfig {
@@ -33,6 +40,8 @@ impl Default for AlertConfig {
             repeat_interval_ms: 4 * 3_600_000,
             eval_ms: 1000,
             resolved_kept_ms: 900_000,
+            sinks: SinkConfig::default(),
+            push_every_ms: 60_000,
         }
     }
 }

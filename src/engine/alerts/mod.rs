@@ -7,6 +7,7 @@ pub mod config;
 pub mod fingerprint;
 pub mod group;
 pub mod inhibit;
+pub mod notifier;
 pub mod observe;
 pub mod rules;
 pub mod silence;
@@ -39,6 +40,7 @@ pub struct AlertBook {
     dispatcher: Dispatcher,
     events: EventMemory,
     next_eval: i64,
+    next_push: i64,
 }
 
 impl AlertBook {
@@ -54,6 +56,7 @@ impl AlertBook {
             dispatcher: Dispatcher::restore(stored.groups, wall),
             events: EventMemory::default(),
             next_eval: wall,
+            next_push: wall,
         }
     }
 
@@ -185,6 +188,17 @@ impl AlertBook {
             });
         }
         fx.notifications.extend(flush.notifications);
+        if self.cfg.sinks.alertmanager.is_some() && (!changed.is_empty() || wall >= self.next_push)
+        {
+            self.next_push = wall + self.cfg.push_every_ms.max(1) as i64;
+            fx.alert_push = Some(
+                self.alerts
+                    .values()
+                    .filter(|a| a.state != AlertState::Pending && !a.muted())
+                    .cloned()
+                    .collect(),
+            );
+        }
         // Resolved alerts leave once notified and kept long enough.
         let kept = self.cfg.resolved_kept_ms as i64;
         let old: Vec<String> = self
