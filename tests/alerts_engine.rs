@@ -86,7 +86,7 @@ fn an_alert_goes_pending_then_firing_after_its_for_then_resolves() {
 
 #[test]
 fn a_hundred_neurons_lost_within_ten_seconds_make_one_grouped_notification() {
-    let mut run = SimRun::with_config(200, config(false), 3);
+    let mut run = SimRun::with_config(300, config(false), 3);
     run.run_for(5_000);
     // Neurons take zones in turn: spread the losses so that no zone goes silent as a whole.
     for i in 0..100 {

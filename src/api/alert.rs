@@ -183,12 +183,30 @@ impl Matcher {
             MatchOp::Eq => value == self.value,
             MatchOp::Ne => value != self.value,
             MatchOp::Re | MatchOp::NotRe => {
-                let hit = regex::Regex::new(&format!("^(?:{})$", self.value))
-                    .is_ok_and(|re| re.is_match(value));
+                let hit = anchored(&self.value).is_some_and(|re| re.is_match(value));
                 hit == (self.op == MatchOp::Re)
             }
         }
     }
+}
+
+/// The anchored regex for `pattern`, compiled once: inhibition and silences match every alert
+/// every evaluation, and compiling costs far more than matching.
+fn anchored(pattern: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> = LazyLock::new(Default::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = cache.get(pattern) {
+        return Some(re.clone());
+    }
+    let re = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
+    // Patterns come from rules and silences: few. A flood of distinct ones starts over.
+    if cache.len() >= 1024 {
+        cache.clear();
+    }
+    cache.insert(pattern.to_string(), re.clone());
+    Some(re)
 }
 
 /// Every matcher holds.

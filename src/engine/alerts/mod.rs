@@ -152,9 +152,9 @@ impl AlertBook {
                 gone.push(fp.clone());
             }
         }
+        // Pending alerts were never stored or announced (see below): just forgotten.
         for fp in gone {
             self.alerts.remove(&fp);
-            fx.store(StoreOp::AlertDeleted { fingerprint: fp });
         }
         inhibit::apply(&self.cfg.inhibit, &mut self.alerts);
         self.silences.prune(wall);
@@ -163,6 +163,11 @@ impl AlertBook {
         }
         for fp in &changed {
             let alert = &self.alerts[fp];
+            // Pending is not news: a lossy link makes neurons briefly suspect all the time. It
+            // is neither announced nor stored (a restart restarts its `for`, as in Prometheus).
+            if alert.state == AlertState::Pending {
+                continue;
+            }
             fx.event(Event::AlertChanged {
                 fingerprint: fp.clone(),
                 rule: alert.rule.clone(),
