@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+use super::alert::{Alert, AlertsReport, Matcher, Silence};
 use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
@@ -96,6 +97,21 @@ pub enum Command {
         #[serde(default)]
         to: Option<String>,
     },
+    /// Acknowledge an alert: the console and `plexus alerts` show who is on it.
+    AlertAck {
+        fingerprint: String,
+    },
+    /// Mute the alerts all `matchers` select, from now for `duration_ms`.
+    SilenceCreate {
+        matchers: Vec<Matcher>,
+        duration_ms: u64,
+        #[serde(default)]
+        comment: String,
+    },
+    /// End a silence now.
+    SilenceExpire {
+        id: String,
+    },
 }
 
 impl Command {
@@ -111,6 +127,8 @@ impl Command {
             Command::TestCleanup => Action::TestCleanup,
             Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
             Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
+            Command::AlertAck { .. } => Action::AlertAck,
+            Command::SilenceCreate { .. } | Command::SilenceExpire { .. } => Action::AlertSilence,
         }
     }
 
@@ -132,6 +150,9 @@ impl Command {
             Command::BroadcastConfig { .. } => "config.push",
             Command::BroadcastExperiment { .. } => "experiment.deploy",
             Command::Rollback { .. } => "config.rollback",
+            Command::AlertAck { .. } => "alert.ack",
+            Command::SilenceCreate { .. } => "alert.silence.create",
+            Command::SilenceExpire { .. } => "alert.silence.expire",
         }
     }
 
@@ -156,6 +177,12 @@ impl Command {
                 format!("{} on {}", experiment.name, experiment.selector)
             }
             Command::Rollback { to } => to.clone().unwrap_or_else(|| "previous".into()),
+            Command::AlertAck { fingerprint } => fingerprint.clone(),
+            Command::SilenceCreate { matchers, .. } => {
+                let parts: Vec<String> = matchers.iter().map(Matcher::to_string).collect();
+                parts.join(",")
+            }
+            Command::SilenceExpire { id } => id.clone(),
         }
     }
 }
@@ -207,6 +234,15 @@ pub enum CommandReply {
     RolloutStarted {
         rollout: RolloutSummary,
         dry_run: bool,
+    },
+    AlertAcked {
+        alert: Box<Alert>,
+    },
+    SilenceCreated {
+        silence: Silence,
+    },
+    SilenceExpired {
+        silence: Silence,
     },
 }
 
@@ -261,6 +297,20 @@ impl CommandReply {
                     r.phase.as_str()
                 )
             }
+            CommandReply::AlertAcked { alert } => format!(
+                "alert {} {} acknowledged by {}",
+                alert.rule,
+                alert.fingerprint,
+                alert.acked_by.as_deref().unwrap_or("-")
+            ),
+            CommandReply::SilenceCreated { silence } => format!(
+                "silence {} created for {}",
+                silence.id,
+                silence.matchers_text()
+            ),
+            CommandReply::SilenceExpired { silence } => {
+                format!("silence {} expired", silence.id)
+            }
         }
     }
 }
@@ -305,6 +355,10 @@ pub enum Query {
     Rollout {
         id: u64,
     },
+    /// Pending and firing alerts, grouped, and the recently resolved.
+    Alerts,
+    /// Active and pending silences.
+    Silences,
 }
 
 impl Query {
@@ -321,7 +375,9 @@ impl Query {
             | Query::EventsSince { .. }
             | Query::Metrics
             | Query::Session
-            | Query::Chaos => Action::NeuronView,
+            | Query::Chaos
+            | Query::Alerts
+            | Query::Silences => Action::NeuronView,
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
             Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
@@ -346,6 +402,8 @@ impl Query {
             Query::Chaos => "chaos",
             Query::Rollouts => "rollouts",
             Query::Rollout { .. } => "rollout",
+            Query::Alerts => "alerts",
+            Query::Silences => "silences",
         }
     }
 }
@@ -370,6 +428,8 @@ pub enum QueryReply {
     Chaos(Vec<ChaosFaultView>),
     Rollouts(RolloutsReport),
     Rollout(Box<RolloutView>),
+    Alerts(AlertsReport),
+    Silences(Vec<Silence>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -90,6 +90,32 @@ pub enum Event {
     RolloutProgress {
         rollout: crate::api::rollout::RolloutSummary,
     },
+    /// Federated learning diverged (the FL coordinator emits it; the FlDivergence rule alerts).
+    FlDivergence {
+        run: String,
+        round: u64,
+        detail: String,
+    },
+    /// Robust aggregation flagged these neurons' updates as Byzantine.
+    ByzantineDetected {
+        run: String,
+        round: u64,
+        neurons: Vec<String>,
+    },
+    /// A stress test crossed one of its thresholds.
+    StressThresholdBreached {
+        test_id: String,
+        threshold: String,
+        detail: String,
+    },
+    /// An alert changed state (pending, firing, resolved) or was acknowledged.
+    AlertChanged {
+        fingerprint: String,
+        rule: String,
+        severity: crate::api::alert::Severity,
+        state: crate::api::alert::AlertState,
+        summary: String,
+    },
 }
 
 impl Event {
@@ -174,6 +200,33 @@ impl Event {
                     r.waves
                 )
             }
+            Event::FlDivergence { run, round, detail } => {
+                format!("FL run {run} diverged at round {round}: {detail}")
+            }
+            Event::ByzantineDetected {
+                run,
+                round,
+                neurons,
+            } => format!(
+                "FL run {run} round {round}: Byzantine updates from {}",
+                neurons.join(", ")
+            ),
+            Event::StressThresholdBreached {
+                test_id,
+                threshold,
+                detail,
+            } => format!("stress test {test_id} breached {threshold}: {detail}"),
+            Event::AlertChanged {
+                rule,
+                severity,
+                state,
+                summary,
+                ..
+            } => format!(
+                "alert {rule} ({}) {}: {summary}",
+                severity.as_str(),
+                state.as_str()
+            ),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! snapshots, errors and the neuron wire protocol. No tokio, no I/O: what is printed as JSON or sent
 //! on the wire is defined here once.
 
+pub mod alert;
 pub mod chaos;
 pub mod command;
 pub mod error;

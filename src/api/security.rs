@@ -69,10 +69,14 @@ pub enum Action {
     TestCleanup,
     /// A real neuron agent registers and reports (heartbeats, probe answers, logs).
     NeuronRegister,
+    /// Acknowledge an alert (someone is on it).
+    AlertAck,
+    /// Create or expire silences.
+    AlertSilence,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::NeuronView,
         Action::NeuronRecover,
         Action::NeuronFault,
@@ -87,6 +91,8 @@ impl Action {
         Action::ChaosRun,
         Action::TestCleanup,
         Action::NeuronRegister,
+        Action::AlertAck,
+        Action::AlertSilence,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,8 @@ impl Action {
             Action::ChaosRun => "chaos.run",
             Action::TestCleanup => "test.cleanup",
             Action::NeuronRegister => "neuron.register",
+            Action::AlertAck => "alert.ack",
+            Action::AlertSilence => "alert.silence",
         }
     }
 

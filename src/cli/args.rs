@@ -93,6 +93,20 @@ pub struct Global {
     /// Plain ASCII symbols and borders in the console (for limited fonts and terminals).
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Alert rules file (TOML, see docs/alerts.md); config.toml key `alert_rules`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub alert_rules: Option<PathBuf>,
+    /// Push alerts to this Alertmanager (`POST URL/api/v2/alerts`), e.g. with `plexus serve`;
+    /// config.toml key `alertmanager`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub alertmanager: Option<String>,
+    /// POST alert notifications (Alertmanager webhook JSON) to this URL (repeatable);
+    /// config.toml key `alert_webhooks`.
+    #[arg(long = "alert-webhook", global = true, value_name = "URL")]
+    pub alert_webhooks: Vec<String>,
+    /// Append alert notifications to this NDJSON file; config.toml key `alert_ndjson`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub alert_ndjson: Option<PathBuf>,
 }
 
 /// `n-0003=crash` → the neuron and its fault.
@@ -253,6 +267,38 @@ pub enum CommandLine {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Alerts: list (default), acknowledge, silence, list silences, expire a silence. Exit 0
+    /// ok, 2 bad matchers or an unknown fingerprint/silence, 3 denied.
+    Alerts {
+        #[command(subcommand)]
+        command: Option<AlertsCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Pending and firing alerts, grouped, and the recently resolved.
+    List,
+    /// Acknowledge an alert (admin, operator, neuron-manager).
+    Ack {
+        /// The alert's fingerprint (a unique prefix will do).
+        fingerprint: String,
+    },
+    /// Silence the alerts all MATCHERS select (admin, operator), e.g.
+    /// `alertname=NeuronOffline zone=~"eu-.*"`.
+    Silence {
+        #[arg(required = true)]
+        matchers: Vec<String>,
+        /// How long, e.g. 30m, 2h.
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Active and pending silences.
+    Silences,
+    /// End a silence now.
+    Expire { id: String },
 }
 
 #[derive(Debug, Subcommand)]

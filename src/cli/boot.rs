@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::args::Global;
 use crate::api::{ApiError, Command};
 use crate::client::{Backend, BackendExt, Embedded, Remote};
+use crate::engine::alerts::config::AlertConfig;
 use crate::engine::config::{EngineConfig, LinkConfig};
 use crate::engine::gate::SecurityConfig;
 use crate::engine::{Engine, EngineOptions};
@@ -140,10 +141,52 @@ pub async fn backend(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
     Ok(Arc::new(remote))
 }
 
+/// config.toml's alert keys, where no flag said otherwise.
+pub fn alert_settings_from(global: &mut Global, config: &crate::config::Config) {
+    if global.alert_rules.is_none() {
+        global.alert_rules = config.alert_rules.clone();
+    }
+    if global.alertmanager.is_none() {
+        global.alertmanager = config.alertmanager.clone();
+    }
+    if global.alert_ndjson.is_none() {
+        global.alert_ndjson = config.alert_ndjson.clone();
+    }
+    global
+        .alert_webhooks
+        .extend(config.alert_webhooks.iter().cloned());
+}
+
+/// The alert rules file and sinks the flags name; a bad rules file is bad input (exit 2) naming
+/// the file, line and key.
+fn alert_config(global: &Global, base: AlertConfig) -> Result<AlertConfig, ApiError> {
+    let mut cfg = match &global.alert_rules {
+        Some(path) => crate::config::alert_rules::load(path, &base)
+            .map_err(|e| ApiError::bad_input(e.to_string()))?,
+        None => base,
+    };
+    cfg.sinks.alertmanager = global.alertmanager.clone();
+    cfg.sinks.webhooks = global.alert_webhooks.clone();
+    cfg.sinks.ndjson = global.alert_ndjson.clone();
+    if let Some(url) = cfg
+        .sinks
+        .webhooks
+        .iter()
+        .chain(&cfg.sinks.alertmanager)
+        .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        return Err(ApiError::bad_input(format!(
+            "alert sink URL '{url}' must start with http:// or https://"
+        )));
+    }
+    Ok(cfg)
+}
+
 /// Start the engine for `plexus serve`.
 pub fn engine(global: &Global) -> Result<Engine, ApiError> {
     validate(global)?;
-    let config = engine_config(global);
+    let mut config = engine_config(global);
+    config.alerts = alert_config(global, std::mem::take(&mut config.alerts))?;
     let fleet = SimFleet::new(&SimConfig {
         neurons: global.neurons as usize,
         heartbeat_ms: config.heartbeat_ms,

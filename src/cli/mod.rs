@@ -68,7 +68,10 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
     // A bad config stops headless commands (exit 2); the console runs on the defaults and says so.
     let config = crate::config::Config::load_default();
     match &config {
-        Ok(c) => cli.global.read_only |= c.read_only,
+        Ok(c) => {
+            cli.global.read_only |= c.read_only;
+            boot::alert_settings_from(&mut cli.global, c);
+        }
         Err(e) if cli.command.is_some() => return Err(ApiError::bad_input(e.to_string())),
         Err(_) => {}
     }

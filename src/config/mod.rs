@@ -2,6 +2,7 @@
 //! key). Errors name the file, line and key; headless commands exit 2 on them, the console falls
 //! back to the defaults and shows the error.
 
+pub mod alert_rules;
 mod error;
 pub mod paths;
 
@@ -63,6 +64,14 @@ pub struct Config {
     pub environment_themes: BTreeMap<String, String>,
     /// Palette aliases: `alias = "verb args"`.
     pub aliases: BTreeMap<String, String>,
+    /// Alert rules file (docs/alerts.md); `--alert-rules` wins.
+    pub alert_rules: Option<std::path::PathBuf>,
+    /// Alertmanager base URL alerts are pushed to; `--alertmanager` wins.
+    pub alertmanager: Option<String>,
+    /// Webhook URLs notified in Alertmanager's webhook format (added to `--alert-webhook`).
+    pub alert_webhooks: Vec<String>,
+    /// NDJSON file alert notifications are appended to; `--alert-ndjson` wins.
+    pub alert_ndjson: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -80,6 +89,10 @@ impl Default for Config {
             tick_ms: 250,
             environment_themes: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            alert_rules: None,
+            alertmanager: None,
+            alert_webhooks: Vec::new(),
+            alert_ndjson: None,
         }
     }
 }

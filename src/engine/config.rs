@@ -21,6 +21,9 @@ pub struct EngineConfig {
     pub recovery: RecoveryConfig,
     pub guard: GuardConfig,
     pub link: LinkConfig,
+    /// Alert rules, inhibition and notification grouping.
+    #[serde(default)]
+    pub alerts: super::alerts::config::AlertConfig,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +39,7 @@ impl Default for EngineConfig {
             recovery: RecoveryConfig::default(),
             guard: GuardConfig::default(),
             link: LinkConfig::default(),
+            alerts: Default::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::alerts::AlertBook;
 use super::chaos::ChaosBook;
 use super::config::EngineConfig;
 use super::effects::Effects;
@@ -38,6 +39,7 @@ pub struct Core {
     pub agents: AgentBook,
     pub chaos: ChaosBook,
     pub rollouts: RolloutBook,
+    pub alerts: AlertBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -85,6 +87,11 @@ impl Core {
             agents: AgentBook::default(),
             chaos: ChaosBook::default(),
             rollouts: RolloutBook::new(interval),
+            alerts: AlertBook::new(
+                cfg.alerts.clone(),
+                std::mem::take(&mut store_init.alerts),
+                fx.wall(now),
+            ),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -181,6 +188,8 @@ impl Core {
 
         self.rollouts.advance(now, &self.registry, fx);
         self.send_downlink(now, fx);
+
+        self.alerts.tick(now, &self.registry, &self.guard, fx);
 
         while now >= self.next_health_sample {
             self.health_history

@@ -81,6 +81,8 @@ pub fn command(
                 });
             }
             let result = execute(core, gate, reader, &principal.user, command, now, fx);
+            // Events a command raised count for the event rules like a tick's.
+            core.alerts.note_events(&fx.events, wall);
             (Some(principal), result)
         }
     };
@@ -191,6 +193,21 @@ fn execute(
                 dry_run: false,
             })
         }
+        Command::AlertAck { fingerprint } => Ok(CommandReply::AlertAcked {
+            alert: Box::new(core.alerts.ack(&fingerprint, by, wall, fx)?),
+        }),
+        Command::SilenceCreate {
+            matchers,
+            duration_ms,
+            comment,
+        } => Ok(CommandReply::SilenceCreated {
+            silence: core
+                .alerts
+                .silence(matchers, duration_ms, by, comment, wall, fx)?,
+        }),
+        Command::SilenceExpire { id } => Ok(CommandReply::SilenceExpired {
+            silence: core.alerts.expire(&id, wall, fx)?,
+        }),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::api::Event;
 use crate::api::Millis;
+use crate::api::alert::Notification;
 use crate::api::wire::NeuronCommand;
 
 use super::store::StoreOp;
@@ -15,6 +16,11 @@ pub struct Effects {
     pub downlink: Vec<(u32, NeuronCommand)>,
     /// The store batch must be committed before the engine goes on (a rollout decision).
     pub sync: bool,
+    /// Alert notifications to deliver (their log entries are in `store`): the runner hands
+    /// them to the notifier thread, never blocking on a sink.
+    pub notifications: Vec<Notification>,
+    /// Alert states for an Alertmanager's v2 API (firing and recently resolved).
+    pub alert_push: Option<Vec<crate::api::alert::Alert>>,
 }
 
 impl Effects {
@@ -25,6 +31,8 @@ impl Effects {
             store: Vec::new(),
             downlink: Vec::new(),
             sync: false,
+            notifications: Vec::new(),
+            alert_push: None,
         }
     }
 

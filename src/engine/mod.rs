@@ -4,6 +4,7 @@
 //! published snapshots without taking any lock on the hot path; events go out on a bounded
 //! broadcast channel whose slow subscribers lag and resync instead of blocking the engine.
 
+pub mod alerts;
 pub mod audit;
 pub mod chaos;
 pub mod clock;

@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 
 use rusqlite::Connection;
 
+use super::alerts::notifier::{Delivery, Notifier};
 use super::audit::verify::verify;
 use super::clock::{Clock, FakeClock, rfc3339};
 use super::core::Core;
@@ -45,6 +46,8 @@ pub struct Runner {
     tick_ms: Millis,
     snapshot_every_ms: Millis,
     last_snapshot: Millis,
+    /// Delivers alert notifications off this thread (when any sink is configured).
+    notifier: Option<Notifier>,
 }
 
 impl Runner {
@@ -87,6 +90,14 @@ impl Runner {
         let mut fx = Effects::new(epoch);
         let cfg = options.config.clone();
         let neurons = host.roster().len() as Millis;
+        let notifier =
+            if cfg.alerts.sinks.any() {
+                Some(Notifier::start(cfg.alerts.sinks.clone()).map_err(|e| {
+                    ApiError::failed(format!("cannot start the alert notifier: {e}"))
+                })?)
+            } else {
+                None
+            };
         let core = Core::new(cfg.clone(), host, options.seed, epoch, init, now, &mut fx);
         fx.store(StoreOp::PruneAudit {
             now: epoch + now as i64,
@@ -113,6 +124,7 @@ impl Runner {
             // Building 100,000 rows costs milliseconds: big fleets publish less often.
             snapshot_every_ms: cfg.snapshot_ms.max(neurons / 100),
             last_snapshot: now,
+            notifier,
         };
         runner.flush(fx, None);
         runner.snapshot = Arc::new(runner.build_snapshot());
@@ -142,8 +154,31 @@ impl Runner {
     }
 
     /// Send events, queue store writes; `ack` fires once those writes are committed.
-    fn flush(&mut self, mut fx: Effects, ack: Option<Ack>) {
+    fn flush(&mut self, mut fx: Effects, mut ack: Option<Ack>) {
         let now = self.clock.now();
+        let notifications = std::mem::take(&mut fx.notifications);
+        let push = fx.alert_push.take();
+        if let Some(notifier) = &self.notifier
+            && (!notifications.is_empty() || push.is_some())
+        {
+            // Sent only once their log entry is committed: a crash in between loses at most
+            // one notification, never sends one twice.
+            let queue = notifier.handle();
+            let inner = ack.take();
+            ack = Some(Box::new(move |stored| {
+                if stored.is_ok() {
+                    if !notifications.is_empty() {
+                        queue.deliver(Delivery::Notify(notifications));
+                    }
+                    if let Some(alerts) = push {
+                        queue.deliver(Delivery::Push(alerts));
+                    }
+                }
+                if let Some(inner) = inner {
+                    inner(stored);
+                }
+            }));
+        }
         for event in fx.events.drain(..) {
             self.event_seq += 1;
             let envelope = EventEnvelope {
@@ -419,6 +454,10 @@ impl Runner {
             }
             Query::Rollouts => QueryReply::Rollouts(self.core.rollouts.report(&self.core.registry)),
             Query::Rollout { id } => QueryReply::Rollout(Box::new(self.core.rollouts.view(id)?)),
+            Query::Alerts => QueryReply::Alerts(self.core.alerts.report()),
+            Query::Silences => {
+                QueryReply::Silences(self.core.alerts.silences(self.clock.unix_ms_at(now)))
+            }
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

@@ -14,6 +14,8 @@ pub struct SimRun {
     pub now: Millis,
     /// Every event since the start (or the last [`SimRun::take_events`]), with its time.
     pub events: Vec<(Millis, Event)>,
+    /// Every alert notification handed out, in order.
+    pub notifications: Vec<crate::api::alert::Notification>,
 }
 
 impl SimRun {
@@ -53,12 +55,14 @@ impl SimRun {
             core,
             now: 0,
             events: Vec::new(),
+            notifications: Vec::new(),
         };
         run.collect(0, fx);
         run
     }
 
     fn collect(&mut self, at: Millis, fx: Effects) {
+        self.notifications.extend(fx.notifications);
         self.events.extend(fx.events.into_iter().map(|e| (at, e)));
     }
 

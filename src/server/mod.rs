@@ -2,6 +2,7 @@
 //! engine and gate as the embedded console; it decides nothing on its own.
 
 pub mod agents;
+pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod events;
@@ -55,7 +56,17 @@ pub fn router(state: AppState) -> Router {
         .route("/rollouts/{id}", get(rollouts::show))
         .route("/rollouts/config", post(rollouts::config))
         .route("/rollouts/experiment", post(rollouts::experiment))
-        .route("/rollouts/rollback", post(rollouts::rollback));
+        .route("/rollouts/rollback", post(rollouts::rollback))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{fingerprint}/ack", post(alerts::ack))
+        .route(
+            "/silences",
+            get(alerts::silences).post(alerts::create_silence),
+        )
+        .route(
+            "/silences/{id}",
+            axum::routing::delete(alerts::expire_silence),
+        );
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))

@@ -1,6 +1,7 @@
 //! Headless subcommands.
 
 pub mod agent;
+mod alerts;
 mod audit;
 pub mod chaos;
 mod chaos_run;
@@ -43,6 +44,7 @@ pub async fn run(
         CommandLine::Rollback { to, no_wait } => {
             rollouts::rollback(backend, to, no_wait, format).await
         }
+        CommandLine::Alerts { command } => alerts::run(backend, command, format).await,
         // These run before any backend is made (cli::run).
         CommandLine::Fl(_)
         | CommandLine::Serve { .. }

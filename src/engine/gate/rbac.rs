@@ -32,6 +32,12 @@ pub fn allowed(role: Role, action: Action) -> bool {
         Action::NeuronFault | Action::StressRun | Action::ChaosRun | Action::TestCleanup => {
             matches!(role, Admin | Operator)
         }
+        // Alerts (docs/alerts.md): acknowledging says "I am on it" — anyone who may recover
+        // a neuron may say so; a silence hides alerts from everyone, so only the roles that
+        // run production exercises (admin, operator) may create or expire one. Viewing alerts
+        // is neuron.view.
+        Action::AlertAck => matches!(role, Admin | Operator | NeuronManager),
+        Action::AlertSilence => matches!(role, Admin | Operator),
     }
 }
 
@@ -71,6 +77,8 @@ mod tests {
                     StressRun,
                     ChaosRun,
                     TestCleanup,
+                    AlertAck,
+                    AlertSilence,
                 ],
             ),
             (
@@ -81,6 +89,7 @@ mod tests {
                     NeuronRegister,
                     ConfigView,
                     ExperimentView,
+                    AlertAck,
                 ],
             ),
             (

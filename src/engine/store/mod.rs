@@ -2,6 +2,7 @@
 //! PostgreSQL). One writer thread applies batches in one transaction each; a batch can carry an
 //! acknowledgement that fires only after its transaction committed.
 
+pub mod alerts;
 pub mod rollouts;
 pub mod sqlite;
 mod writer;
@@ -116,6 +117,24 @@ pub enum StoreOp {
         version: String,
         at: i64,
     },
+    /// An alert's current state (inserted or replaced by fingerprint).
+    AlertSaved(Box<crate::api::alert::Alert>),
+    AlertDeleted {
+        fingerprint: String,
+    },
+    SilenceSaved(crate::api::alert::Silence),
+    /// What a notification group was last told (the notification log).
+    AlertGroupLogged(crate::engine::alerts::group::GroupLog),
+    AlertGroupDropped {
+        key: String,
+    },
+    /// A notification was handed to the sinks (history).
+    NotificationSent {
+        group_key: String,
+        status: String,
+        alerts: usize,
+        at: i64,
+    },
 }
 
 /// A rollout as stored (documents as JSON).
@@ -159,6 +178,7 @@ pub struct StoreInit {
     pub rollouts: Vec<StoredRollout>,
     /// (neuron, version) each neuron was last confirmed running.
     pub neuron_versions: Vec<(String, String)>,
+    pub alerts: crate::engine::alerts::StoredAlerts,
 }
 
 #[derive(Debug, thiserror::Error)]

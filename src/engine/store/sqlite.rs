@@ -185,6 +185,7 @@ impl SqliteStore {
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute_batch(super::rollouts::SCHEMA).map_err(err)?;
+        conn.execute_batch(super::alerts::SCHEMA).map_err(err)?;
         conn.execute(
             "UPDATE failures SET resolved_at = ?1, resolution = 'engine restarted' WHERE resolved_at IS NULL",
             params![now_unix_ms],
@@ -225,6 +226,7 @@ impl SqliteStore {
             admissions: load_admissions(&conn).map_err(err)?,
             rollouts: super::rollouts::load(&conn).map_err(err)?,
             neuron_versions: super::rollouts::neuron_versions(&conn).map_err(err)?,
+            alerts: super::alerts::load(&conn).map_err(err)?,
         };
         Ok(SqliteStore {
             conn,
@@ -405,7 +407,9 @@ impl SqliteStore {
                 "INSERT INTO escalations (failure_id, neuron, at, attempts) VALUES (?1, ?2, ?3, ?4)",
                 params![*failure_id as i64, neuron, at, attempts],
             )?,
-            other => match super::rollouts::apply(tx, other) {
+            other => match super::rollouts::apply(tx, other)
+                .or_else(|| super::alerts::apply(tx, other))
+            {
                 Some(result) => result?,
                 None => 0,
             },
