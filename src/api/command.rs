@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
+use super::fl_run::{FlRunDetail, FlRunSpec, FlRunView};
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
 use super::rollout::{
@@ -96,6 +97,15 @@ pub enum Command {
         #[serde(default)]
         to: Option<String>,
     },
+    /// Start a federated-learning run across the fleet, trained on a worker thread.
+    FlStart {
+        #[serde(default)]
+        config: FlRunSpec,
+    },
+    /// Stop a running FL run after its current round.
+    FlStop {
+        id: String,
+    },
 }
 
 impl Command {
@@ -111,6 +121,7 @@ impl Command {
             Command::TestCleanup => Action::TestCleanup,
             Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
             Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
+            Command::FlStart { .. } | Command::FlStop { .. } => Action::ExperimentDeploy,
         }
     }
 
@@ -132,6 +143,8 @@ impl Command {
             Command::BroadcastConfig { .. } => "config.push",
             Command::BroadcastExperiment { .. } => "experiment.deploy",
             Command::Rollback { .. } => "config.rollback",
+            Command::FlStart { .. } => "fl.start",
+            Command::FlStop { .. } => "fl.stop",
         }
     }
 
@@ -156,6 +169,10 @@ impl Command {
                 format!("{} on {}", experiment.name, experiment.selector)
             }
             Command::Rollback { to } => to.clone().unwrap_or_else(|| "previous".into()),
+            Command::FlStart { config: c } => {
+                format!("{} / {} ({} rounds)", c.rule, c.attack, c.rounds)
+            }
+            Command::FlStop { id } => id.clone(),
         }
     }
 }
@@ -207,6 +224,12 @@ pub enum CommandReply {
     RolloutStarted {
         rollout: RolloutSummary,
         dry_run: bool,
+    },
+    FlStarted {
+        run: Box<FlRunView>,
+    },
+    FlStopping {
+        id: String,
     },
 }
 
@@ -261,6 +284,11 @@ impl CommandReply {
                     r.phase.as_str()
                 )
             }
+            CommandReply::FlStarted { run } => format!(
+                "fl run {} started: {} / {} on {} neurons, {} rounds",
+                run.id, run.spec.rule, run.spec.attack, run.clients, run.rounds
+            ),
+            CommandReply::FlStopping { id } => format!("fl run {id} stopping"),
         }
     }
 }
@@ -305,6 +333,12 @@ pub enum Query {
     Rollout {
         id: u64,
     },
+    /// Engine-owned FL runs, oldest first.
+    FlRuns,
+    /// One FL run with its per-round history.
+    FlRun {
+        id: String,
+    },
 }
 
 impl Query {
@@ -325,6 +359,7 @@ impl Query {
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
             Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
+            Query::FlRuns | Query::FlRun { .. } => Action::ExperimentView,
         }
     }
 
@@ -346,6 +381,8 @@ impl Query {
             Query::Chaos => "chaos",
             Query::Rollouts => "rollouts",
             Query::Rollout { .. } => "rollout",
+            Query::FlRuns => "fl_runs",
+            Query::FlRun { .. } => "fl_run",
         }
     }
 }
@@ -370,6 +407,8 @@ pub enum QueryReply {
     Chaos(Vec<ChaosFaultView>),
     Rollouts(RolloutsReport),
     Rollout(Box<RolloutView>),
+    FlRuns(Vec<FlRunView>),
+    FlRun(Box<FlRunDetail>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

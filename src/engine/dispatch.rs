@@ -191,6 +191,13 @@ fn execute(
                 dry_run: false,
             })
         }
+        Command::FlStart { config } => Ok(CommandReply::FlStarted {
+            run: Box::new(core.fl_start(config, by, now)?),
+        }),
+        Command::FlStop { id } => {
+            core.fl_stop(&id)?;
+            Ok(CommandReply::FlStopping { id })
+        }
     }
 }
 

@@ -419,6 +419,8 @@ impl Runner {
             }
             Query::Rollouts => QueryReply::Rollouts(self.core.rollouts.report(&self.core.registry)),
             Query::Rollout { id } => QueryReply::Rollout(Box::new(self.core.rollouts.view(id)?)),
+            Query::FlRuns => QueryReply::FlRuns(self.core.fl_runs.list()),
+            Query::FlRun { id } => QueryReply::FlRun(Box::new(self.core.fl_runs.detail(&id)?)),
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

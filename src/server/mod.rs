@@ -5,6 +5,7 @@ pub mod agents;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod fl;
 pub mod metrics;
 pub mod rollouts;
 pub mod routes;
@@ -55,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/rollouts/{id}", get(rollouts::show))
         .route("/rollouts/config", post(rollouts::config))
         .route("/rollouts/experiment", post(rollouts::experiment))
-        .route("/rollouts/rollback", post(rollouts::rollback));
+        .route("/rollouts/rollback", post(rollouts::rollback))
+        .route("/fl/runs", get(fl::list).post(fl::start))
+        .route("/fl/runs/{id}", get(fl::show))
+        .route("/fl/runs/{id}/stop", post(fl::stop));
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))

@@ -315,6 +315,8 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             idle_timeout_ms: 3_600_000,
         }),
         Query::Chaos => QueryReply::Chaos(Vec::new()),
+        Query::FlRuns => QueryReply::FlRuns(super::fl_fixtures::runs()),
+        Query::FlRun { id } => QueryReply::FlRun(Box::new(super::fl_fixtures::detail(&id))),
     }
 }
 
