@@ -11,6 +11,7 @@ pub mod event_loop;
 pub mod filter;
 pub mod fixtures;
 pub mod fl_fixtures;
+pub mod fl_palette;
 pub mod input;
 pub mod keymap;
 pub mod osc52;
