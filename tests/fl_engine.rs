@@ -300,3 +300,81 @@ async fn http_starts_lists_shows_and_stops_runs_and_refuses_a_bad_field() {
     assert_eq!(d.run.state, FlRunState::Stopped);
     handle.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_neurons_train_on_their_own_and_join_the_next_round_and_nan_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 4);
+    let admin = session(&engine, ADMIN).await;
+    admin.sleep(Duration::from_secs(2)).await;
+    let none = plexus::stress::fl_round::call(&admin, "stress-n0".into(), 0)
+        .await
+        .unwrap_err();
+    assert_eq!(none.code, ErrorCode::BadInput, "{}", none.message);
+    let id = start(
+        &admin,
+        FlRunSpec {
+            rule: Rule::Median,
+            round_ms: 1000,
+            ..spec(3, 0)
+        },
+    )
+    .await;
+    // Round 1 is due at once; round 2 waits for engine time, which stands still meanwhile.
+    admin.sleep(Duration::from_millis(1000)).await;
+    for _ in 0..2000 {
+        if detail(&admin, &id).await.run.round >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(detail(&admin, &id).await.run.round, 1);
+    for seq in 0..2 {
+        plexus::stress::fl_round::call(&admin, format!("stress-n{seq}"), seq)
+            .await
+            .unwrap();
+    }
+    let model_len = match admin
+        .query(Query::FlModel { id: id.clone() })
+        .await
+        .unwrap()
+    {
+        QueryReply::FlModel(m) => m.weights.len(),
+        other => panic!("{other:?}"),
+    };
+    let poisoned = plexus::api::fl::ClientUpdate {
+        neuron: "stress-bad".into(),
+        examples: 10,
+        weights: vec![f32::NAN; model_len],
+    };
+    let queued = admin
+        .submit(Command::FlUpdate {
+            id: id.clone(),
+            update: poisoned.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(queued, CommandReply::FlUpdateQueued { round: 2, .. }),
+        "{queued:?}"
+    );
+    let short = admin
+        .submit(Command::FlUpdate {
+            id: id.clone(),
+            update: plexus::api::fl::ClientUpdate {
+                weights: vec![0.0; 3],
+                ..poisoned
+            },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(short.code, ErrorCode::BadInput);
+    let d = finish(&admin, &id).await;
+    let r2 = &d.history[1];
+    assert_eq!(r2.participants + r2.dropped, 4 + 3, "{r2:?}");
+    assert_eq!(d.history[0].participants + d.history[0].dropped, 4);
+    let names: Vec<&str> = r2.excluded.iter().map(|x| x.neuron.as_str()).collect();
+    assert_eq!(names, ["stress-bad"], "{r2:?}");
+    assert_eq!(r2.byzantine_events, 1);
+    assert!(d.history[2].loss.is_finite());
+}

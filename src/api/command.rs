@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
-use super::fl_run::{FlRunDetail, FlRunSpec, FlRunView};
+use super::fl::ClientUpdate;
+use super::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunView};
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
 use super::rollout::{
@@ -106,6 +107,12 @@ pub enum Command {
     FlStop {
         id: String,
     },
+    /// A client's own update for the next round of a running FL run (the stress `fl-round`
+    /// scenario: a mock neuron that fetched the model and trained on its partition).
+    FlUpdate {
+        id: String,
+        update: ClientUpdate,
+    },
 }
 
 impl Command {
@@ -121,7 +128,9 @@ impl Command {
             Command::TestCleanup => Action::TestCleanup,
             Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
             Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
-            Command::FlStart { .. } | Command::FlStop { .. } => Action::ExperimentDeploy,
+            Command::FlStart { .. } | Command::FlStop { .. } | Command::FlUpdate { .. } => {
+                Action::ExperimentDeploy
+            }
         }
     }
 
@@ -145,6 +154,7 @@ impl Command {
             Command::Rollback { .. } => "config.rollback",
             Command::FlStart { .. } => "fl.start",
             Command::FlStop { .. } => "fl.stop",
+            Command::FlUpdate { .. } => "fl.update",
         }
     }
 
@@ -173,6 +183,7 @@ impl Command {
                 format!("{} / {} ({} rounds)", c.rule, c.attack, c.rounds)
             }
             Command::FlStop { id } => id.clone(),
+            Command::FlUpdate { id, update } => format!("{id} ← {}", update.neuron),
         }
     }
 }
@@ -230,6 +241,11 @@ pub enum CommandReply {
     },
     FlStopping {
         id: String,
+    },
+    /// The update joins round `round` of the run.
+    FlUpdateQueued {
+        id: String,
+        round: u32,
     },
 }
 
@@ -289,6 +305,9 @@ impl CommandReply {
                 run.id, run.spec.rule, run.spec.attack, run.clients, run.rounds
             ),
             CommandReply::FlStopping { id } => format!("fl run {id} stopping"),
+            CommandReply::FlUpdateQueued { id, round } => {
+                format!("update queued for round {round} of fl run {id}")
+            }
         }
     }
 }
@@ -339,6 +358,10 @@ pub enum Query {
     FlRun {
         id: String,
     },
+    /// The current global model of an FL run (what a client trains from).
+    FlModel {
+        id: String,
+    },
 }
 
 impl Query {
@@ -359,7 +382,7 @@ impl Query {
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
             Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
-            Query::FlRuns | Query::FlRun { .. } => Action::ExperimentView,
+            Query::FlRuns | Query::FlRun { .. } | Query::FlModel { .. } => Action::ExperimentView,
         }
     }
 
@@ -383,6 +406,7 @@ impl Query {
             Query::Rollout { .. } => "rollout",
             Query::FlRuns => "fl_runs",
             Query::FlRun { .. } => "fl_run",
+            Query::FlModel { .. } => "fl_model",
         }
     }
 }
@@ -409,6 +433,7 @@ pub enum QueryReply {
     Rollout(Box<RolloutView>),
     FlRuns(Vec<FlRunView>),
     FlRun(Box<FlRunDetail>),
+    FlModel(Box<FlModelView>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

@@ -173,6 +173,15 @@ pub struct FlRunView {
     pub error: Option<String>,
 }
 
+/// The global model a client trains from (`Query::FlModel`): after round `round` (0: untrained).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlModelView {
+    pub run: String,
+    pub round: u32,
+    pub dataset: DatasetName,
+    pub weights: Vec<f32>,
+}
+
 /// One run with its history (`GET /api/v1/fl/runs/{id}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlRunDetail {

@@ -198,6 +198,10 @@ fn execute(
             core.fl_stop(&id)?;
             Ok(CommandReply::FlStopping { id })
         }
+        Command::FlUpdate { id, update } => {
+            let round = core.fl_runs.queue_update(&id, update)?;
+            Ok(CommandReply::FlUpdateQueued { id, round })
+        }
     }
 }
 

@@ -421,6 +421,7 @@ impl Runner {
             Query::Rollout { id } => QueryReply::Rollout(Box::new(self.core.rollouts.view(id)?)),
             Query::FlRuns => QueryReply::FlRuns(self.core.fl_runs.list()),
             Query::FlRun { id } => QueryReply::FlRun(Box::new(self.core.fl_runs.detail(&id)?)),
+            Query::FlModel { id } => QueryReply::FlModel(Box::new(self.core.fl_runs.model(&id)?)),
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

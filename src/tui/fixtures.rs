@@ -317,6 +317,12 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Chaos => QueryReply::Chaos(Vec::new()),
         Query::FlRuns => QueryReply::FlRuns(super::fl_fixtures::runs()),
         Query::FlRun { id } => QueryReply::FlRun(Box::new(super::fl_fixtures::detail(&id))),
+        Query::FlModel { .. } => QueryReply::FlModel(Box::new(crate::api::fl_run::FlModelView {
+            run: "fl-1".into(),
+            round: 0,
+            dataset: crate::api::fl::DatasetName::Digits,
+            weights: Vec::new(),
+        })),
     }
 }
 

@@ -333,7 +333,7 @@ fn run_rounds(
             .iter()
             .map(|&i| fed.train(i, &global, lr, round as u64))
             .collect();
-        let byz: Vec<bool> = participants
+        let mut byz: Vec<bool> = participants
             .iter()
             .map(|&i| fed.byz[i] || turned[i])
             .collect();
@@ -344,29 +344,45 @@ fn run_rounds(
             &byz,
             &mut fed.rng,
         );
+        let mut names: Vec<String> = participants.iter().map(|&i| fed.ids[i].clone()).collect();
+        let mut examples: Vec<u64> = participants
+            .iter()
+            .map(|&i| fed.parts[i].len() as u64)
+            .collect();
+        // Updates sent from outside the simulation (a client that trained on its own) join the
+        // flat round as they are; the rule judges them like any other.
+        if !hierarchical {
+            for u in liveness.external() {
+                names.push(u.neuron);
+                examples.push(u.examples);
+                weights.push(u.weights);
+                byz.push(false);
+            }
+        }
         if let Some(sink) = capture.as_mut() {
             let batch = UpdateBatch {
-                updates: participants
+                updates: names
                     .iter()
+                    .zip(&examples)
                     .zip(&weights)
-                    .map(|(&i, w)| ClientUpdate {
-                        neuron: fed.ids[i].clone(),
-                        examples: fed.parts[i].len() as u64,
+                    .map(|((name, &e), w)| ClientUpdate {
+                        neuron: name.clone(),
+                        examples: e,
                         weights: w.clone(),
                     })
                     .collect(),
             };
             sink(round, &batch);
         }
-        let updates: Vec<Update<'_>> = participants
+        let updates: Vec<Update<'_>> = examples
             .iter()
             .zip(&weights)
-            .map(|(&i, w)| Update {
+            .map(|(&e, w)| Update {
                 weights: w,
-                examples: fed.parts[i].len() as f64,
+                examples: e as f64,
             })
             .collect();
-        let outcome = if participants.is_empty() {
+        let outcome = if updates.is_empty() {
             None
         } else if hierarchical {
             Some(aggregate_zones(fed, &participants, &updates, zones)?)
@@ -374,7 +390,7 @@ fn run_rounds(
             let agg = aggregate::build(fed.cfg.rule, fed.params_for(updates.len()));
             aggregate::aggregate_checked(agg.as_ref(), &updates).ok()
         };
-        let p = participants.len() as u64;
+        let p = updates.len() as u64;
         tracker.bytes.total += 2 * p * dim_bytes
             + if hierarchical {
                 2 * zones as u64 * dim_bytes
@@ -397,18 +413,18 @@ fn run_rounds(
             None => {
                 global = previous.clone();
                 (
-                    vec![Verdict::Selected; participants.len()],
-                    vec![None; participants.len()],
+                    vec![Verdict::Selected; updates.len()],
+                    vec![None; updates.len()],
                 )
             }
         };
         let e = fed.model.evaluate(&global, &fed.test);
         let pick = |v: Verdict| {
-            participants
+            names
                 .iter()
                 .zip(&verdicts)
                 .filter(|(_, x)| **x == v)
-                .map(|(&i, _)| fed.ids[i].clone())
+                .map(|(name, _)| name.clone())
                 .collect::<Vec<_>>()
         };
         let mut excluded = pick(Verdict::Excluded);
@@ -427,7 +443,7 @@ fn run_rounds(
             loss: e.loss,
             accuracy: e.accuracy,
             learning_rate: lr,
-            participants: participants.len() as u32,
+            participants: updates.len() as u32,
             dropped,
             excluded,
             down_weighted: pick(Verdict::DownWeighted),
@@ -435,6 +451,7 @@ fn run_rounds(
             update_norm: norm_diff(&global, &previous),
             detection: detection(&verdicts, &byz),
             excluded_scores,
+            model: global.clone(),
         };
         sched.observe(e.loss);
         on_round(&report);
@@ -599,6 +616,7 @@ fn run_async(
             update_norm: norm_diff(&global, &previous),
             detection: detection(&verdicts, &byz),
             excluded_scores: Vec::new(),
+            model: Vec::new(),
         };
         on_round(&report);
         tracker.push(report);

@@ -19,6 +19,12 @@ pub trait Liveness {
         vec![false; neurons.len()]
     }
 
+    /// Updates that arrived from outside the simulation since the last round (clients that
+    /// fetched the model and trained on their own), taken once.
+    fn external(&mut self) -> Vec<crate::api::fl::ClientUpdate> {
+        Vec::new()
+    }
+
     /// Someone asked the run to stop: the coordinator ends it after the current round.
     fn stopped(&self) -> bool {
         false

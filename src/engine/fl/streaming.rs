@@ -122,6 +122,7 @@ pub fn run(
             update_norm: super::aggregate::distance::sq_dist(&global, &previous).sqrt(),
             detection: detection(&verdicts, &byz),
             excluded_scores: Vec::new(),
+            model: Vec::new(),
         };
         let bytes = (verdicts.len() * dim * 4) as u64;
         tracker.bytes.total += bytes;

@@ -14,8 +14,10 @@ use super::core::Core;
 use super::effects::Effects;
 use super::fl::aggregate::Params;
 use super::fl::coordinator::{FlConfig, attacker_flags};
-use super::fl::data::Partition;
-use crate::api::fl_run::{FlRunDetail, FlRunSpec, FlRunState, FlRunView};
+use super::fl::data::{self, Partition};
+use super::fl::model::LogReg;
+use crate::api::fl::ClientUpdate;
+use crate::api::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView};
 use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::{ApiError, Event, Millis, NeuronState};
 
@@ -109,9 +111,57 @@ impl FlRunBook {
             .ok_or_else(|| ApiError::not_found(format!("no FL run {id}")))
     }
 
+    /// The run's current global model.
+    pub fn model(&self, id: &str) -> Result<FlModelView, ApiError> {
+        let run = self.find(id)?;
+        let rec = lock(&run.record);
+        Ok(FlModelView {
+            run: run.id.clone(),
+            round: rec.round,
+            dataset: run.spec.dataset,
+            weights: rec.model.clone(),
+        })
+    }
+
+    /// Queue a client's own update for the next round; returns that round.
+    pub fn queue_update(&self, id: &str, update: ClientUpdate) -> Result<u32, ApiError> {
+        let run = self.find(id)?;
+        let round = {
+            let rec = lock(&run.record);
+            if rec.state != FlRunState::Running {
+                return Err(ApiError::conflict(format!(
+                    "FL run {id} is not running ({})",
+                    rec.state.as_str()
+                )));
+            }
+            if update.weights.len() != rec.model.len() {
+                return Err(ApiError::bad_input(format!(
+                    "fl update from {}: {} weights, the model has {}",
+                    update.neuron,
+                    update.weights.len(),
+                    rec.model.len()
+                )));
+            }
+            rec.round + 1
+        };
+        run.shared.offer(update).map_err(|u| {
+            ApiError::conflict(format!(
+                "FL run {id}: {} updates already wait for round {round}; {} refused",
+                worker::INBOX_LIMIT,
+                u.neuron
+            ))
+        })?;
+        Ok(round)
+    }
+
     pub fn running(&self) -> usize {
         self.runs.iter().filter(|r| r.running()).count()
     }
+}
+
+/// The all-zero model of the run's data set (what round 1 trains from).
+fn untrained(spec: &FlRunSpec) -> Vec<f32> {
+    LogReg::for_data(&data::load(spec.dataset)).init()
 }
 
 /// The coordinator's config for a validated spec over `clients` named `ids`.
@@ -197,6 +247,7 @@ impl Core {
             convergence: "training".into(),
             summary: None,
             error: None,
+            model: untrained(&spec),
         }));
         let job = Job {
             id: id.clone(),

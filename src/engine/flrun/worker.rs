@@ -6,7 +6,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::api::fl::{DatasetName, RoundReport, RunSummary};
+use crate::api::fl::{ClientUpdate, DatasetName, RoundReport, RunSummary};
 use crate::api::fl_run::{ExcludedClient, FlRoundView, FlRunState};
 use crate::api::{Event, Millis};
 use crate::engine::fl::convergence::Convergence;
@@ -27,7 +27,12 @@ pub struct FleetView {
 pub struct RunShared {
     view: Mutex<FleetView>,
     changed: Condvar,
+    /// Updates clients sent on their own, for the next round.
+    inbox: Mutex<Vec<ClientUpdate>>,
 }
+
+/// Updates waiting for one round at most; more are refused (a load test must not grow memory).
+pub const INBOX_LIMIT: usize = 256;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking worker must not take the engine down with it.
@@ -41,6 +46,16 @@ impl RunShared {
         v.alive = alive;
         v.byzantine = byzantine;
         self.changed.notify_all();
+    }
+
+    /// Queue a client's update; refused when the inbox is full.
+    pub fn offer(&self, update: ClientUpdate) -> Result<(), ClientUpdate> {
+        let mut inbox = lock(&self.inbox);
+        if inbox.len() >= INBOX_LIMIT {
+            return Err(update);
+        }
+        inbox.push(update);
+        Ok(())
     }
 
     pub fn stop(&self) {
@@ -58,6 +73,8 @@ pub struct RunRecord {
     pub convergence: String,
     pub summary: Option<RunSummary>,
     pub error: Option<String>,
+    /// The global model after `round` (what a client trains from next).
+    pub model: Vec<f32>,
 }
 
 /// The coordinator's view of the engine's fleet: round `r` waits until engine time reaches
@@ -94,6 +111,10 @@ impl Liveness for EngineLiveness {
 
     fn stopped(&self) -> bool {
         lock(&self.shared.view).stop
+    }
+
+    fn external(&mut self) -> Vec<ClientUpdate> {
+        std::mem::take(&mut *lock(&self.shared.inbox))
     }
 }
 
@@ -170,6 +191,9 @@ impl Job {
                 let mut rec = lock(&record);
                 rec.round = r.round;
                 rec.convergence = state.clone();
+                if !r.model.is_empty() {
+                    rec.model = r.model.clone();
+                }
                 rec.history.push(round_view(r, &state));
             }
             let _ = events.send(Event::FlRoundFinished {
