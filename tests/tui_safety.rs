@@ -138,14 +138,14 @@ fn an_expired_session_is_said_and_r_offers_a_new_one() {
 fn palette_runs_verbs_says_unknown_ones_and_keeps_history() {
     let mut a = app(Role::Operator, false);
     press(&mut a, KeyCode::Char(':'));
-    typed(&mut a, "fl");
+    typed(&mut a, "train");
     press(&mut a, KeyCode::Enter);
     let error = a
         .input
         .as_ref()
         .and_then(|i| i.error.clone())
         .unwrap_or_default();
-    assert!(error.starts_with("unknown command ':fl'"), "{error}");
+    assert!(error.starts_with("unknown command ':train'"), "{error}");
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Char(':'));
     typed(&mut a, "aud");

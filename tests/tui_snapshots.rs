@@ -124,7 +124,7 @@ fn app(width: u16, height: u16) -> App {
 type Setup = fn(&mut App);
 
 /// Every screen, as the keys that lead to it.
-const SCREENS: [(&str, Setup); 13] = [
+const SCREENS: [(&str, Setup); 16] = [
     ("neurons", |a| {
         for _ in 0..3 {
             press(a, KeyCode::Char('j'));
@@ -188,6 +188,29 @@ const SCREENS: [(&str, Setup); 13] = [
         a.update(Msg::Rollouts(Ok((
             plexus::tui::rollout_fixtures::rollouts_report(),
             Some(plexus::tui::rollout_fixtures::rollout_view(2)),
+        ))));
+    }),
+    ("fl", |a| {
+        press(a, KeyCode::Char('6'));
+        a.update(Msg::Fl(Ok((
+            plexus::tui::fl_fixtures::runs(),
+            Some(plexus::tui::fl_fixtures::detail("fl-1")),
+        ))));
+    }),
+    ("fl_stop_confirm", |a| {
+        press(a, KeyCode::Char('6'));
+        a.update(Msg::Fl(Ok((
+            plexus::tui::fl_fixtures::runs(),
+            Some(plexus::tui::fl_fixtures::detail("fl-1")),
+        ))));
+        press(a, KeyCode::Char('x'));
+    }),
+    ("fl_viewer", |a| {
+        a.session = Some(fixtures::session(Role::Viewer, false));
+        press(a, KeyCode::Char('6'));
+        a.update(Msg::Fl(Ok((
+            plexus::tui::fl_fixtures::runs(),
+            Some(plexus::tui::fl_fixtures::detail("fl-1")),
         ))));
     }),
     ("viewer_read_only", |a| {

@@ -7,6 +7,8 @@ use super::alert::{Alert, AlertsReport, Matcher, Silence};
 use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
+use super::fl::ClientUpdate;
+use super::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunView};
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
 use super::rollout::{
@@ -112,6 +114,21 @@ pub enum Command {
     SilenceExpire {
         id: String,
     },
+    /// Start a federated-learning run across the fleet, trained on a worker thread.
+    FlStart {
+        #[serde(default)]
+        config: FlRunSpec,
+    },
+    /// Stop a running FL run after its current round.
+    FlStop {
+        id: String,
+    },
+    /// A client's own update for the next round of a running FL run (the stress `fl-round`
+    /// scenario: a mock neuron that fetched the model and trained on its partition).
+    FlUpdate {
+        id: String,
+        update: ClientUpdate,
+    },
 }
 
 impl Command {
@@ -129,6 +146,9 @@ impl Command {
             Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
             Command::AlertAck { .. } => Action::AlertAck,
             Command::SilenceCreate { .. } | Command::SilenceExpire { .. } => Action::AlertSilence,
+            Command::FlStart { .. } | Command::FlStop { .. } | Command::FlUpdate { .. } => {
+                Action::ExperimentDeploy
+            }
         }
     }
 
@@ -153,6 +173,9 @@ impl Command {
             Command::AlertAck { .. } => "alert.ack",
             Command::SilenceCreate { .. } => "alert.silence.create",
             Command::SilenceExpire { .. } => "alert.silence.expire",
+            Command::FlStart { .. } => "fl.start",
+            Command::FlStop { .. } => "fl.stop",
+            Command::FlUpdate { .. } => "fl.update",
         }
     }
 
@@ -183,6 +206,11 @@ impl Command {
                 parts.join(",")
             }
             Command::SilenceExpire { id } => id.clone(),
+            Command::FlStart { config: c } => {
+                format!("{} / {} ({} rounds)", c.rule, c.attack, c.rounds)
+            }
+            Command::FlStop { id } => id.clone(),
+            Command::FlUpdate { id, update } => format!("{id} ← {}", update.neuron),
         }
     }
 }
@@ -243,6 +271,17 @@ pub enum CommandReply {
     },
     SilenceExpired {
         silence: Silence,
+    },
+    FlStarted {
+        run: Box<FlRunView>,
+    },
+    FlStopping {
+        id: String,
+    },
+    /// The update joins round `round` of the run.
+    FlUpdateQueued {
+        id: String,
+        round: u32,
     },
 }
 
@@ -311,6 +350,14 @@ impl CommandReply {
             CommandReply::SilenceExpired { silence } => {
                 format!("silence {} expired", silence.id)
             }
+            CommandReply::FlStarted { run } => format!(
+                "fl run {} started: {} / {} on {} neurons, {} rounds",
+                run.id, run.spec.rule, run.spec.attack, run.clients, run.rounds
+            ),
+            CommandReply::FlStopping { id } => format!("fl run {id} stopping"),
+            CommandReply::FlUpdateQueued { id, round } => {
+                format!("update queued for round {round} of fl run {id}")
+            }
         }
     }
 }
@@ -359,6 +406,16 @@ pub enum Query {
     Alerts,
     /// Active and pending silences.
     Silences,
+    /// Engine-owned FL runs, oldest first.
+    FlRuns,
+    /// One FL run with its per-round history.
+    FlRun {
+        id: String,
+    },
+    /// The current global model of an FL run (what a client trains from).
+    FlModel {
+        id: String,
+    },
 }
 
 impl Query {
@@ -381,6 +438,7 @@ impl Query {
             Query::Users => Action::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
             Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
+            Query::FlRuns | Query::FlRun { .. } | Query::FlModel { .. } => Action::ExperimentView,
         }
     }
 
@@ -404,6 +462,9 @@ impl Query {
             Query::Rollout { .. } => "rollout",
             Query::Alerts => "alerts",
             Query::Silences => "silences",
+            Query::FlRuns => "fl_runs",
+            Query::FlRun { .. } => "fl_run",
+            Query::FlModel { .. } => "fl_model",
         }
     }
 }
@@ -430,6 +491,9 @@ pub enum QueryReply {
     Rollout(Box<RolloutView>),
     Alerts(AlertsReport),
     Silences(Vec<Silence>),
+    FlRuns(Vec<FlRunView>),
+    FlRun(Box<FlRunDetail>),
+    FlModel(Box<FlModelView>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

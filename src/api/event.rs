@@ -90,18 +90,6 @@ pub enum Event {
     RolloutProgress {
         rollout: crate::api::rollout::RolloutSummary,
     },
-    /// Federated learning diverged (the FL coordinator emits it; the FlDivergence rule alerts).
-    FlDivergence {
-        run: String,
-        round: u64,
-        detail: String,
-    },
-    /// Robust aggregation flagged these neurons' updates as Byzantine.
-    ByzantineDetected {
-        run: String,
-        round: u64,
-        neurons: Vec<String>,
-    },
     /// A stress test crossed one of its thresholds.
     StressThresholdBreached {
         test_id: String,
@@ -115,6 +103,39 @@ pub enum Event {
         severity: crate::api::alert::Severity,
         state: crate::api::alert::AlertState,
         summary: String,
+    },
+    /// An engine-owned FL run finished a round.
+    FlRoundFinished {
+        run: String,
+        round: u32,
+        rounds: u32,
+        loss: f64,
+        accuracy: f64,
+        participants: u32,
+        dropped: u32,
+        excluded: Vec<String>,
+    },
+    /// An FL run ended (`state`: finished, stopped or failed).
+    FlRunFinished {
+        run: String,
+        state: String,
+        rounds: u32,
+        final_accuracy: Option<f64>,
+        converged_round: Option<u32>,
+        diverged: bool,
+    },
+    /// An FL run's loss blew up (non-finite, or well above the untrained model's).
+    FlRunDiverged {
+        run: String,
+        round: u32,
+        loss: f64,
+    },
+    /// The aggregation rule excluded or rejected updates this round (suspected Byzantine).
+    FlByzantineDetected {
+        run: String,
+        round: u32,
+        neurons: Vec<String>,
+        rule: String,
     },
 }
 
@@ -200,17 +221,6 @@ impl Event {
                     r.waves
                 )
             }
-            Event::FlDivergence { run, round, detail } => {
-                format!("FL run {run} diverged at round {round}: {detail}")
-            }
-            Event::ByzantineDetected {
-                run,
-                round,
-                neurons,
-            } => format!(
-                "FL run {run} round {round}: Byzantine updates from {}",
-                neurons.join(", ")
-            ),
             Event::StressThresholdBreached {
                 test_id,
                 threshold,
@@ -226,6 +236,45 @@ impl Event {
                 "alert {rule} ({}) {}: {summary}",
                 severity.as_str(),
                 state.as_str()
+            ),
+            Event::FlRoundFinished {
+                run,
+                round,
+                rounds,
+                loss,
+                accuracy,
+                participants,
+                dropped,
+                excluded,
+            } => format!(
+                "fl {run} round {round}/{rounds}: loss {loss:.3} acc {:.1}% ({participants} in, {dropped} dropped, {} excluded)",
+                accuracy * 100.0,
+                excluded.len()
+            ),
+            Event::FlRunFinished {
+                run,
+                state,
+                rounds,
+                final_accuracy,
+                converged_round,
+                diverged,
+            } => {
+                let acc = final_accuracy.map_or("-".into(), |a| format!("{:.1}%", a * 100.0));
+                let conv = converged_round.map_or(String::new(), |r| format!(", converged at {r}"));
+                let div = if *diverged { ", diverged" } else { "" };
+                format!("fl {run} {state} after {rounds} rounds: acc {acc}{conv}{div}")
+            }
+            Event::FlRunDiverged { run, round, loss } => {
+                format!("fl {run} diverged at round {round} (loss {loss:.3})")
+            }
+            Event::FlByzantineDetected {
+                run,
+                round,
+                neurons,
+                rule,
+            } => format!(
+                "fl {run} round {round}: {rule} excluded {}",
+                neurons.join(", ")
             ),
         }
     }

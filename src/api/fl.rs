@@ -140,6 +140,14 @@ pub struct RoundReport {
     pub byzantine_events: u32,
     pub update_norm: f64,
     pub detection: Detection,
+    /// The rule's score for each of `excluded` (same order); engine-owned runs show them, the
+    /// `fl run` output keeps its shape.
+    #[serde(skip)]
+    pub excluded_scores: Vec<Option<f64>>,
+    /// The global model after the round (sync and hierarchical; engine runs serve it to
+    /// clients that train on their own). Not printed.
+    #[serde(skip)]
+    pub model: Vec<f32>,
 }
 
 /// Traffic of a run; `wan` counts bytes that cross zones (to or from the global aggregator).

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod fl;
+pub mod fl_run;
 pub mod metrics;
 pub mod neuron;
 pub mod rollout;

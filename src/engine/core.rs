@@ -14,6 +14,7 @@ use super::fleet::host::{NeuronHost, NeuronSpec, RawLogLine, Uplink};
 use super::fleet::recovery::RecoveryBook;
 use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
+use super::flrun::FlRunBook;
 use super::link::{Arrival, Link, Packet};
 use super::rollout::RolloutBook;
 use super::store::{StoreInit, StoreOp};
@@ -40,6 +41,7 @@ pub struct Core {
     pub chaos: ChaosBook,
     pub rollouts: RolloutBook,
     pub alerts: AlertBook,
+    pub fl_runs: FlRunBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -92,6 +94,7 @@ impl Core {
                 std::mem::take(&mut store_init.alerts),
                 fx.wall(now),
             ),
+            fl_runs: FlRunBook::default(),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -140,6 +143,7 @@ impl Core {
     /// One engine step at `now`.
     pub fn tick(&mut self, now: Millis, fx: &mut Effects) {
         self.chaos_tick(now, fx);
+        self.fl_tick(now, fx);
         if let Some(change) = self.guard.on_tick(now) {
             self.on_guard_change(change, now, fx);
         }

@@ -208,6 +208,17 @@ fn execute(
         Command::SilenceExpire { id } => Ok(CommandReply::SilenceExpired {
             silence: core.alerts.expire(&id, wall, fx)?,
         }),
+        Command::FlStart { config } => Ok(CommandReply::FlStarted {
+            run: Box::new(core.fl_start(config, by, now)?),
+        }),
+        Command::FlStop { id } => {
+            core.fl_stop(&id)?;
+            Ok(CommandReply::FlStopping { id })
+        }
+        Command::FlUpdate { id, update } => {
+            let round = core.fl_runs.queue_update(&id, update)?;
+            Ok(CommandReply::FlUpdateQueued { id, round })
+        }
     }
 }
 

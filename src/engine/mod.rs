@@ -14,6 +14,7 @@ mod dispatch;
 pub mod effects;
 pub mod fl;
 pub mod fleet;
+pub mod flrun;
 pub mod gate;
 pub mod link;
 pub mod rollout;

@@ -458,6 +458,9 @@ impl Runner {
             Query::Silences => {
                 QueryReply::Silences(self.core.alerts.silences(self.clock.unix_ms_at(now)))
             }
+            Query::FlRuns => QueryReply::FlRuns(self.core.fl_runs.list()),
+            Query::FlRun { id } => QueryReply::FlRun(Box::new(self.core.fl_runs.detail(&id)?)),
+            Query::FlModel { id } => QueryReply::FlModel(Box::new(self.core.fl_runs.model(&id)?)),
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

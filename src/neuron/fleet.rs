@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::sim::SimNeuron;
 use crate::api::wire::NeuronCommand;
 use crate::api::{Fault, Millis};
-use crate::engine::fleet::host::{NeuronHost, NeuronSpec, RawLogLine, Uplink};
+use crate::engine::fleet::host::{FlBehaviour, NeuronHost, NeuronSpec, RawLogLine, Uplink};
 
 pub const ZONES: [&str; 3] = ["eu-west", "us-east", "ap-south"];
 const MODELS: [&str; 3] = ["resnet-50", "bert-base", "whisper-small"];
@@ -138,6 +138,16 @@ impl NeuronHost for SimFleet {
 
     fn clear_faults(&mut self, at: Millis, to: u32) {
         self.with_neuron(to, |n| n.clear_faults(at));
+    }
+
+    fn fl_behaviour(&self, of: u32) -> FlBehaviour {
+        self.neurons.get(of as usize).map_or(
+            FlBehaviour {
+                answers: false,
+                byzantine: false,
+            },
+            SimNeuron::fl_behaviour,
+        )
     }
 
     fn adopt_config(&mut self, to: u32, version: &str) {

@@ -10,7 +10,7 @@ use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::wire::{ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
 use crate::api::{Fault, Millis};
-use crate::engine::fleet::host::{RawLogLine, Uplink};
+use crate::engine::fleet::host::{FlBehaviour, RawLogLine, Uplink};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
@@ -312,6 +312,14 @@ impl SimNeuron {
                 self.faults.byzantine = Some(persistent);
                 self.log(at, "warn", "sending forged heartbeats".into());
             }
+        }
+    }
+
+    /// Only a running process trains; one under the byzantine fault corrupts its update.
+    pub fn fl_behaviour(&self) -> FlBehaviour {
+        FlBehaviour {
+            answers: self.phase == Phase::Running,
+            byzantine: self.faults.byzantine.is_some(),
         }
     }
 

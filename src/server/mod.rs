@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod fl;
 pub mod metrics;
 pub mod rollouts;
 pub mod routes;
@@ -66,7 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/silences/{id}",
             axum::routing::delete(alerts::expire_silence),
-        );
+        )
+        .route("/fl/runs", get(fl::list).post(fl::start))
+        .route("/fl/runs/{id}", get(fl::show))
+        .route("/fl/runs/{id}/stop", post(fl::stop));
     let original = Router::new()
         .route("/status", get(status))
         .route("/failure-detection/status", get(failure_detection_status))

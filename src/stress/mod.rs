@@ -4,6 +4,7 @@
 //! It acts as a client — it drives a `dyn Backend` (or HTTP directly) like any face — so it lives
 //! beside the faces, not inside the engine (docs/stress.md says why).
 
+pub mod fl_round;
 pub mod html;
 pub mod job;
 pub mod profile;

@@ -168,9 +168,12 @@ impl Target for BackendTarget {
                     .await
                     .map(|_| ())
             }
-            Scenario::FlRound => Err(ApiError::bad_input(
-                "fl-round is not driven by the generator yet (docs/stress.md)",
-            )),
+            Scenario::FlRound => {
+                let neuron = self
+                    .member(seq)
+                    .unwrap_or_else(|| format!("{MOCK_PREFIX}fl{seq}"));
+                super::fl_round::call(b.as_ref(), neuron, seq).await
+            }
         }
     }
 }

@@ -50,10 +50,15 @@ pub enum Action {
     /// Input line: the next (newer) history entry.
     HistoryNext,
     ShowRollouts,
+    ShowFl,
+    /// FL view: start a run (asks first).
+    FlStart,
+    /// FL view: stop the shown run (asks first).
+    FlStop,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 33] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -84,6 +89,9 @@ impl Action {
         Action::HistoryPrev,
         Action::HistoryNext,
         Action::ShowRollouts,
+        Action::ShowFl,
+        Action::FlStart,
+        Action::FlStop,
     ];
 
     /// The name keymap files use.
@@ -119,6 +127,9 @@ impl Action {
             Action::HistoryPrev => "history_prev",
             Action::HistoryNext => "history_next",
             Action::ShowRollouts => "show_rollouts",
+            Action::ShowFl => "show_fl",
+            Action::FlStart => "fl_start",
+            Action::FlStop => "fl_stop",
         }
     }
 
@@ -140,10 +151,11 @@ pub enum Scope {
     /// The `:` palette and the `/` filter line.
     Input,
     Rollouts,
+    Fl,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -153,6 +165,7 @@ impl Scope {
         Scope::Help,
         Scope::Input,
         Scope::Rollouts,
+        Scope::Fl,
     ];
 
     pub fn title(self) -> &'static str {
@@ -166,6 +179,7 @@ impl Scope {
             Scope::Help => "Help",
             Scope::Input => "Palette and filter line",
             Scope::Rollouts => "Rollouts",
+            Scope::Fl => "Federated learning",
         }
     }
 
@@ -181,6 +195,7 @@ impl Scope {
             Scope::Help => "help",
             Scope::Input => "input",
             Scope::Rollouts => "rollouts",
+            Scope::Fl => "fl",
         }
     }
 
@@ -192,7 +207,12 @@ impl Scope {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit | Scope::Rollouts
+            Scope::Neurons
+                | Scope::Overview
+                | Scope::Detail
+                | Scope::Audit
+                | Scope::Rollouts
+                | Scope::Fl
         )
     }
 }
@@ -406,6 +426,13 @@ impl Registry {
             )
             .no_hint(),
             spec(
+                A::ShowFl,
+                "fl",
+                "Show federated learning: loss, accuracy, exclusions",
+            )
+            .no_hint()
+            .needs(Gate::ExperimentView),
+            spec(
                 A::ToggleMouse,
                 "mouse",
                 "Capture the mouse, or give it back",
@@ -445,6 +472,19 @@ impl Registry {
         audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
         let mut rollouts = moves();
         rollouts.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
+        let fl = vec![
+            spec(
+                A::FlStart,
+                "start run",
+                "Start an FL run (asks first; :fl start for options)",
+            )
+            .dangerous()
+            .needs(Gate::ExperimentDeploy),
+            spec(A::FlStop, "stop run", "Stop the shown FL run (asks first)")
+                .dangerous()
+                .needs(Gate::ExperimentDeploy),
+            spec(A::Back, "back", "Back to the neurons table").no_hint(),
+        ];
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -469,6 +509,7 @@ impl Registry {
                 (Scope::Help, help),
                 (Scope::Input, input),
                 (Scope::Rollouts, rollouts),
+                (Scope::Fl, fl),
             ],
         }
     }

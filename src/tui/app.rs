@@ -1,6 +1,9 @@
 //! The console's state and its update function. No terminal, no clock, no I/O: messages come in,
 //! state changes, and effects (things only the event loop can do) come out.
 
+mod fl;
+pub use fl::{FlData, FlState};
+
 use crossterm::event::KeyEvent;
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -29,6 +32,7 @@ pub enum View {
     Detail,
     Audit,
     Rollouts,
+    Fl,
 }
 
 impl View {
@@ -39,6 +43,7 @@ impl View {
             View::Detail => Scope::Detail,
             View::Audit => Scope::Audit,
             View::Rollouts => Scope::Rollouts,
+            View::Fl => Scope::Fl,
         }
     }
 }
@@ -320,6 +325,7 @@ pub enum Msg {
     CommandDone(Command, Result<CommandReply, ApiError>),
     Audit(Result<Vec<AuditRecord>, ApiError>),
     Rollouts(Result<RolloutsData, ApiError>),
+    Fl(Result<FlData, ApiError>),
     /// The answer to a new-session request.
     SessionRenewed(Result<SessionInfo, ApiError>),
     /// The wall clock (unix ms), for the session age; sent about once a second.
@@ -419,6 +425,7 @@ pub struct App {
     pub filter_history: History,
     pub audit: AuditState,
     pub rollouts: RolloutsState,
+    pub fl: FlState,
     pub mouse: bool,
 }
 
@@ -457,6 +464,7 @@ impl App {
             filter_history: History::default(),
             audit: AuditState::default(),
             rollouts: RolloutsState::default(),
+            fl: FlState::default(),
             mouse: false,
         }
     }
@@ -614,6 +622,7 @@ impl App {
                 redraw: self.show_error(&e),
                 effect: None,
             },
+            Msg::Fl(data) => self.on_fl(data),
             Msg::SessionRenewed(Ok(session)) => {
                 self.set_flash(
                     FlashKind::Info,
@@ -1013,6 +1022,17 @@ impl App {
                 Outcome::effect(Effect::Refresh)
             }
             Run::Rollouts => self.on_action(Action::ShowRollouts).or_redraw(),
+            Run::Fl => match self.refused(Action::ShowFl) {
+                Some(refused) => {
+                    self.set_flash(FlashKind::Error, refused);
+                    Outcome::redraw()
+                }
+                None => self.on_action(Action::ShowFl).or_redraw(),
+            },
+            Run::FlStart(spec) => {
+                self.switch(View::Fl);
+                self.ask_fl_start(*spec)
+            }
             Run::Recover(id) => {
                 if !self.neurons.iter().any(|n| *n.id == *id) {
                     self.set_flash(FlashKind::Error, format!("no neuron '{id}'"));
@@ -1092,6 +1112,15 @@ impl App {
                     ..out
                 }
             }
+            Action::ShowFl => {
+                let out = self.switch(View::Fl);
+                Outcome {
+                    effect: Some(Effect::Refresh),
+                    ..out
+                }
+            }
+            Action::FlStart => self.ask_fl_start(Default::default()),
+            Action::FlStop => self.ask_fl_stop(),
             Action::Palette => self.open_input(InputKind::Palette, ""),
             Action::Filter => {
                 let current = match self.view {

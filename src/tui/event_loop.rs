@@ -156,6 +156,35 @@ fn spawn_rollouts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSen
     );
 }
 
+/// The runs and the newest one with its history.
+pub async fn fetch_fl(backend: &dyn Backend) -> Msg {
+    let runs = match backend.query(Query::FlRuns).await {
+        Ok(QueryReply::FlRuns(r)) => r,
+        Ok(_) => {
+            return Msg::Fl(Err(crate::api::ApiError::failed(
+                "the backend answered fl runs with the wrong kind of reply",
+            )));
+        }
+        Err(e) => return Msg::Fl(Err(e)),
+    };
+    let detail = match runs.last() {
+        Some(run) => match backend.query(Query::FlRun { id: run.id.clone() }).await {
+            Ok(QueryReply::FlRun(d)) => Some(*d),
+            _ => None,
+        },
+        None => None,
+    };
+    Msg::Fl(Ok((runs, detail)))
+}
+
+fn spawn_fl(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Fl {
+        return;
+    }
+    let b = Arc::clone(backend);
+    spawn(tx, async move { fetch_fl(b.as_ref()).await });
+}
+
 fn spawn_audit(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
     if app.view != View::Audit {
         return;
@@ -234,6 +263,7 @@ pub async fn run(
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
+                spawn_fl(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -265,6 +295,7 @@ pub async fn run(
                 refresher.request(&backend, &app, &tx);
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
+                spawn_fl(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);

@@ -317,6 +317,14 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             idle_timeout_ms: 3_600_000,
         }),
         Query::Chaos => QueryReply::Chaos(Vec::new()),
+        Query::FlRuns => QueryReply::FlRuns(super::fl_fixtures::runs()),
+        Query::FlRun { id } => QueryReply::FlRun(Box::new(super::fl_fixtures::detail(&id))),
+        Query::FlModel { .. } => QueryReply::FlModel(Box::new(crate::api::fl_run::FlModelView {
+            run: "fl-1".into(),
+            round: 0,
+            dataset: crate::api::fl::DatasetName::Digits,
+            weights: Vec::new(),
+        })),
     }
 }
 

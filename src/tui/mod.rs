@@ -10,6 +10,8 @@ pub mod event_loop;
 #[doc(hidden)]
 pub mod filter;
 pub mod fixtures;
+pub mod fl_fixtures;
+pub mod fl_palette;
 pub mod input;
 pub mod keymap;
 pub mod osc52;

@@ -16,6 +16,9 @@ pub enum Run {
     Broadcast(String),
     Rollouts,
     Filter(String),
+    Fl,
+    /// Start an FL run (asks first).
+    FlStart(Box<crate::api::fl_run::FlRunSpec>),
     RenewSession,
     Help,
     Quit,
@@ -160,6 +163,13 @@ pub fn standard_verbs() -> Vec<Verb> {
             help: "Leave Plexus",
             takes_neuron: false,
             parse: |a| no_args(Run::Quit)(a),
+        },
+        Verb {
+            name: "fl",
+            usage: super::fl_palette::USAGE,
+            help: "Show federated learning, or start a run (asks first)",
+            takes_neuron: false,
+            parse: super::fl_palette::parse,
         },
     ]
 }
@@ -341,8 +351,8 @@ mod tests {
         assert_eq!(p.resolve("r n-0002"), Ok(Run::Recover("n-0002".into())));
         assert_eq!(p.resolve("q"), Ok(Run::Quit));
         assert!(
-            p.resolve("fl")
-                .is_err_and(|e| e.starts_with("unknown command ':fl'"))
+            p.resolve("train")
+                .is_err_and(|e| e.starts_with("unknown command ':train'"))
         );
         assert!(
             p.resolve("recover")
@@ -375,15 +385,15 @@ mod tests {
     #[test]
     fn plugins_register_verbs() {
         let mut p = Palette::default();
-        assert!(p.resolve("fl").is_err());
+        assert!(p.resolve("train").is_err());
         p.register(Verb {
-            name: "fl",
+            name: "train",
             usage: "",
-            help: "Federated learning",
+            help: "A plugin's verb",
             takes_neuron: false,
             parse: |_| Ok(Run::Overview),
         });
-        assert_eq!(p.resolve("fl"), Ok(Run::Overview));
+        assert_eq!(p.resolve("train"), Ok(Run::Overview));
     }
 
     #[test]

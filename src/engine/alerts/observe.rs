@@ -37,19 +37,20 @@ impl EventMemory {
     pub fn note(&mut self, events: &[Event], wall: i64) {
         for event in events {
             let (kind, l, value) = match event {
-                Event::FlDivergence { run, round, detail } => (
+                Event::FlRunDiverged { run, round, loss } => (
                     "fl_divergence",
                     labels(&[("run", run)]),
-                    format!("round {round}: {detail}"),
+                    format!("round {round}: loss {loss:.3}"),
                 ),
-                Event::ByzantineDetected {
+                Event::FlByzantineDetected {
                     run,
                     round,
                     neurons,
+                    rule,
                 } => (
                     "byzantine_detected",
                     labels(&[("run", run)]),
-                    format!("round {round}: {}", neurons.join(", ")),
+                    format!("round {round}: {rule} excluded {}", neurons.join(", ")),
                 ),
                 Event::StressThresholdBreached {
                     test_id,

@@ -30,6 +30,16 @@ pub fn choose_attackers(n: usize, fraction: f64, seed: u64) -> Vec<bool> {
     flags
 }
 
+/// The attack this round's Byzantine clients mount: the run's own, or sign-flip when only
+/// neurons under the chaos `byzantine` fault misbehave in a run configured without attack.
+pub fn effective(configured: Attack, turned: &[bool]) -> Attack {
+    if configured == Attack::None && turned.iter().any(|b| *b) {
+        Attack::SignFlip
+    } else {
+        configured
+    }
+}
+
 /// Corrupt the updates of attackers in place (`updates[k]` from a client with `byz[k]`).
 pub fn corrupt(
     attack: Attack,

@@ -47,6 +47,8 @@ pub struct FlConfig {
     /// Staleness exponent a of (1 + τ)^(−a).
     pub staleness_a: f64,
     pub convergence: ConvergenceConfig,
+    /// Client names (the engine's neuron ids); empty: `n-0001`… for `neurons` clients.
+    pub ids: Vec<String>,
 }
 
 impl Default for FlConfig {
@@ -74,6 +76,7 @@ impl Default for FlConfig {
             async_k: 0,
             staleness_a: 0.5,
             convergence: ConvergenceConfig::default(),
+            ids: Vec::new(),
         }
     }
 }
@@ -94,6 +97,16 @@ pub struct Federation {
     pub rng: Pcg64,
 }
 
+/// Which clients the simulation makes Byzantine (none without an attack), seeded.
+pub fn attacker_flags(cfg: &FlConfig) -> Vec<bool> {
+    let fraction = if cfg.attack == Attack::None {
+        0.0
+    } else {
+        cfg.byzantine
+    };
+    attack::choose_attackers(cfg.neurons.max(1), fraction, cfg.seed)
+}
+
 pub fn neuron_id(i: usize) -> String {
     format!("n-{:04}", i + 1)
 }
@@ -103,21 +116,17 @@ impl Federation {
         let (train, test) = data::split(&data::load(cfg.dataset), cfg.seed);
         let n = cfg.neurons.max(1);
         let parts = data::partition(&train, n, cfg.partition, cfg.seed);
-        let byz = attack::choose_attackers(
-            n,
-            if cfg.attack == Attack::None {
-                0.0
-            } else {
-                cfg.byzantine
-            },
-            cfg.seed,
-        );
+        let byz = attacker_flags(&cfg);
         let mut rng = Pcg64::seed_from_u64(cfg.seed ^ 0xfed);
         let spread = LogNormal::new(0.0, 0.4).expect("valid");
         let speed = (0..n).map(|_| spread.sample(&mut rng)).collect();
         Federation {
             model: LogReg::for_data(&train),
-            ids: (0..n).map(neuron_id).collect(),
+            ids: if cfg.ids.len() == n {
+                cfg.ids.clone()
+            } else {
+                (0..n).map(neuron_id).collect()
+            },
             parts,
             test,
             byz,
@@ -299,8 +308,12 @@ fn run_rounds(
         1
     };
     for round in 1..=fed.cfg.rounds {
+        if liveness.stopped() {
+            break;
+        }
         let lr = sched.lr(round);
         let alive = liveness.alive(round, &fed.ids);
+        let turned = liveness.byzantine(&fed.ids);
         let alive_idx: Vec<usize> = (0..n).filter(|&i| alive[i]).collect();
         let want = ((fed.cfg.sample_fraction * alive_idx.len() as f64).ceil() as usize)
             .min(alive_idx.len());
@@ -320,31 +333,56 @@ fn run_rounds(
             .iter()
             .map(|&i| fed.train(i, &global, lr, round as u64))
             .collect();
-        let byz: Vec<bool> = participants.iter().map(|&i| fed.byz[i]).collect();
-        attack::corrupt(fed.cfg.attack, &global, &mut weights, &byz, &mut fed.rng);
+        let mut byz: Vec<bool> = participants
+            .iter()
+            .map(|&i| fed.byz[i] || turned[i])
+            .collect();
+        attack::corrupt(
+            attack::effective(fed.cfg.attack, &turned),
+            &global,
+            &mut weights,
+            &byz,
+            &mut fed.rng,
+        );
+        let mut names: Vec<String> = participants.iter().map(|&i| fed.ids[i].clone()).collect();
+        let mut examples: Vec<u64> = participants
+            .iter()
+            .map(|&i| fed.parts[i].len() as u64)
+            .collect();
+        // Updates sent from outside the simulation (a client that trained on its own) join the
+        // flat round as they are; the rule judges them like any other.
+        if !hierarchical {
+            for u in liveness.external() {
+                names.push(u.neuron);
+                examples.push(u.examples);
+                weights.push(u.weights);
+                byz.push(false);
+            }
+        }
         if let Some(sink) = capture.as_mut() {
             let batch = UpdateBatch {
-                updates: participants
+                updates: names
                     .iter()
+                    .zip(&examples)
                     .zip(&weights)
-                    .map(|(&i, w)| ClientUpdate {
-                        neuron: fed.ids[i].clone(),
-                        examples: fed.parts[i].len() as u64,
+                    .map(|((name, &e), w)| ClientUpdate {
+                        neuron: name.clone(),
+                        examples: e,
                         weights: w.clone(),
                     })
                     .collect(),
             };
             sink(round, &batch);
         }
-        let updates: Vec<Update<'_>> = participants
+        let updates: Vec<Update<'_>> = examples
             .iter()
             .zip(&weights)
-            .map(|(&i, w)| Update {
+            .map(|(&e, w)| Update {
                 weights: w,
-                examples: fed.parts[i].len() as f64,
+                examples: e as f64,
             })
             .collect();
-        let outcome = if participants.is_empty() {
+        let outcome = if updates.is_empty() {
             None
         } else if hierarchical {
             Some(aggregate_zones(fed, &participants, &updates, zones)?)
@@ -352,7 +390,7 @@ fn run_rounds(
             let agg = aggregate::build(fed.cfg.rule, fed.params_for(updates.len()));
             aggregate::aggregate_checked(agg.as_ref(), &updates).ok()
         };
-        let p = participants.len() as u64;
+        let p = updates.len() as u64;
         tracker.bytes.total += 2 * p * dim_bytes
             + if hierarchical {
                 2 * zones as u64 * dim_bytes
@@ -366,40 +404,54 @@ fn run_rounds(
         };
         tracker.bytes.flat_wan += 2 * p * dim_bytes;
         let previous = std::mem::take(&mut global);
-        let verdicts = match outcome {
+        let (verdicts, scores) = match outcome {
             Some(agg) => {
                 global = agg.weights;
-                agg.verdicts
+                (agg.verdicts, agg.scores)
             }
             // No participant or the rule refused this round (e.g. Bulyan short of 4f+3): keep the model.
             None => {
                 global = previous.clone();
-                vec![Verdict::Selected; participants.len()]
+                (
+                    vec![Verdict::Selected; updates.len()],
+                    vec![None; updates.len()],
+                )
             }
         };
         let e = fed.model.evaluate(&global, &fed.test);
         let pick = |v: Verdict| {
-            participants
+            names
                 .iter()
                 .zip(&verdicts)
                 .filter(|(_, x)| **x == v)
-                .map(|(&i, _)| fed.ids[i].clone())
+                .map(|(name, _)| name.clone())
                 .collect::<Vec<_>>()
         };
         let mut excluded = pick(Verdict::Excluded);
         excluded.extend(pick(Verdict::Rejected));
+        let score_of = |v: Verdict| {
+            verdicts
+                .iter()
+                .zip(&scores)
+                .filter(|(x, _)| **x == v)
+                .map(|(_, s)| *s)
+                .collect::<Vec<_>>()
+        };
+        let excluded_scores = [score_of(Verdict::Excluded), score_of(Verdict::Rejected)].concat();
         let report = RoundReport {
             round,
             loss: e.loss,
             accuracy: e.accuracy,
             learning_rate: lr,
-            participants: participants.len() as u32,
+            participants: updates.len() as u32,
             dropped,
             excluded,
             down_weighted: pick(Verdict::DownWeighted),
             byzantine_events: verdicts.iter().filter(|v| **v == Verdict::Rejected).count() as u32,
             update_norm: norm_diff(&global, &previous),
             detection: detection(&verdicts, &byz),
+            excluded_scores,
+            model: global.clone(),
         };
         sched.observe(e.loss);
         on_round(&report);
@@ -490,7 +542,7 @@ fn run_async(
     let mut buffer: Vec<(usize, Vec<f32>, u32)> = Vec::new();
     let mut dropped = 0u32;
     let dim_bytes = (global.len() * 4) as u64;
-    while version < fed.cfg.rounds {
+    while version < fed.cfg.rounds && !liveness.stopped() {
         let Some(Reverse((now, i))) = queue.pop() else {
             break;
         };
@@ -563,6 +615,8 @@ fn run_async(
             byzantine_events: verdicts.iter().filter(|v| **v == Verdict::Rejected).count() as u32,
             update_norm: norm_diff(&global, &previous),
             detection: detection(&verdicts, &byz),
+            excluded_scores: Vec::new(),
+            model: Vec::new(),
         };
         on_round(&report);
         tracker.push(report);

@@ -12,6 +12,23 @@ use crate::engine::testkit::SimRun;
 pub trait Liveness {
     /// One flag per client (same order as `neurons`), for `round`.
     fn alive(&mut self, round: u32, neurons: &[String]) -> Vec<bool>;
+
+    /// Clients that turned Byzantine on their own (the chaos `byzantine` fault), asked right
+    /// after `alive` for the same round. The simulation's chosen attackers come on top.
+    fn byzantine(&mut self, neurons: &[String]) -> Vec<bool> {
+        vec![false; neurons.len()]
+    }
+
+    /// Updates that arrived from outside the simulation since the last round (clients that
+    /// fetched the model and trained on their own), taken once.
+    fn external(&mut self) -> Vec<crate::api::fl::ClientUpdate> {
+        Vec::new()
+    }
+
+    /// Someone asked the run to stop: the coordinator ends it after the current round.
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// Everyone, always (unit tests, benchmarks).

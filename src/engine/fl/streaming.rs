@@ -42,6 +42,9 @@ pub fn run(
     let mut busy = std::time::Duration::ZERO;
     let mut total = 0usize;
     for round in 1..=fed.cfg.rounds {
+        if liveness.stopped() {
+            break;
+        }
         let lr = fed.cfg.lr as f32;
         let alive = liveness.alive(round, &fed.ids);
         let alive_idx: Vec<usize> = (0..n).filter(|&i| alive[i]).collect();
@@ -118,6 +121,8 @@ pub fn run(
             byzantine_events: verdicts.iter().filter(|v| **v == Verdict::Rejected).count() as u32,
             update_norm: super::aggregate::distance::sq_dist(&global, &previous).sqrt(),
             detection: detection(&verdicts, &byz),
+            excluded_scores: Vec::new(),
+            model: Vec::new(),
         };
         let bytes = (verdicts.len() * dim * 4) as u64;
         tracker.bytes.total += bytes;

@@ -47,4 +47,20 @@ pub trait NeuronHost: Send {
     /// The engine restarted and learned from its store that neuron `to` has been running
     /// `version` all along (simulated neurons are rebuilt with the engine; real ones say so).
     fn adopt_config(&mut self, _to: u32, _version: &str) {}
+    /// How neuron `of` takes part in an FL round now. Simulated neurons train inside the
+    /// engine's FL worker on their behalf, so their host says whether the process can answer
+    /// at all and whether it is under the `byzantine` fault (then it corrupts its update).
+    fn fl_behaviour(&self, _of: u32) -> FlBehaviour {
+        FlBehaviour {
+            answers: true,
+            byzantine: false,
+        }
+    }
+}
+
+/// See [`NeuronHost::fl_behaviour`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlBehaviour {
+    pub answers: bool,
+    pub byzantine: bool,
 }

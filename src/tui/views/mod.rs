@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod confirm;
 pub mod detail;
+pub mod fl;
 pub mod format;
 pub mod header;
 pub mod help;
@@ -47,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Detail => detail::draw(frame, body, app),
         View::Audit => audit::draw(frame, body, app),
         View::Rollouts => rollouts::draw(frame, body, app),
+        View::Fl => fl::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

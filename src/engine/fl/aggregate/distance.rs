@@ -131,10 +131,27 @@ mod avx512 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+fn avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// The widest tile the CPU runs: AVX-512, else AVX2 + FMA, else the portable one.
 fn tile_fn() -> TileFn {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        return avx512::tile_entry;
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return avx512::tile_entry;
+        }
+        if avx2_fma() {
+            return avx2::tile_entry;
+        }
     }
     tile_portable
 }
@@ -242,6 +259,55 @@ pub fn gram_shortcut_f32(updates: &[Update<'_>]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every tile this CPU can run gives the bits of the per-pair kernel (tails and short chunks
+    /// included), so which one `tile_fn` picks never changes a Krum decision.
+    #[test]
+    fn every_available_tile_is_bit_identical_to_the_portable_one() {
+        let mut tiles: Vec<(&str, TileFn)> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if avx2_fma() {
+                tiles.push(("avx2", avx2::tile_entry));
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                tiles.push(("avx512", avx512::tile_entry));
+            }
+        }
+        let mut x = 0x2545_f491u32;
+        for len in [1usize, 15, 16, 17, 100, 1024] {
+            let mut rows: Vec<Vec<f32>> = (0..4)
+                .map(|_| {
+                    (0..len)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 17;
+                            x ^= x << 5;
+                            (x % 20_000) as f32 / 1000.0 - 10.0
+                        })
+                        .collect()
+                })
+                .collect();
+            // Columns nearly equal to the rows: differences of a few ulps.
+            for r in 0..4 {
+                let near = rows[r].iter().map(|v| v * (1.0 + 1e-6)).collect();
+                rows.push(near);
+            }
+            let a: [&[f32]; MR] = std::array::from_fn(|k| rows[k].as_slice());
+            let b: [&[f32]; MR] = std::array::from_fn(|k| rows[k + 4].as_slice());
+            let mut want = [[0f32; MR]; MR];
+            tile_portable(&a, &b, &mut want);
+            for (name, tile) in &tiles {
+                let mut got = [[0f32; MR]; MR];
+                tile(&a, &b, &mut got);
+                assert_eq!(
+                    got.map(|r| r.map(f32::to_bits)),
+                    want.map(|r| r.map(f32::to_bits)),
+                    "{name} len={len}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn blocked_pairwise_is_bit_identical_to_sq_dist() {

@@ -1,0 +1,261 @@
+//! One FL run on its own thread. The engine feeds it the fleet's state each tick through
+//! [`RunShared`]; the worker reads it through the coordinator's [`Liveness`] trait, writes each
+//! round into the run's record (queries read it) and sends events back for the engine to publish.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::api::fl::{ClientUpdate, DatasetName, RoundReport, RunSummary};
+use crate::api::fl_run::{ExcludedClient, FlRoundView, FlRunState};
+use crate::api::{Event, Millis};
+use crate::engine::fl::convergence::Convergence;
+use crate::engine::fl::coordinator::{self, FlConfig};
+use crate::engine::fl::liveness::Liveness;
+
+/// What the engine knows about the run's clients now.
+#[derive(Debug, Default)]
+pub struct FleetView {
+    pub now: Millis,
+    pub alive: Vec<bool>,
+    pub byzantine: Vec<bool>,
+    pub stop: bool,
+}
+
+/// Written by the engine thread each tick, read by the worker.
+#[derive(Default)]
+pub struct RunShared {
+    view: Mutex<FleetView>,
+    changed: Condvar,
+    /// Updates clients sent on their own, for the next round.
+    inbox: Mutex<Vec<ClientUpdate>>,
+}
+
+/// Updates waiting for one round at most; more are refused (a load test must not grow memory).
+pub const INBOX_LIMIT: usize = 256;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking worker must not take the engine down with it.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RunShared {
+    pub fn publish(&self, now: Millis, alive: Vec<bool>, byzantine: Vec<bool>) {
+        let mut v = lock(&self.view);
+        v.now = now;
+        v.alive = alive;
+        v.byzantine = byzantine;
+        self.changed.notify_all();
+    }
+
+    /// Queue a client's update; refused when the inbox is full.
+    pub fn offer(&self, update: ClientUpdate) -> Result<(), ClientUpdate> {
+        let mut inbox = lock(&self.inbox);
+        if inbox.len() >= INBOX_LIMIT {
+            return Err(update);
+        }
+        inbox.push(update);
+        Ok(())
+    }
+
+    pub fn stop(&self) {
+        lock(&self.view).stop = true;
+        self.changed.notify_all();
+    }
+}
+
+/// The record queries read: kept up to date by the worker.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub state: FlRunState,
+    pub round: u32,
+    pub history: Vec<FlRoundView>,
+    pub convergence: String,
+    pub summary: Option<RunSummary>,
+    pub error: Option<String>,
+    /// The global model after `round` (what a client trains from next).
+    pub model: Vec<f32>,
+}
+
+/// The coordinator's view of the engine's fleet: round `r` waits until engine time reaches
+/// `start + r · round_ms` (so chaos between rounds matters), then takes the engine's latest view.
+struct EngineLiveness {
+    shared: Arc<RunShared>,
+    start: Millis,
+    round_ms: Millis,
+}
+
+impl Liveness for EngineLiveness {
+    fn alive(&mut self, round: u32, neurons: &[String]) -> Vec<bool> {
+        let due = self.start + round as Millis * self.round_ms;
+        let mut v = lock(&self.shared.view);
+        while !v.stop && v.now < due {
+            // Bounded waits: the engine notifies each tick, this only guards a lost wake-up.
+            v = self
+                .shared
+                .changed
+                .wait_timeout(v, Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let mut alive = v.alive.clone();
+        alive.resize(neurons.len(), false);
+        alive
+    }
+
+    fn byzantine(&mut self, neurons: &[String]) -> Vec<bool> {
+        let mut byz = lock(&self.shared.view).byzantine.clone();
+        byz.resize(neurons.len(), false);
+        byz
+    }
+
+    fn stopped(&self) -> bool {
+        lock(&self.shared.view).stop
+    }
+
+    fn external(&mut self) -> Vec<ClientUpdate> {
+        std::mem::take(&mut *lock(&self.shared.inbox))
+    }
+}
+
+/// What the untrained (all-zero) model scores: ln(classes). Above 1.5× that, the run diverged.
+fn untrained_loss(dataset: DatasetName) -> f64 {
+    match dataset {
+        DatasetName::Digits => 10f64.ln(),
+        DatasetName::BreastCancer => 2f64.ln(),
+    }
+}
+
+pub struct Job {
+    pub id: String,
+    pub cfg: FlConfig,
+    pub start: Millis,
+    pub round_ms: Millis,
+    pub shared: Arc<RunShared>,
+    pub record: Arc<Mutex<RunRecord>>,
+    pub events: Sender<Event>,
+}
+
+fn round_view(r: &RoundReport, convergence: &str) -> FlRoundView {
+    FlRoundView {
+        round: r.round,
+        loss: r.loss,
+        accuracy: r.accuracy,
+        learning_rate: r.learning_rate,
+        participants: r.participants,
+        dropped: r.dropped,
+        excluded: r
+            .excluded
+            .iter()
+            .enumerate()
+            .map(|(k, n)| ExcludedClient {
+                neuron: n.clone(),
+                score: r.excluded_scores.get(k).copied().flatten(),
+            })
+            .collect(),
+        down_weighted: r.down_weighted.clone(),
+        byzantine_events: r.byzantine_events,
+        update_norm: r.update_norm,
+        convergence: convergence.to_string(),
+    }
+}
+
+impl Job {
+    pub fn run(self) {
+        let Job {
+            id,
+            cfg,
+            start,
+            round_ms,
+            shared,
+            record,
+            events,
+        } = self;
+        let rounds = cfg.rounds;
+        let rule = cfg.rule.name().to_string();
+        let blow_up = 1.5 * untrained_loss(cfg.dataset);
+        let mut convergence = Convergence::new(cfg.convergence);
+        let mut diverged_sent = false;
+        let mut liveness = EngineLiveness {
+            shared: shared.clone(),
+            start,
+            round_ms,
+        };
+        let mut on_round = |r: &RoundReport| {
+            convergence.observe(r.round, r.loss, r.accuracy, r.update_norm);
+            let state = match convergence.converged {
+                Some((at, by)) => format!("converged ({by}, round {at})"),
+                None => "training".to_string(),
+            };
+            {
+                let mut rec = lock(&record);
+                rec.round = r.round;
+                rec.convergence = state.clone();
+                if !r.model.is_empty() {
+                    rec.model = r.model.clone();
+                }
+                rec.history.push(round_view(r, &state));
+            }
+            let _ = events.send(Event::FlRoundFinished {
+                run: id.clone(),
+                round: r.round,
+                rounds,
+                loss: r.loss,
+                accuracy: r.accuracy,
+                participants: r.participants,
+                dropped: r.dropped,
+                excluded: r.excluded.clone(),
+            });
+            if !r.excluded.is_empty() {
+                let _ = events.send(Event::FlByzantineDetected {
+                    run: id.clone(),
+                    round: r.round,
+                    neurons: r.excluded.clone(),
+                    rule: rule.clone(),
+                });
+            }
+            let sane = r.loss.is_finite() && r.loss <= blow_up;
+            if !diverged_sent && !sane {
+                diverged_sent = true;
+                let _ = events.send(Event::FlRunDiverged {
+                    run: id.clone(),
+                    round: r.round,
+                    loss: r.loss,
+                });
+            }
+        };
+        let outcome = coordinator::run(cfg, &mut liveness, None, &mut on_round);
+        let stopped = liveness.stopped();
+        let mut rec = lock(&record);
+        match outcome {
+            Ok(summary) => {
+                rec.state = if stopped {
+                    FlRunState::Stopped
+                } else {
+                    FlRunState::Finished
+                };
+                if summary.diverged && !diverged_sent {
+                    let _ = events.send(Event::FlRunDiverged {
+                        run: id.clone(),
+                        round: rec.round,
+                        loss: summary.final_loss,
+                    });
+                }
+                rec.summary = Some(summary);
+            }
+            Err(e) => {
+                rec.state = FlRunState::Failed;
+                rec.error = Some(e.0);
+            }
+        }
+        let summary = rec.summary.as_ref();
+        let _ = events.send(Event::FlRunFinished {
+            run: id,
+            state: rec.state.as_str().into(),
+            rounds: rec.round,
+            final_accuracy: summary.map(|s| s.final_accuracy),
+            converged_round: summary.and_then(|s| s.converged_round),
+            diverged: summary.is_some_and(|s| s.diverged),
+        });
+    }
+}

@@ -1,0 +1,52 @@
+//! FL run endpoints: start (the body is an `FlRunSpec`, refused with 400 naming the field before
+//! anything starts), list, one run with its history, stop.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::HttpError;
+use super::routes::{Body, Reply, wrong_reply};
+use crate::api::fl_run::FlRunSpec;
+use crate::api::{Command, CommandReply, Query, QueryReply};
+
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(config): Body<FlRunSpec>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state.submit(&caller, Command::FlStart { config }).await?,
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, HttpError> {
+    match state.query(&caller, Query::FlRuns).await? {
+        QueryReply::FlRuns(runs) => Ok(Json(runs)),
+        _ => Err(wrong_reply("fl_runs")),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    match state.query(&caller, Query::FlRun { id }).await? {
+        QueryReply::FlRun(detail) => Ok(Json(detail)),
+        _ => Err(wrong_reply("fl_run")),
+    }
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(state.submit(&caller, Command::FlStop { id }).await?))
+}
