@@ -25,6 +25,7 @@ fn app_in(view: View) -> App {
         View::Detail => None,
         View::Audit => Some('a'),
         View::Rollouts => Some('4'),
+        View::Alerts => Some('5'),
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
@@ -64,6 +65,7 @@ fn every_action_of_a_view_appears_in_its_help() {
         View::Detail,
         View::Audit,
         View::Rollouts,
+        View::Alerts,
     ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
@@ -93,6 +95,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
         View::Detail,
         View::Audit,
         View::Rollouts,
+        View::Alerts,
     ] {
         let app = app_in(view);
         let text = screen(&app);

@@ -50,10 +50,15 @@ pub enum Action {
     /// Input line: the next (newer) history entry.
     HistoryNext,
     ShowRollouts,
+    ShowAlerts,
+    /// Alerts: acknowledge the selected alert.
+    AckAlert,
+    /// Alerts: open the palette with a silence of the selected alert's labels.
+    SilenceAlert,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 33] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -84,6 +89,9 @@ impl Action {
         Action::HistoryPrev,
         Action::HistoryNext,
         Action::ShowRollouts,
+        Action::ShowAlerts,
+        Action::AckAlert,
+        Action::SilenceAlert,
     ];
 
     /// The name keymap files use.
@@ -119,6 +127,9 @@ impl Action {
             Action::HistoryPrev => "history_prev",
             Action::HistoryNext => "history_next",
             Action::ShowRollouts => "show_rollouts",
+            Action::ShowAlerts => "show_alerts",
+            Action::AckAlert => "ack",
+            Action::SilenceAlert => "silence",
         }
     }
 
@@ -140,10 +151,11 @@ pub enum Scope {
     /// The `:` palette and the `/` filter line.
     Input,
     Rollouts,
+    Alerts,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -153,6 +165,7 @@ impl Scope {
         Scope::Help,
         Scope::Input,
         Scope::Rollouts,
+        Scope::Alerts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -166,6 +179,7 @@ impl Scope {
             Scope::Help => "Help",
             Scope::Input => "Palette and filter line",
             Scope::Rollouts => "Rollouts",
+            Scope::Alerts => "Alerts",
         }
     }
 
@@ -181,6 +195,7 @@ impl Scope {
             Scope::Help => "help",
             Scope::Input => "input",
             Scope::Rollouts => "rollouts",
+            Scope::Alerts => "alerts",
         }
     }
 
@@ -192,7 +207,12 @@ impl Scope {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit | Scope::Rollouts
+            Scope::Neurons
+                | Scope::Overview
+                | Scope::Detail
+                | Scope::Audit
+                | Scope::Rollouts
+                | Scope::Alerts
         )
     }
 }
@@ -406,6 +426,12 @@ impl Registry {
             )
             .no_hint(),
             spec(
+                A::ShowAlerts,
+                "alerts",
+                "Show alerts: firing and pending, grouped",
+            )
+            .no_hint(),
+            spec(
                 A::ToggleMouse,
                 "mouse",
                 "Capture the mouse, or give it back",
@@ -445,6 +471,17 @@ impl Registry {
         audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
         let mut rollouts = moves();
         rollouts.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
+        let mut alerts = moves();
+        alerts.extend([
+            spec(A::AckAlert, "ack", "Acknowledge the selected alert").needs(Gate::AlertAck),
+            spec(
+                A::SilenceAlert,
+                "silence",
+                "Silence the selected alert (the palette opens with its labels)",
+            )
+            .needs(Gate::AlertSilence),
+            spec(A::Back, "back", "Back to the neurons table").no_hint(),
+        ]);
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -469,6 +506,7 @@ impl Registry {
                 (Scope::Help, help),
                 (Scope::Input, input),
                 (Scope::Rollouts, rollouts),
+                (Scope::Alerts, alerts),
             ],
         }
     }
