@@ -158,12 +158,16 @@ fn an_offline_neuron_inhibits_its_own_latency_alert() {
     run.run_for(2_000);
     let report = run.core.alerts.report();
     let offline = report.active().find(|a| a.rule == "NeuronOffline").unwrap();
-    if let Some(latency) = report.active().find(|a| a.rule == "NeuronLatencyHigh") {
-        assert_eq!(
-            latency.inhibited_by.as_deref(),
-            Some(offline.fingerprint.as_str())
-        );
-    }
+    // The detector's slow verdict stays while the neuron is silent: its alert is kept, muted.
+    let latency = report
+        .active()
+        .find(|a| a.rule == "NeuronLatencyHigh")
+        .expect("the latency alert is still there");
+    assert_eq!(latency.state, AlertState::Firing);
+    assert_eq!(
+        latency.inhibited_by.as_deref(),
+        Some(offline.fingerprint.as_str())
+    );
     // Another neuron's alerts are not inhibited by it.
     assert!(report.active().all(|a| a.labels["neuron"] == "n-0002"));
 }
@@ -272,4 +276,54 @@ fn no_false_alerts_in_thirty_fault_free_minutes_with_five_percent_loss() {
     assert!(lost > 1000, "the link really lost heartbeats ({lost})");
     assert_eq!(fired, 0);
     assert!(run.notifications.is_empty());
+}
+
+#[test]
+fn an_event_rule_fires_on_its_event_and_resolves_after_its_hold() {
+    let mut run = SimRun::with_config(6, config(false), 2);
+    run.run_for(2_000);
+    let wall = plexus::engine::clock::FakeClock::EPOCH_UNIX_MS + run.now as i64;
+    run.core.alerts.note_events(
+        &[plexus::api::Event::FlByzantineDetected {
+            run: "fl-7".into(),
+            round: 12,
+            neurons: vec!["n-0002".into(), "n-0005".into()],
+            rule: "krum".into(),
+        }],
+        wall,
+    );
+    run.run_for(2_000);
+    let report = run.core.alerts.report();
+    let alert = report
+        .active()
+        .find(|a| a.rule == "ByzantineNeuronsDetected")
+        .expect("fires on the event");
+    assert_eq!(alert.state, AlertState::Firing);
+    assert_eq!(alert.labels["run"], "fl-7");
+    assert_eq!(
+        alert.summary(),
+        "Byzantine updates detected: round 12: n-0002, n-0005"
+    );
+    // Held 5 minutes after the last such event, then resolved.
+    run.run_for(290_000);
+    assert!(
+        run.core
+            .alerts
+            .report()
+            .active()
+            .any(|a| a.rule == "ByzantineNeuronsDetected")
+    );
+    run.run_for(15_000);
+    let report = run.core.alerts.report();
+    assert!(
+        report
+            .active()
+            .all(|a| a.rule != "ByzantineNeuronsDetected")
+    );
+    assert!(
+        report
+            .resolved
+            .iter()
+            .any(|a| a.rule == "ByzantineNeuronsDetected")
+    );
 }

@@ -26,6 +26,7 @@ fn app_in(view: View) -> App {
         View::Audit => Some('a'),
         View::Rollouts => Some('4'),
         View::Fl => Some('6'),
+        View::Alerts => Some('5'),
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
@@ -66,6 +67,7 @@ fn every_action_of_a_view_appears_in_its_help() {
         View::Audit,
         View::Rollouts,
         View::Fl,
+        View::Alerts,
     ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
@@ -96,6 +98,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
         View::Audit,
         View::Rollouts,
         View::Fl,
+        View::Alerts,
     ] {
         let app = app_in(view);
         let text = screen(&app);

@@ -124,7 +124,7 @@ fn app(width: u16, height: u16) -> App {
 type Setup = fn(&mut App);
 
 /// Every screen, as the keys that lead to it.
-const SCREENS: [(&str, Setup); 16] = [
+const SCREENS: [(&str, Setup); 18] = [
     ("neurons", |a| {
         for _ in 0..3 {
             press(a, KeyCode::Char('j'));
@@ -212,6 +212,21 @@ const SCREENS: [(&str, Setup); 16] = [
             plexus::tui::fl_fixtures::runs(),
             Some(plexus::tui::fl_fixtures::detail("fl-1")),
         ))));
+    }),
+    ("alerts", |a| {
+        press(a, KeyCode::Char('5'));
+        a.update(Msg::Alerts(
+            Ok(plexus::tui::alert_fixtures::alerts_report()),
+        ));
+        press(a, KeyCode::Char('j'));
+    }),
+    ("alerts_silence", |a| {
+        press(a, KeyCode::Char('5'));
+        a.update(Msg::Alerts(
+            Ok(plexus::tui::alert_fixtures::alerts_report()),
+        ));
+        press(a, KeyCode::Char('j'));
+        press(a, KeyCode::Char('s'));
     }),
     ("viewer_read_only", |a| {
         a.session = Some(fixtures::session(Role::Viewer, true));

@@ -55,10 +55,15 @@ pub enum Action {
     FlStart,
     /// FL view: stop the shown run (asks first).
     FlStop,
+    ShowAlerts,
+    /// Alerts: acknowledge the selected alert.
+    AckAlert,
+    /// Alerts: open the palette with a silence of the selected alert's labels.
+    SilenceAlert,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 36] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -92,6 +97,9 @@ impl Action {
         Action::ShowFl,
         Action::FlStart,
         Action::FlStop,
+        Action::ShowAlerts,
+        Action::AckAlert,
+        Action::SilenceAlert,
     ];
 
     /// The name keymap files use.
@@ -130,6 +138,9 @@ impl Action {
             Action::ShowFl => "show_fl",
             Action::FlStart => "fl_start",
             Action::FlStop => "fl_stop",
+            Action::ShowAlerts => "show_alerts",
+            Action::AckAlert => "ack",
+            Action::SilenceAlert => "silence",
         }
     }
 
@@ -152,10 +163,11 @@ pub enum Scope {
     Input,
     Rollouts,
     Fl,
+    Alerts,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -166,6 +178,7 @@ impl Scope {
         Scope::Input,
         Scope::Rollouts,
         Scope::Fl,
+        Scope::Alerts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -180,6 +193,7 @@ impl Scope {
             Scope::Input => "Palette and filter line",
             Scope::Rollouts => "Rollouts",
             Scope::Fl => "Federated learning",
+            Scope::Alerts => "Alerts",
         }
     }
 
@@ -196,6 +210,7 @@ impl Scope {
             Scope::Input => "input",
             Scope::Rollouts => "rollouts",
             Scope::Fl => "fl",
+            Scope::Alerts => "alerts",
         }
     }
 
@@ -213,6 +228,7 @@ impl Scope {
                 | Scope::Audit
                 | Scope::Rollouts
                 | Scope::Fl
+                | Scope::Alerts
         )
     }
 }
@@ -426,6 +442,12 @@ impl Registry {
             )
             .no_hint(),
             spec(
+                A::ShowAlerts,
+                "alerts",
+                "Show alerts: firing and pending, grouped",
+            )
+            .no_hint(),
+            spec(
                 A::ShowFl,
                 "fl",
                 "Show federated learning: loss, accuracy, exclusions",
@@ -485,6 +507,17 @@ impl Registry {
                 .needs(Gate::ExperimentDeploy),
             spec(A::Back, "back", "Back to the neurons table").no_hint(),
         ];
+        let mut alerts = moves();
+        alerts.extend([
+            spec(A::AckAlert, "ack", "Acknowledge the selected alert").needs(Gate::AlertAck),
+            spec(
+                A::SilenceAlert,
+                "silence",
+                "Silence the selected alert (the palette opens with its labels)",
+            )
+            .needs(Gate::AlertSilence),
+            spec(A::Back, "back", "Back to the neurons table").no_hint(),
+        ]);
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -510,6 +543,7 @@ impl Registry {
                 (Scope::Input, input),
                 (Scope::Rollouts, rollouts),
                 (Scope::Fl, fl),
+                (Scope::Alerts, alerts),
             ],
         }
     }

@@ -33,6 +33,7 @@ pub enum View {
     Audit,
     Rollouts,
     Fl,
+    Alerts,
 }
 
 impl View {
@@ -44,6 +45,7 @@ impl View {
             View::Audit => Scope::Audit,
             View::Rollouts => Scope::Rollouts,
             View::Fl => Scope::Fl,
+            View::Alerts => Scope::Alerts,
         }
     }
 }
@@ -272,6 +274,27 @@ impl RolloutsState {
     }
 }
 
+/// The alerts view's data; rows are the pending and firing alerts in group order, then the
+/// recently resolved.
+#[derive(Debug, Clone, Default)]
+pub struct AlertsState {
+    pub report: Option<crate::api::alert::AlertsReport>,
+    pub selected: usize,
+}
+
+impl AlertsState {
+    pub fn rows(&self) -> Vec<&crate::api::alert::Alert> {
+        self.report
+            .as_ref()
+            .map(|r| r.active().chain(&r.resolved).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn selected_alert(&self) -> Option<&crate::api::alert::Alert> {
+        self.rows().get(self.selected).copied()
+    }
+}
+
 /// How many audit records the live tail keeps.
 pub const AUDIT_TAIL: usize = 500;
 
@@ -330,6 +353,7 @@ pub enum Msg {
     SessionRenewed(Result<SessionInfo, ApiError>),
     /// The wall clock (unix ms), for the session age; sent about once a second.
     Now(i64),
+    Alerts(Result<crate::api::alert::AlertsReport, ApiError>),
 }
 
 /// What the update asks the event loop to do.
@@ -426,6 +450,7 @@ pub struct App {
     pub audit: AuditState,
     pub rollouts: RolloutsState,
     pub fl: FlState,
+    pub alerts: AlertsState,
     pub mouse: bool,
 }
 
@@ -465,6 +490,7 @@ impl App {
             audit: AuditState::default(),
             rollouts: RolloutsState::default(),
             fl: FlState::default(),
+            alerts: AlertsState::default(),
             mouse: false,
         }
     }
@@ -623,6 +649,20 @@ impl App {
                 effect: None,
             },
             Msg::Fl(data) => self.on_fl(data),
+            Msg::Alerts(Ok(report)) => {
+                let changed = self.alerts.report.as_ref() != Some(&report);
+                self.alerts.report = Some(report);
+                let rows = self.alerts.rows().len();
+                self.alerts.selected = self.alerts.selected.min(rows.saturating_sub(1));
+                Outcome {
+                    redraw: changed,
+                    effect: None,
+                }
+            }
+            Msg::Alerts(Err(e)) => Outcome {
+                redraw: self.show_error(&e),
+                effect: None,
+            },
             Msg::SessionRenewed(Ok(session)) => {
                 self.set_flash(
                     FlashKind::Info,
@@ -1033,6 +1073,18 @@ impl App {
                 self.switch(View::Fl);
                 self.ask_fl_start(*spec)
             }
+            Run::Alerts => self.on_action(Action::ShowAlerts).or_redraw(),
+            Run::Silence(matchers, duration_ms) => {
+                if let Some(refused) = self.refused(Action::SilenceAlert) {
+                    self.set_flash(FlashKind::Error, refused);
+                    return Outcome::redraw();
+                }
+                Outcome::effect(Effect::Submit(Command::SilenceCreate {
+                    matchers,
+                    duration_ms,
+                    comment: "from the console".into(),
+                }))
+            }
             Run::Recover(id) => {
                 if !self.neurons.iter().any(|n| *n.id == *id) {
                     self.set_flash(FlashKind::Error, format!("no neuron '{id}'"));
@@ -1119,8 +1171,36 @@ impl App {
                     ..out
                 }
             }
+            Action::ShowAlerts => {
+                let out = self.switch(View::Alerts);
+                Outcome {
+                    effect: Some(Effect::Refresh),
+                    ..out
+                }
+            }
             Action::FlStart => self.ask_fl_start(Default::default()),
             Action::FlStop => self.ask_fl_stop(),
+            Action::AckAlert => match self.alerts.selected_alert() {
+                Some(a) => Outcome::effect(Effect::Submit(Command::AlertAck {
+                    fingerprint: a.fingerprint.clone(),
+                })),
+                None => Outcome::default(),
+            },
+            Action::SilenceAlert => {
+                let Some(a) = self.alerts.selected_alert() else {
+                    return Outcome::default();
+                };
+                // Prefilled with the alert's own labels (severity aside) and an hour: the
+                // operator narrows or widens it before pressing Enter.
+                let matchers: Vec<String> = a
+                    .labels
+                    .iter()
+                    .filter(|(k, _)| *k != "severity")
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let line = format!("silence {} 1h", matchers.join(" "));
+                self.open_input(InputKind::Palette, &line)
+            }
             Action::Palette => self.open_input(InputKind::Palette, ""),
             Action::Filter => {
                 let current = match self.view {
@@ -1229,6 +1309,7 @@ impl App {
         match self.view {
             View::Audit => self.audit.selected,
             View::Rollouts => self.rollouts.selected,
+            View::Alerts => self.alerts.selected,
             _ => self.selected,
         }
     }
@@ -1242,6 +1323,15 @@ impl App {
         );
         match self.view {
             View::Audit => self.audit.selected = position,
+            View::Alerts => {
+                let position = position.min(self.alerts.rows().len().saturating_sub(1));
+                let moved = position != self.alerts.selected;
+                self.alerts.selected = position;
+                return Outcome {
+                    redraw: moved,
+                    effect: None,
+                };
+            }
             View::Rollouts => {
                 let count = self
                     .rollouts

@@ -184,6 +184,23 @@ fn spawn_fl(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Ms
     let b = Arc::clone(backend);
     spawn(tx, async move { fetch_fl(b.as_ref()).await });
 }
+pub async fn fetch_alerts(backend: &dyn Backend) -> Msg {
+    Msg::Alerts(match backend.query(Query::Alerts).await {
+        Ok(QueryReply::Alerts(report)) => Ok(report),
+        Ok(_) => Err(crate::api::ApiError::failed(
+            "the backend answered alerts with the wrong kind of reply",
+        )),
+        Err(e) => Err(e),
+    })
+}
+
+fn spawn_alerts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Alerts {
+        return;
+    }
+    let b = Arc::clone(backend);
+    spawn(tx, async move { fetch_alerts(b.as_ref()).await });
+}
 
 fn spawn_audit(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
     if app.view != View::Audit {
@@ -264,6 +281,7 @@ pub async fn run(
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
                 spawn_fl(&backend, &app, &tx);
+                spawn_alerts(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -296,6 +314,7 @@ pub async fn run(
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
                 spawn_fl(&backend, &app, &tx);
+                spawn_alerts(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);

@@ -297,7 +297,7 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             QueryReply::Rollout(Box::new(super::rollout_fixtures::rollout_view(id)))
         }
         Query::Audit { .. } => QueryReply::Audit(audit(30)),
-        Query::Alerts => QueryReply::Alerts(Default::default()),
+        Query::Alerts => QueryReply::Alerts(super::alert_fixtures::alerts_report()),
         Query::Silences => QueryReply::Silences(Vec::new()),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,

@@ -5,6 +5,7 @@
 //! and backend events to the app, `terminal` sets the terminal up and always puts it back.
 
 pub mod actions;
+pub mod alert_fixtures;
 pub mod app;
 pub mod event_loop;
 #[doc(hidden)]

@@ -22,6 +22,10 @@ pub enum Run {
     RenewSession,
     Help,
     Quit,
+    /// The alerts view.
+    Alerts,
+    /// Silence the alerts the matchers select for this long (ms).
+    Silence(Vec<crate::api::alert::Matcher>, u64),
 }
 
 /// One verb: `:name args`.
@@ -171,7 +175,31 @@ pub fn standard_verbs() -> Vec<Verb> {
             takes_neuron: false,
             parse: super::fl_palette::parse,
         },
+        Verb {
+            name: "alerts",
+            usage: "",
+            help: "Show alerts: firing and pending, grouped",
+            takes_neuron: false,
+            parse: |a| no_args(Run::Alerts)(a),
+        },
+        Verb {
+            name: "silence",
+            usage: "MATCHERS… DURATION",
+            help: "Silence the alerts the matchers select, e.g. alertname=NeuronOffline 1h",
+            takes_neuron: false,
+            parse: silence,
+        },
     ]
+}
+
+/// `:silence alertname=X zone=~a.* 2h`: matchers, then the duration last.
+fn silence(args: &[&str]) -> Result<Run, String> {
+    let Some((duration, matchers)) = args.split_last() else {
+        return Err("needs matchers and a duration, e.g. alertname=NeuronOffline 1h".into());
+    };
+    let ms = crate::api::chaos::parse_duration_ms(duration)?;
+    let matchers = crate::api::alert::Matcher::parse_list(&matchers.join(","))?;
+    Ok(Run::Silence(matchers, ms))
 }
 
 #[derive(Debug, Clone)]

@@ -176,3 +176,100 @@ impl Dispatcher {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::alert::Severity;
+
+    fn firing(name: &str, neuron: &str) -> Alert {
+        let mut labels = Labels::new();
+        labels.insert("alertname".into(), name.into());
+        labels.insert("neuron".into(), neuron.into());
+        Alert {
+            fingerprint: crate::engine::alerts::fingerprint::fingerprint(&labels),
+            rule: name.into(),
+            labels,
+            annotations: Labels::new(),
+            severity: Severity::Critical,
+            state: AlertState::Firing,
+            active_since: 0,
+            fired_at: Some(0),
+            resolved_at: None,
+            acked_by: None,
+            acked_at: None,
+            silenced_by: Vec::new(),
+            inhibited_by: None,
+        }
+    }
+
+    fn map(alerts: &[Alert]) -> BTreeMap<String, Alert> {
+        alerts
+            .iter()
+            .map(|a| (a.fingerprint.clone(), a.clone()))
+            .collect()
+    }
+
+    /// Flush every second from `from` to `to` (inclusive); the times something was sent.
+    fn run(
+        d: &mut Dispatcher,
+        cfg: &AlertConfig,
+        alerts: &BTreeMap<String, Alert>,
+        from: i64,
+        to: i64,
+    ) -> Vec<(i64, usize)> {
+        (from..=to)
+            .step_by(1000)
+            .flat_map(|t| {
+                d.flush(cfg, alerts, t)
+                    .notifications
+                    .into_iter()
+                    .map(move |n| (t, n.alerts.len()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn group_wait_then_group_interval_then_repeat_interval() {
+        let cfg = AlertConfig::default();
+        let mut d = Dispatcher::default();
+        let one = map(&[firing("NeuronOffline", "n-1")]);
+        // First notification after group_wait, then silence while nothing changes.
+        assert_eq!(run(&mut d, &cfg, &one, 0, 600_000), [(30_000, 1)]);
+        // A second alert joins: it goes out at the next group_interval tick, not at once.
+        let two = map(&[
+            firing("NeuronOffline", "n-1"),
+            firing("NeuronOffline", "n-2"),
+        ]);
+        assert_eq!(run(&mut d, &cfg, &two, 601_000, 1_000_000), [(630_000, 2)]);
+        // Unchanged: re-sent once repeat_interval (4 h) has passed, at a group_interval tick.
+        let sent = run(
+            &mut d,
+            &cfg,
+            &two,
+            1_001_000,
+            630_000 + 4 * 3_600_000 + 300_000,
+        );
+        assert_eq!(sent, [(630_000 + 4 * 3_600_000, 2)]);
+    }
+
+    #[test]
+    fn a_resolution_is_notified_once_and_ends_the_group() {
+        let cfg = AlertConfig::default();
+        let mut d = Dispatcher::default();
+        let mut alert = firing("NeuronOffline", "n-1");
+        run(&mut d, &cfg, &map(std::slice::from_ref(&alert)), 0, 30_000);
+        assert!(d.holds(&alert.fingerprint));
+        alert.state = AlertState::Resolved;
+        alert.resolved_at = Some(40_000);
+        let resolved = map(&[alert.clone()]);
+        let flushes: Vec<Flush> = (31..=700)
+            .map(|s| d.flush(&cfg, &resolved, s * 1000))
+            .collect();
+        let sent: Vec<&Notification> = flushes.iter().flat_map(|f| &f.notifications).collect();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].status, "resolved");
+        assert!(!d.holds(&alert.fingerprint));
+        assert!(flushes.iter().any(|f| !f.dropped.is_empty()));
+    }
+}

@@ -66,3 +66,87 @@ pub fn apply(rules: &[InhibitRule], alerts: &mut BTreeMap<String, Alert>) {
             .map(|(_, fp, _)| fp.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::alert::{Labels, Severity};
+
+    fn alert(name: &str, pairs: &[(&str, &str)], state: AlertState) -> Alert {
+        let mut labels: Labels = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        labels.insert("alertname".into(), name.into());
+        Alert {
+            fingerprint: crate::engine::alerts::fingerprint::fingerprint(&labels),
+            rule: name.into(),
+            labels,
+            annotations: Labels::new(),
+            severity: Severity::Warning,
+            state,
+            active_since: 0,
+            fired_at: None,
+            resolved_at: None,
+            acked_by: None,
+            acked_at: None,
+            silenced_by: Vec::new(),
+            inhibited_by: None,
+        }
+    }
+
+    #[test]
+    fn an_offline_neuron_mutes_its_own_symptoms_only_while_firing() {
+        let offline = alert("NeuronOffline", &[("neuron", "n-1")], AlertState::Firing);
+        let own = alert(
+            "NeuronLatencyHigh",
+            &[("neuron", "n-1")],
+            AlertState::Firing,
+        );
+        let other = alert(
+            "NeuronLatencyHigh",
+            &[("neuron", "n-2")],
+            AlertState::Firing,
+        );
+        let mut all: BTreeMap<String, Alert> = [offline.clone(), own.clone(), other.clone()]
+            .into_iter()
+            .map(|a| (a.fingerprint.clone(), a))
+            .collect();
+        apply(&builtin(), &mut all);
+        assert_eq!(
+            all[&own.fingerprint].inhibited_by.as_ref(),
+            Some(&offline.fingerprint)
+        );
+        assert_eq!(all[&other.fingerprint].inhibited_by, None);
+        assert_eq!(all[&offline.fingerprint].inhibited_by, None);
+        // A pending source inhibits nothing.
+        all.get_mut(&offline.fingerprint).unwrap().state = AlertState::Pending;
+        apply(&builtin(), &mut all);
+        assert_eq!(all[&own.fingerprint].inhibited_by, None);
+    }
+
+    #[test]
+    fn a_silent_zone_mutes_offline_alerts_in_that_zone_only() {
+        let zone = alert("ZoneUnreachable", &[("zone", "a")], AlertState::Firing);
+        let inside = alert(
+            "NeuronOffline",
+            &[("neuron", "n-1"), ("zone", "a")],
+            AlertState::Firing,
+        );
+        let outside = alert(
+            "NeuronOffline",
+            &[("neuron", "n-2"), ("zone", "b")],
+            AlertState::Firing,
+        );
+        let mut all: BTreeMap<String, Alert> = [zone.clone(), inside.clone(), outside.clone()]
+            .into_iter()
+            .map(|a| (a.fingerprint.clone(), a))
+            .collect();
+        apply(&builtin(), &mut all);
+        assert_eq!(
+            all[&inside.fingerprint].inhibited_by.as_ref(),
+            Some(&zone.fingerprint)
+        );
+        assert_eq!(all[&outside.fingerprint].inhibited_by, None);
+    }
+}

@@ -37,6 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ("[2] Neurons", View::Neurons),
         ("[3] Audit", View::Audit),
         ("[4] Rollouts", View::Rollouts),
+        ("[5] Alerts", View::Alerts),
         ("[6] FL", View::Fl),
     ];
     let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();

@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&App` into a ratatui `Frame`, so tests render them on a
 //! `TestBackend`. Nothing here sorts or filters; that happened when the data arrived.
 
+pub mod alerts;
 pub mod audit;
 pub mod confirm;
 pub mod detail;
@@ -49,6 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Audit => audit::draw(frame, body, app),
         View::Rollouts => rollouts::draw(frame, body, app),
         View::Fl => fl::draw(frame, body, app),
+        View::Alerts => alerts::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);
