@@ -180,6 +180,7 @@ async fn a_run_writes_every_report_file_and_they_are_valid() {
             out: out.clone(),
             target: "embedded".into(),
             http: None,
+            subscribers: 0,
         },
         "st-test",
         live,

@@ -25,10 +25,24 @@ fn app_in(view: View) -> App {
         View::Detail => None,
         View::Audit => Some('a'),
         View::Rollouts => Some('4'),
+        // Palette only: `:stress`.
+        View::Stress => None,
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
             crossterm::event::KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    if view == View::Stress {
+        for c in ":stress".chars() {
+            app.update(Msg::Key(KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                KeyModifiers::NONE,
+            )));
+        }
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
             KeyModifiers::NONE,
         )));
     }
@@ -64,6 +78,7 @@ fn every_action_of_a_view_appears_in_its_help() {
         View::Detail,
         View::Audit,
         View::Rollouts,
+        View::Stress,
     ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
@@ -93,6 +108,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
         View::Detail,
         View::Audit,
         View::Rollouts,
+        View::Stress,
     ] {
         let app = app_in(view);
         let text = screen(&app);

@@ -50,10 +50,14 @@ pub enum Action {
     /// Input line: the next (newer) history entry.
     HistoryNext,
     ShowRollouts,
+    /// Stress view: the palette with a start line to edit.
+    StartStress,
+    /// Stress view: stop the running test (asks first).
+    StopStress,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 32] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -84,6 +88,8 @@ impl Action {
         Action::HistoryPrev,
         Action::HistoryNext,
         Action::ShowRollouts,
+        Action::StartStress,
+        Action::StopStress,
     ];
 
     /// The name keymap files use.
@@ -119,6 +125,8 @@ impl Action {
             Action::HistoryPrev => "history_prev",
             Action::HistoryNext => "history_next",
             Action::ShowRollouts => "show_rollouts",
+            Action::StartStress => "start_stress",
+            Action::StopStress => "stop_stress",
         }
     }
 
@@ -140,10 +148,11 @@ pub enum Scope {
     /// The `:` palette and the `/` filter line.
     Input,
     Rollouts,
+    Stress,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -153,6 +162,7 @@ impl Scope {
         Scope::Help,
         Scope::Input,
         Scope::Rollouts,
+        Scope::Stress,
     ];
 
     pub fn title(self) -> &'static str {
@@ -166,6 +176,7 @@ impl Scope {
             Scope::Help => "Help",
             Scope::Input => "Palette and filter line",
             Scope::Rollouts => "Rollouts",
+            Scope::Stress => "Stress test",
         }
     }
 
@@ -181,6 +192,7 @@ impl Scope {
             Scope::Help => "help",
             Scope::Input => "input",
             Scope::Rollouts => "rollouts",
+            Scope::Stress => "stress",
         }
     }
 
@@ -192,7 +204,12 @@ impl Scope {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            Scope::Neurons | Scope::Overview | Scope::Detail | Scope::Audit | Scope::Rollouts
+            Scope::Neurons
+                | Scope::Overview
+                | Scope::Detail
+                | Scope::Audit
+                | Scope::Rollouts
+                | Scope::Stress
         )
     }
 }
@@ -445,6 +462,22 @@ impl Registry {
         audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
         let mut rollouts = moves();
         rollouts.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
+        let stress = vec![
+            spec(
+                A::StartStress,
+                "start",
+                "Start a stress test (edit the line, Enter runs it)",
+            )
+            .needs(Gate::StressRun),
+            spec(
+                A::StopStress,
+                "stop",
+                "Stop the running stress test (asks first)",
+            )
+            .dangerous()
+            .needs(Gate::StressRun),
+            spec(A::Back, "back", "Back to the neurons table"),
+        ];
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -469,6 +502,7 @@ impl Registry {
                 (Scope::Help, help),
                 (Scope::Input, input),
                 (Scope::Rollouts, rollouts),
+                (Scope::Stress, stress),
             ],
         }
     }

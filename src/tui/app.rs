@@ -29,6 +29,7 @@ pub enum View {
     Detail,
     Audit,
     Rollouts,
+    Stress,
 }
 
 impl View {
@@ -39,6 +40,7 @@ impl View {
             View::Detail => Scope::Detail,
             View::Audit => Scope::Audit,
             View::Rollouts => Scope::Rollouts,
+            View::Stress => Scope::Stress,
         }
     }
 }
@@ -324,6 +326,10 @@ pub enum Msg {
     SessionRenewed(Result<SessionInfo, ApiError>),
     /// The wall clock (unix ms), for the session age; sent about once a second.
     Now(i64),
+    /// The running or newest stress test's progress.
+    Stress(Result<crate::api::stress::Progress, ApiError>),
+    /// The answer to a stress start.
+    StressStarted(Result<crate::api::stress::StressStarted, ApiError>),
 }
 
 /// What the update asks the event loop to do.
@@ -340,6 +346,8 @@ pub enum Effect {
     SetMouse(bool),
     /// Hand the terminal back to the shell until resumed.
     Suspend,
+    /// Ask the backend to start a stress test (the gate admits it).
+    StartStress(crate::api::stress::StressRequest),
 }
 
 /// The result of one update.
@@ -357,13 +365,13 @@ impl Outcome {
             ..self
         }
     }
-    fn redraw() -> Self {
+    pub(super) fn redraw() -> Self {
         Outcome {
             redraw: true,
             effect: None,
         }
     }
-    fn effect(effect: Effect) -> Self {
+    pub(super) fn effect(effect: Effect) -> Self {
         Outcome {
             redraw: true,
             effect: Some(effect),
@@ -420,6 +428,7 @@ pub struct App {
     pub audit: AuditState,
     pub rollouts: RolloutsState,
     pub mouse: bool,
+    pub stress: super::stress::StressState,
 }
 
 impl App {
@@ -458,6 +467,7 @@ impl App {
             audit: AuditState::default(),
             rollouts: RolloutsState::default(),
             mouse: false,
+            stress: Default::default(),
         }
     }
 
@@ -638,6 +648,8 @@ impl App {
                     effect: None,
                 }
             }
+            Msg::Stress(progress) => self.on_stress(progress),
+            Msg::StressStarted(started) => self.on_stress_started(started),
         }
     }
 
@@ -799,7 +811,7 @@ impl App {
         }
     }
 
-    fn set_flash(&mut self, kind: FlashKind, text: String) {
+    pub(super) fn set_flash(&mut self, kind: FlashKind, text: String) {
         self.flash = Some(Flash {
             kind,
             text,
@@ -808,7 +820,7 @@ impl App {
     }
 
     /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).
-    fn show_error(&mut self, e: &ApiError) -> bool {
+    pub(super) fn show_error(&mut self, e: &ApiError) -> bool {
         if e.code == ErrorCode::Denied && e.message.contains("expired") {
             let was = self.session_expired;
             return self.note_expiry(e) && !was;
@@ -877,7 +889,7 @@ impl App {
     }
 
     /// The refusal message when a key asks for something the gate would refuse.
-    fn refused(&self, action: Action) -> Option<String> {
+    pub(super) fn refused(&self, action: Action) -> Option<String> {
         let spec = self
             .active_scopes()
             .into_iter()
@@ -1031,6 +1043,7 @@ impl App {
             Run::RenewSession => Outcome::effect(Effect::RenewSession),
             Run::Help => self.on_action(Action::Help),
             Run::Quit => Outcome::effect(Effect::Quit),
+            Run::Stress(request) => self.run_stress(request),
         }
     }
 
@@ -1183,6 +1196,8 @@ impl App {
             | Action::Complete
             | Action::HistoryPrev
             | Action::HistoryNext => Outcome::default(),
+            Action::StartStress => self.new_stress_line(),
+            Action::StopStress => self.ask_stop_stress(),
         }
     }
 
@@ -1246,7 +1261,7 @@ impl App {
         }
     }
 
-    fn open_input(&mut self, kind: InputKind, text: &str) -> Outcome {
+    pub(super) fn open_input(&mut self, kind: InputKind, text: &str) -> Outcome {
         self.input = Some(InputLine::new(kind, text));
         Outcome::redraw()
     }

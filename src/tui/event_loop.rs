@@ -52,8 +52,26 @@ fn now_ms() -> i64 {
 }
 
 pub async fn submit(backend: &dyn Backend, command: Command) -> Msg {
-    let result = backend.submit(command.clone()).await;
+    let result = match &command {
+        // A stress run lives beside the engine, not in it: stopping goes to where it runs
+        // (which still passes the gate first).
+        Command::StressStop { test_id } => backend.stress_stop(test_id).await,
+        _ => backend.submit(command.clone()).await,
+    };
     Msg::CommandDone(command, result)
+}
+
+/// The running or newest stress test.
+pub async fn fetch_stress(backend: &dyn Backend) -> Msg {
+    Msg::Stress(backend.stress_status(crate::stress::service::LATEST).await)
+}
+
+fn spawn_stress(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Stress {
+        return;
+    }
+    let b = Arc::clone(backend);
+    spawn(tx, async move { fetch_stress(b.as_ref()).await });
 }
 
 /// Keeps at most one fleet refresh in flight; asks made meanwhile collapse into one more.
@@ -234,6 +252,7 @@ pub async fn run(
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
+                spawn_stress(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -265,6 +284,7 @@ pub async fn run(
                 refresher.request(&backend, &app, &tx);
                 spawn_audit(&backend, &app, &tx);
                 spawn_rollouts(&backend, &app, &tx);
+                spawn_stress(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);
@@ -286,6 +306,12 @@ pub async fn run(
             Some(Effect::Suspend) => {
                 super::terminal::suspend(terminal, app.mouse)?;
                 redraw = true;
+            }
+            Some(Effect::StartStress(request)) => {
+                let b = Arc::clone(&backend);
+                spawn(&tx, async move {
+                    Msg::StressStarted(b.stress_start(request).await)
+                });
             }
         }
     }

@@ -31,6 +31,7 @@ pub async fn run(
             abort_on_breach,
             baseline,
             max_in_flight,
+            subscribers,
         } => {
             let mut p = crate::stress::load_profile(&profile)
                 .map_err(|e| ApiError::bad_input(e.to_string()))?;
@@ -68,6 +69,11 @@ pub async fn run(
                 (Some(url), Some(token)) => (url.clone(), Some(HttpStatus::new(url, token))),
                 _ => ("embedded".to_string(), None),
             };
+            if subscribers > 0 && http.is_none() {
+                return Err(ApiError::bad_input(
+                    "--subscribers: holds WebSocket subscribers on a server; give --connect URL and --token",
+                ));
+            }
             let live = Live::new(&id, &p);
             let plan = Plan {
                 profile: p,
@@ -76,6 +82,7 @@ pub async fn run(
                 out,
                 target,
                 http,
+                subscribers,
             };
             let bar = std::io::stderr()
                 .is_terminal()
@@ -226,6 +233,13 @@ fn print_summary(s: &Summary, dir: &std::path::Path, deltas: &[String]) {
         println!(
             "  mock neurons  {} registered in {:.0} ms",
             r.neurons, r.took_ms
+        );
+    }
+    if let Some(c) = &s.subscribers {
+        let f = &c.fanout_lag_ms;
+        println!(
+            "  subscribers   {} of {} held ({} failed), {} events, {} lost; fan-out lag p50 {:.1}  p99 {:.1}  max {:.1} ms",
+            c.held, c.wanted, c.failed, c.events_received, c.events_lost, f.p50, f.p99, f.max
         );
     }
     for t in &s.thresholds {

@@ -12,6 +12,7 @@ pub mod input;
 pub mod neurons;
 pub mod overview;
 pub mod rollouts;
+pub mod stress;
 pub mod style;
 pub mod too_small;
 
@@ -47,6 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Detail => detail::draw(frame, body, app),
         View::Audit => audit::draw(frame, body, app),
         View::Rollouts => rollouts::draw(frame, body, app),
+        View::Stress => stress::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

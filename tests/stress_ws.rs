@@ -1,0 +1,59 @@
+//! The `subscribe` scenario against a real server on loopback: one WebSocket per request, timed
+//! to its first frame; a bad token is refused; a crowd of subscribers is held and receives the
+//! events the fleet produces. Bounded: 60 subscribers, a few hundred milliseconds of events.
+
+mod support;
+
+use std::time::Duration;
+
+use plexus::api::{Command, CommandReply, ErrorCode, Fault};
+use plexus::client::Backend;
+use plexus::stress::ws::{Crowd, Events};
+
+async fn admin_token(admin: &plexus::client::Embedded) -> String {
+    match admin
+        .submit(Command::IssueToken {
+            name: support::ADMIN.into(),
+        })
+        .await
+        .expect("token")
+    {
+        CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn subscribers_are_timed_to_their_first_frame_and_a_crowd_receives_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 4, false);
+    let (base, handle) = support::serve(&engine);
+    let admin = support::session(&engine, support::ADMIN).await;
+    let token = admin_token(&admin).await;
+
+    let events = Events::new(&base, &token);
+    assert!(events.url.starts_with("ws://127.0.0.1:"));
+    events.first_frame(None).await.expect("hello arrives");
+    let bad = Events::new(&base, "not-a-token").first_frame(None).await;
+    assert_eq!(bad.map_err(|e| e.code), Err(ErrorCode::Unauthenticated));
+
+    let crowd = Crowd::hold(&events, None, 60).await;
+    assert_eq!(crowd.connected(), 60);
+    // Make the fleet talk: a crash is detected, recovered and reported as events.
+    admin
+        .submit(Command::InjectFault {
+            neuron: "n-0001".into(),
+            fault: Fault::Crash { persistent: false },
+        })
+        .await
+        .expect("fault injected");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let report = crowd.finish().await;
+    assert_eq!((report.held, report.failed), (60, 0), "{report:?}");
+    assert!(report.events_received >= 60, "{report:?}");
+    assert_eq!(report.events_lost, 0);
+    assert!(report.fanout_lag_ms.max > 0.0 && report.fanout_lag_ms.max < 2500.0);
+
+    handle.shutdown();
+    engine.shutdown();
+}
