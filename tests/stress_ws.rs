@@ -57,3 +57,25 @@ async fn subscribers_are_timed_to_their_first_frame_and_a_crowd_receives_events(
     handle.shutdown();
     engine.shutdown();
 }
+
+#[test]
+fn holding_subscribers_without_a_server_is_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "stress",
+            "run",
+            "smoke",
+            "--duration",
+            "1",
+            "--subscribers",
+            "5",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--subscribers"), "{stderr}");
+}
