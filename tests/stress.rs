@@ -48,6 +48,7 @@ fn profile(rate: f64, secs: u64, max_in_flight: usize) -> Profile {
             duration: Duration::from_secs(secs),
             arrival_rate: rate,
             ramp_to: rate,
+            subscribers: 0,
         }],
         scenarios: vec![(Scenario::Status, 1)],
         thresholds: Vec::new(),

@@ -79,3 +79,88 @@ fn holding_subscribers_without_a_server_is_bad_input() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--subscribers"), "{stderr}");
 }
+
+const TWO_CROWDS: &str = r#"
+name = "two-crowds"
+neurons = 0
+[[phases]]
+name = "crowd"
+duration = "1500ms"
+arrival_rate = 20
+subscribers = 20
+[[phases]]
+name = "few"
+duration = "1500ms"
+arrival_rate = 20
+subscribers = 5
+[[scenarios]]
+name = "subscribe"
+weight = 1
+"#;
+
+#[tokio::test]
+async fn each_phase_holds_its_own_crowd_and_subscribe_requests_open_real_sockets() {
+    use plexus::stress::job::{Plan, execute};
+    use plexus::stress::profile::Profile;
+    use plexus::stress::run::Live;
+    use plexus::stress::target::HttpStatus;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 2, false);
+    let (base, handle) = support::serve(&engine);
+    let admin = support::session(&engine, support::ADMIN).await;
+    let token = admin_token(&admin).await;
+    let remote: Arc<dyn Backend> = Arc::new(
+        plexus::client::Remote::connect(&base, &token)
+            .await
+            .expect("connects"),
+    );
+    let profile = Profile::parse("two-crowds.toml", TWO_CROWDS).expect("parses");
+    let out = dir.path().join("results");
+    let done = execute(
+        remote,
+        Plan {
+            thresholds: Vec::new(),
+            profile,
+            seed: 1,
+            out,
+            target: base.clone(),
+            http: Some(HttpStatus::new(&base, &token)),
+            subscribers: 0,
+        },
+        "st-crowds",
+        Live::new(
+            "st-crowds",
+            &Profile::parse("t", TWO_CROWDS).expect("parses"),
+        ),
+    )
+    .await
+    .expect("runs");
+    let s = &done.summary;
+    // Every subscribe request was a WebSocket that got its first frame.
+    assert!(s.ok >= 50, "{:?}", s.metrics);
+    assert_eq!(s.errors, 0, "{:?}", s.codes);
+    let crowd = s.subscribers.as_ref().expect("a crowd was held");
+    assert_eq!((crowd.wanted, crowd.held, crowd.failed), (20, 20, 0));
+    let phases: Vec<(&str, usize, u64)> = crowd
+        .phases
+        .iter()
+        .map(|h| (h.phase.as_str(), h.wanted, h.held))
+        .collect();
+    assert_eq!(phases, vec![("crowd", 20, 20), ("few", 5, 5)]);
+
+    handle.shutdown();
+    engine.shutdown();
+}
+
+#[test]
+fn a_bad_subscriber_count_names_its_line_and_field() {
+    let bad = TWO_CROWDS.replace("subscribers = 5", "subscribers = -5");
+    let e = plexus::stress::profile::Profile::parse("two-crowds.toml", &bad)
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("two-crowds.toml"), "{e}");
+    assert!(e.contains("phases[1].subscribers"), "{e}");
+    assert!(e.contains(":13"), "{e}");
+}

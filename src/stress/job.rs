@@ -13,7 +13,7 @@ use super::sample::sample;
 use super::summary::{Registration, Summary};
 use super::target::{BackendTarget, HttpStatus, register_pool};
 use super::threshold::Threshold;
-use super::ws::Crowd;
+use super::ws::{Crowd, follow_phases};
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, Command, Query, QueryReply};
 use crate::client::Backend;
@@ -98,10 +98,30 @@ pub async fn execute_admitted(
     let took = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(backend.clone(), stop.clone()));
+    // Subscribers per phase: the phase's own count, at least the command line's.
+    let crowd_plan: Vec<(String, std::time::Duration, usize)> = plan
+        .profile
+        .phases
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.duration,
+                (p.subscribers as usize).max(plan.subscribers),
+            )
+        })
+        .collect();
+    let crowd_stop = Arc::new(AtomicBool::new(false));
     let crowd = match &plan.http {
-        Some(http) if plan.subscribers > 0 => {
+        Some(http) if crowd_plan.iter().any(|(_, _, n)| *n > 0) => {
             let session = backend.session().map(|s| s.id);
-            Some(Crowd::hold(&http.events, session, plan.subscribers).await)
+            let first = crowd_plan.first().map_or(0, |(_, _, n)| *n);
+            let crowd = Crowd::hold(&http.events, session, first).await;
+            Some(tokio::spawn(follow_phases(
+                crowd,
+                crowd_plan,
+                crowd_stop.clone(),
+            )))
         }
         _ => None,
     };
@@ -111,8 +131,9 @@ pub async fn execute_admitted(
         http: plan.http,
     });
     let result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;
+    crowd_stop.store(true, Ordering::SeqCst);
     let subscribers = match crowd {
-        Some(crowd) => Some(crowd.finish().await),
+        Some(task) => task.await.ok(),
         None => None,
     };
     stop.store(true, Ordering::SeqCst);

@@ -110,19 +110,32 @@ struct Tally {
     lost: AtomicU64,
 }
 
-/// N subscribers held open until [`Crowd::finish`].
+/// Subscribers held open until [`Crowd::finish`]; the count follows [`Crowd::resize`].
 pub struct Crowd {
-    wanted: usize,
-    stop: Arc<AtomicBool>,
+    events: Events,
+    session: Option<String>,
+    /// One stop flag per subscriber asked for (connected, or failed to connect).
+    members: Vec<Arc<AtomicBool>>,
+    most_wanted: usize,
     tally: Arc<Tally>,
     lag: Arc<Mutex<Histogram<u64>>>,
     tasks: tokio::task::JoinSet<()>,
     first_error: Arc<Mutex<Option<String>>>,
+    phases: Vec<PhaseHold>,
+}
+
+/// How many subscribers were connected at the end of a phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhaseHold {
+    pub phase: String,
+    pub wanted: usize,
+    pub held: u64,
 }
 
 /// What a crowd saw (in `summary.json` as `subscribers`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CrowdReport {
+    /// The most asked for at once.
     pub wanted: usize,
     /// The most that were connected at once.
     pub held: u64,
@@ -131,16 +144,19 @@ pub struct CrowdReport {
     pub events_lost: u64,
     /// Event time to receipt, in ms (the server's clock against ours: one machine, or NTP).
     pub fanout_lag_ms: Latency,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseHold>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
 }
 
 impl Crowd {
-    /// Connect `n` subscribers (a few at a time) and keep them reading.
-    pub async fn hold(events: &Events, session: Option<String>, n: usize) -> Crowd {
-        let mut crowd = Crowd {
-            wanted: n,
-            stop: Arc::new(AtomicBool::new(false)),
+    pub fn new(events: &Events, session: Option<String>) -> Crowd {
+        Crowd {
+            events: events.clone(),
+            session,
+            members: Vec::new(),
+            most_wanted: 0,
             tally: Arc::new(Tally::default()),
             lag: Arc::new(Mutex::new(
                 // Microseconds, up to an hour.
@@ -148,20 +164,40 @@ impl Crowd {
             )),
             tasks: tokio::task::JoinSet::new(),
             first_error: Arc::new(Mutex::new(None)),
-        };
+            phases: Vec::new(),
+        }
+    }
+
+    /// A crowd of `n`, connected.
+    pub async fn hold(events: &Events, session: Option<String>, n: usize) -> Crowd {
+        let mut crowd = Crowd::new(events, session);
+        crowd.resize(n).await;
+        crowd
+    }
+
+    /// Grow to `n` (connecting a few at a time; returns once every attempt has finished) or
+    /// shrink to `n` (the newest leave).
+    pub async fn resize(&mut self, n: usize) {
+        self.most_wanted = self.most_wanted.max(n);
+        while self.members.len() > n {
+            if let Some(stop) = self.members.pop() {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
         let gate = Arc::new(tokio::sync::Semaphore::new(CONNECT_AT_ONCE));
-        for _ in 0..n {
+        while self.members.len() < n {
             let Ok(permit) = gate.clone().acquire_owned().await else {
                 break;
             };
-            let (events, session) = (events.clone(), session.clone());
-            let (stop, tally, lag, first_error) = (
-                crowd.stop.clone(),
-                crowd.tally.clone(),
-                crowd.lag.clone(),
-                crowd.first_error.clone(),
+            let stop = Arc::new(AtomicBool::new(false));
+            self.members.push(stop.clone());
+            let (events, session) = (self.events.clone(), self.session.clone());
+            let (tally, lag, first_error) = (
+                self.tally.clone(),
+                self.lag.clone(),
+                self.first_error.clone(),
             );
-            crowd.tasks.spawn(async move {
+            self.tasks.spawn(async move {
                 let socket = events.connect(session.as_deref()).await;
                 drop(permit);
                 match socket {
@@ -178,7 +214,6 @@ impl Crowd {
         }
         // Every connection attempt has finished once all permits are back.
         let _ = gate.acquire_many(CONNECT_AT_ONCE as u32).await;
-        crowd
     }
 
     /// Connected right now.
@@ -186,8 +221,19 @@ impl Crowd {
         self.tally.connected.load(Ordering::Relaxed)
     }
 
+    /// Note how many are connected as `phase` ends.
+    pub fn phase_ended(&mut self, phase: &str, wanted: usize) {
+        self.phases.push(PhaseHold {
+            phase: phase.to_string(),
+            wanted,
+            held: self.connected(),
+        });
+    }
+
     pub async fn finish(mut self) -> CrowdReport {
-        self.stop.store(true, Ordering::SeqCst);
+        for stop in &self.members {
+            stop.store(true, Ordering::SeqCst);
+        }
         while self.tasks.join_next().await.is_some() {}
         let lag = self.lag.lock().expect("lag lock");
         let at = |q: f64| {
@@ -198,7 +244,7 @@ impl Crowd {
             }
         };
         CrowdReport {
-            wanted: self.wanted,
+            wanted: self.most_wanted,
             held: self.tally.peak.load(Ordering::Relaxed),
             failed: self.tally.failed.load(Ordering::Relaxed),
             events_received: self.tally.received.load(Ordering::Relaxed),
@@ -209,9 +255,35 @@ impl Crowd {
                 p99: at(0.99),
                 max: lag.max() as f64 / 1e3,
             },
+            phases: std::mem::take(&mut self.phases),
             first_error: self.first_error.lock().expect("error lock").clone(),
         }
     }
+}
+
+/// Keep the crowd at each phase's size, phase by phase from now (the run's start; the first
+/// phase's crowd is already connected), until the phases end or `stop` is set.
+pub async fn follow_phases(
+    mut crowd: Crowd,
+    phases: Vec<(String, Duration, usize)>,
+    stop: Arc<AtomicBool>,
+) -> CrowdReport {
+    let mut end = tokio::time::Instant::now();
+    for (i, (name, duration, wanted)) in phases.iter().enumerate() {
+        if i > 0 {
+            crowd.resize(*wanted).await;
+        }
+        end += *duration;
+        while tokio::time::Instant::now() < end && !stop.load(Ordering::SeqCst) {
+            let left = end - tokio::time::Instant::now();
+            tokio::time::sleep(left.min(Duration::from_millis(100))).await;
+        }
+        crowd.phase_ended(name, *wanted);
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    crowd.finish().await
 }
 
 async fn subscriber(

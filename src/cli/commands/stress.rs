@@ -74,6 +74,11 @@ pub async fn run(
                     "--subscribers: holds WebSocket subscribers on a server; give --connect URL and --token",
                 ));
             }
+            if http.is_none() && p.phases.iter().any(|ph| ph.subscribers > 0) {
+                eprintln!(
+                    "warning: the profile's phase subscribers are held only against a server (--connect)"
+                );
+            }
             let live = Live::new(&id, &p);
             let plan = Plan {
                 profile: p,
@@ -241,6 +246,12 @@ fn print_summary(s: &Summary, dir: &std::path::Path, deltas: &[String]) {
             "  subscribers   {} of {} held ({} failed), {} events, {} lost; fan-out lag p50 {:.1}  p99 {:.1}  max {:.1} ms",
             c.held, c.wanted, c.failed, c.events_received, c.events_lost, f.p50, f.p99, f.max
         );
+        for h in &c.phases {
+            println!(
+                "    phase {:<12} {} of {} connected at its end",
+                h.phase, h.held, h.wanted
+            );
+        }
     }
     for t in &s.thresholds {
         let seen = t.observed.map_or("—".into(), |v| format!("{v:.4}"));
