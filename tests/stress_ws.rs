@@ -164,3 +164,18 @@ fn a_bad_subscriber_count_names_its_line_and_field() {
     assert!(e.contains("phases[1].subscribers"), "{e}");
     assert!(e.contains(":13"), "{e}");
 }
+
+#[test]
+fn the_bench_profiles_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/profiles");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("benches/profiles") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("reads");
+        let name = path.display().to_string();
+        plexus::stress::profile::Profile::parse(&name, &text)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        n += 1;
+    }
+    assert!(n >= 3);
+}
