@@ -82,6 +82,9 @@ async fn press(app: &mut App, backend: &FakeBackend, code: KeyCode) {
                 Some(fetch_fleet(backend).await)
             }
             Some(Effect::RenewSession) => Some(Msg::SessionRenewed(backend.renew_session().await)),
+            Some(Effect::StartStress(request)) => {
+                Some(Msg::StressStarted(backend.stress_start(request).await))
+            }
             Some(Effect::Quit | Effect::Copy(_) | Effect::SetMouse(_) | Effect::Suspend) | None => {
                 None
             }

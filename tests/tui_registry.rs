@@ -27,10 +27,24 @@ fn app_in(view: View) -> App {
         View::Rollouts => Some('4'),
         View::Fl => Some('6'),
         View::Alerts => Some('5'),
+        // Palette only: `:stress`.
+        View::Stress => None,
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
             crossterm::event::KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    if view == View::Stress {
+        for c in ":stress".chars() {
+            app.update(Msg::Key(KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                KeyModifiers::NONE,
+            )));
+        }
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
             KeyModifiers::NONE,
         )));
     }
@@ -68,6 +82,7 @@ fn every_action_of_a_view_appears_in_its_help() {
         View::Rollouts,
         View::Fl,
         View::Alerts,
+        View::Stress,
     ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
@@ -99,6 +114,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
         View::Rollouts,
         View::Fl,
         View::Alerts,
+        View::Stress,
     ] {
         let app = app_in(view);
         let text = screen(&app);

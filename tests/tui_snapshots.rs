@@ -124,7 +124,7 @@ fn app(width: u16, height: u16) -> App {
 type Setup = fn(&mut App);
 
 /// Every screen, as the keys that lead to it.
-const SCREENS: [(&str, Setup); 18] = [
+const SCREENS: [(&str, Setup); 22] = [
     ("neurons", |a| {
         for _ in 0..3 {
             press(a, KeyCode::Char('j'));
@@ -231,6 +231,32 @@ const SCREENS: [(&str, Setup); 18] = [
     ("viewer_read_only", |a| {
         a.session = Some(fixtures::session(Role::Viewer, true));
         press(a, KeyCode::Char('?'));
+    }),
+    ("stress_running", |a| {
+        press(a, KeyCode::Char(':'));
+        typed(a, "stress");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::running())));
+    }),
+    ("stress_finished", |a| {
+        press(a, KeyCode::Char(':'));
+        typed(a, "stress");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::finished())));
+    }),
+    ("stress_stop_confirm", |a| {
+        press(a, KeyCode::Char(':'));
+        typed(a, "stress");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::running())));
+        press(a, KeyCode::Char('x'));
+    }),
+    ("stress_viewer", |a| {
+        a.session = Some(fixtures::session(Role::Viewer, false));
+        press(a, KeyCode::Char(':'));
+        typed(a, "stress smoke");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::finished())));
     }),
 ];
 

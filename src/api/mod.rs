@@ -17,6 +17,7 @@ pub mod rollout_doc;
 pub mod security;
 pub mod status;
 pub mod stream;
+pub mod stress;
 pub mod wire;
 
 pub use command::{Command, CommandReply, Query, QueryReply};

@@ -331,6 +331,10 @@ pub enum StressCommand {
         /// Override the profile's in-flight cap.
         #[arg(long)]
         max_in_flight: Option<usize>,
+        /// Hold this many WebSocket subscribers on the server's event stream through the run
+        /// and report how many it kept and their fan-out lag (needs --connect).
+        #[arg(long, default_value_t = 0)]
+        subscribers: usize,
     },
     /// A test's progress (from the server with --connect, else its summary.json).
     Status {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
+use crate::api::stress::{Progress, StressRequest, StressStarted};
 use crate::api::wire::{NeuronCommand, Registration, Report};
 use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Query, QueryReply, SessionInfo};
 use crate::engine::Engine;
@@ -111,5 +112,21 @@ impl Backend for Embedded {
         self.engine
             .agent_message(&self.current().id, id, report.message, report.logs)
             .await
+    }
+
+    async fn stress_start(&self, request: StressRequest) -> Result<StressStarted, ApiError> {
+        // The run outlives this call: it drives the engine through a backend of its own, in
+        // this session.
+        let backend =
+            std::sync::Arc::new(Embedded::in_session(self.engine.clone(), self.current()));
+        crate::stress::service::start(backend, &request, true, "embedded").await
+    }
+
+    async fn stress_status(&self, id: &str) -> Result<Progress, ApiError> {
+        crate::stress::service::status(id)
+    }
+
+    async fn stress_stop(&self, id: &str) -> Result<CommandReply, ApiError> {
+        crate::stress::service::stop(self, id).await
     }
 }

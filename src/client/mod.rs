@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+use crate::api::stress::{Progress, StressRequest, StressStarted};
 use crate::api::wire::{NeuronCommand, Registration, Report};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, FailureView, LogLine, NeuronDetail, NeuronView,
@@ -58,6 +59,18 @@ pub trait Backend: Send + Sync {
         _report: Report,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
         Err(ApiError::failed("this backend cannot carry agent messages"))
+    }
+    /// Start a stress test where this backend's engine runs (the gate admits it first).
+    async fn stress_start(&self, _request: StressRequest) -> Result<StressStarted, ApiError> {
+        Err(ApiError::failed("this backend cannot run stress tests"))
+    }
+    /// A stress test's live progress; `latest` names the newest.
+    async fn stress_status(&self, _id: &str) -> Result<Progress, ApiError> {
+        Err(ApiError::failed("this backend cannot run stress tests"))
+    }
+    /// Stop a stress test (the gate decides).
+    async fn stress_stop(&self, _id: &str) -> Result<CommandReply, ApiError> {
+        Err(ApiError::failed("this backend cannot run stress tests"))
     }
 }
 

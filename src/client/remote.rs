@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
 use crate::api::stream::{Control, SESSION_HEADER};
+use crate::api::stress::{Progress, StressRequest, StressStarted};
 use crate::api::wire::{Commands, NeuronCommand, Registered, Registration, Report};
 use crate::api::{
     ApiError, Command, CommandReply, ErrorCode, EventEnvelope, Query, QueryReply, SessionInfo,
@@ -321,5 +322,30 @@ impl Backend for Remote {
             .post(s.url(&format!("/api/v1/agents/{id}/messages")))
             .json(&report);
         s.send::<Commands>(request).await.map(|c| c.commands)
+    }
+
+    async fn stress_start(&self, request: StressRequest) -> Result<StressStarted, ApiError> {
+        let s = &self.shared;
+        let request = s
+            .http
+            .post(s.url("/api/federation/stress-test/start"))
+            .json(&request);
+        s.send(request).await
+    }
+
+    async fn stress_status(&self, id: &str) -> Result<Progress, ApiError> {
+        let s = &self.shared;
+        let request = s
+            .http
+            .get(s.url(&format!("/api/federation/stress-test/status/{id}")));
+        s.send(request).await
+    }
+
+    async fn stress_stop(&self, id: &str) -> Result<CommandReply, ApiError> {
+        let s = &self.shared;
+        let request = s
+            .http
+            .post(s.url(&format!("/api/federation/stress-test/stop/{id}")));
+        s.send(request).await
     }
 }

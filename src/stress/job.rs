@@ -13,6 +13,7 @@ use super::sample::sample;
 use super::summary::{Registration, Summary};
 use super::target::{BackendTarget, HttpStatus, register_pool};
 use super::threshold::Threshold;
+use super::ws::{Crowd, follow_phases};
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, Command, Query, QueryReply};
 use crate::client::Backend;
@@ -28,6 +29,8 @@ pub struct Plan {
     pub target: String,
     /// Against a server: its status endpoint, hit directly.
     pub http: Option<HttpStatus>,
+    /// WebSocket subscribers to hold open through the run (against a server).
+    pub subscribers: usize,
 }
 
 pub struct Done {
@@ -86,12 +89,44 @@ pub async fn execute_admitted(
     let took = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(backend.clone(), stop.clone()));
+    // Subscribers per phase: the phase's own count, at least the command line's.
+    let crowd_plan: Vec<(String, std::time::Duration, usize)> = plan
+        .profile
+        .phases
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.duration,
+                (p.subscribers as usize).max(plan.subscribers),
+            )
+        })
+        .collect();
+    let crowd_stop = Arc::new(AtomicBool::new(false));
+    let crowd = match &plan.http {
+        Some(http) if crowd_plan.iter().any(|(_, _, n)| *n > 0) => {
+            let session = backend.session().map(|s| s.id);
+            let first = crowd_plan.first().map_or(0, |(_, _, n)| *n);
+            let crowd = Crowd::hold(&http.events, session, first).await;
+            Some(tokio::spawn(follow_phases(
+                crowd,
+                crowd_plan,
+                crowd_stop.clone(),
+            )))
+        }
+        _ => None,
+    };
     let target = Arc::new(BackendTarget {
         backend: backend.clone(),
         pool,
         http: plan.http,
     });
     let result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;
+    crowd_stop.store(true, Ordering::SeqCst);
+    let subscribers = match crowd {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
     stop.store(true, Ordering::SeqCst);
     let samples = sampler.await.unwrap_or_default();
     // The engine stamps records with its own clock (start time + monotonic elapsed), which can
@@ -110,7 +145,7 @@ pub async fn execute_admitted(
         neurons: pool,
         took_ms: took.as_secs_f64() * 1e3,
     });
-    let summary = Summary::new(
+    let mut summary = Summary::new(
         id,
         &plan.profile,
         &plan.target,
@@ -118,6 +153,7 @@ pub async fn execute_admitted(
         &result,
         registration,
     );
+    summary.subscribers = subscribers;
     write_all(&plan.out, &summary, &result.recorder.rows, &samples, &audit)
         .map_err(ApiError::failed)?;
     Ok(Done {

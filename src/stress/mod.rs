@@ -48,3 +48,5 @@ pub fn load_profile(name_or_path: &str) -> Result<profile::Profile, crate::confi
     profile::Profile::parse(&file, &text)
 }
 pub mod registry;
+pub mod service;
+pub mod ws;

@@ -58,6 +58,8 @@ pub struct Phase {
     pub arrival_rate: f64,
     /// Requests per second at its end (linear ramp); equal to `arrival_rate` when flat.
     pub ramp_to: f64,
+    /// WebSocket subscribers held on the server's event stream during this phase.
+    pub subscribers: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,6 +102,7 @@ struct RawPhase {
     duration: Spanned<String>,
     arrival_rate: Spanned<f64>,
     ramp_to: Option<Spanned<f64>>,
+    subscribers: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +114,8 @@ struct RawScenario {
 
 /// The highest arrival rate a profile may ask for (a typo guard, not a capability claim).
 pub const MAX_RATE: f64 = 1_000_000.0;
+/// The most WebSocket subscribers a phase may hold (a typo guard too).
+pub const MAX_SUBSCRIBERS: i64 = 100_000;
 
 /// `"30s"`, `"5m"`, `"1h"`, `"250ms"`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -266,11 +271,23 @@ fn phase(cx: &Ctx, i: usize, p: &Spanned<RawPhase>) -> Result<Phase, SourceError
     if r.name.trim().is_empty() {
         return Err(cx.err(p.span().start, key("name"), "the phase has an empty name"));
     }
+    let subscribers = match &r.subscribers {
+        None => 0,
+        Some(s) if (0..=MAX_SUBSCRIBERS).contains(s.get_ref()) => *s.get_ref() as u32,
+        Some(s) => {
+            return Err(cx.err(
+                s.span().start,
+                key("subscribers"),
+                format!("must be between 0 and {MAX_SUBSCRIBERS}"),
+            ));
+        }
+    };
     Ok(Phase {
         name: r.name.clone(),
         duration,
         arrival_rate,
         ramp_to,
+        subscribers,
     })
 }
 

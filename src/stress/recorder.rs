@@ -158,14 +158,7 @@ impl Measured for Stats {
     }
 }
 
-/// p50/p95/p99/max in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
-pub struct Latency {
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-}
+pub use crate::api::stress::Latency;
 
 /// One second of the run (a `metrics.csv` row, a point of the charts).
 #[derive(Debug, Clone, PartialEq, Serialize)]

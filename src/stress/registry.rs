@@ -33,3 +33,13 @@ pub fn get(id: &str) -> Option<Arc<Live>> {
         .get(id)
         .cloned()
 }
+
+/// The newest test (ids sort by start time).
+pub fn latest() -> Option<Arc<Live>> {
+    tests()
+        .lock()
+        .expect("stress registry lock")
+        .values()
+        .next_back()
+        .cloned()
+}

@@ -4,7 +4,6 @@
 //! and from the actual send. Time is tokio's, so tests run on a paused (virtual) clock.
 
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use super::profile::{Profile, Scenario};
-use super::recorder::{Latency, Outcome, Recorder, Stats};
+use super::recorder::{Outcome, Recorder, Stats};
 use super::schedule::{Schedule, rate_at};
 use super::target::Target;
 use super::threshold::{Measured, Scope, Threshold, Verdict, evaluate};
@@ -21,30 +20,7 @@ use crate::api::{ApiError, ErrorCode};
 /// A request that has not answered after this long counts as an error (`timeout`).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What a running test shows (status endpoint, progress bar, console view).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Progress {
-    pub id: String,
-    pub profile: String,
-    /// `running`, `finished`, `stopped` or `aborted` (a threshold breached).
-    pub state: String,
-    pub phase: String,
-    pub elapsed_s: f64,
-    pub duration_s: f64,
-    pub target_rps: f64,
-    /// Answered in the last full second.
-    pub achieved_rps: f64,
-    pub in_flight: u64,
-    pub ok: u64,
-    pub refused: u64,
-    pub errors: u64,
-    pub dropped: u64,
-    /// Corrected latency over the run so far.
-    pub latency_ms: Latency,
-    /// Answered per second, the last 120 seconds.
-    pub rps_series: Vec<f64>,
-    pub codes: Vec<(String, u64)>,
-}
+pub use crate::api::stress::Progress;
 
 /// Shared between a run and whoever watches or stops it.
 pub struct Live {
@@ -328,6 +304,8 @@ fn finish(
         .into();
         p.elapsed_s = elapsed.as_secs_f64();
         p.in_flight = 0;
+        p.phase_left_s = 0.0;
+        p.verdicts = verdicts.clone();
     }
     RunResult {
         recorder,
@@ -381,18 +359,31 @@ async fn tick_seconds(
         let mut r = rec.lock().expect("recorder lock");
         r.close_second(second, name, target, in_flight);
         update(&live, &r, name, target, start.elapsed(), in_flight);
-        if profile.abort_on_breach && !aborted.load(Ordering::SeqCst) {
+        // Thresholds as of this second, for the live view and abort-on-breach.
+        let verdicts = if thresholds.is_empty() {
+            Vec::new()
+        } else {
             let mut probe = r.totals();
             set_seconds(&mut probe, &profile, start.elapsed());
-            if check(&probe, &profile, &thresholds)
-                .iter()
-                .any(|v| !v.passed)
-            {
-                aborted.store(true, Ordering::SeqCst);
-                live.stop();
-            }
-        }
+            check(&probe, &profile, &thresholds)
+        };
         drop(r);
+        let breached = verdicts.iter().any(|v| !v.passed);
+        {
+            let phase_end: Duration = profile
+                .phases
+                .iter()
+                .take(phase + 1)
+                .map(|p| p.duration)
+                .sum();
+            let mut p = live.progress.lock().expect("progress lock");
+            p.phase_left_s = phase_end.saturating_sub(start.elapsed()).as_secs_f64();
+            p.verdicts = verdicts;
+        }
+        if profile.abort_on_breach && breached && !aborted.load(Ordering::SeqCst) {
+            aborted.store(true, Ordering::SeqCst);
+            live.stop();
+        }
         if finished {
             return;
         }
@@ -412,6 +403,7 @@ fn update(live: &Live, r: &Recorder, phase: &str, target: f64, elapsed: Duration
     p.errors = r.total.errors;
     p.dropped = r.total.dropped;
     p.latency_ms = r.total.latency();
+    p.send_latency_ms = r.total.send_latency();
     let from = r.rows.len().saturating_sub(120);
     p.rps_series = r.rows[from..].iter().map(|row| row.achieved_rps).collect();
     p.codes = r.total.codes.iter().map(|(k, v)| (k.clone(), *v)).collect();

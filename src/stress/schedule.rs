@@ -106,6 +106,7 @@ mod tests {
             duration: Duration::from_secs(secs),
             arrival_rate: from,
             ramp_to: to,
+            subscribers: 0,
         }
     }
 

@@ -64,6 +64,9 @@ pub struct Summary {
     pub scenarios: Vec<ScopeSummary>,
     pub thresholds: Vec<VerdictRow>,
     pub warnings: Vec<String>,
+    /// The WebSocket subscribers held through the run (`--subscribers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribers: Option<super::ws::CrowdReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +149,7 @@ impl Summary {
                 .collect(),
             thresholds: result.verdicts.iter().map(VerdictRow::from).collect(),
             warnings: result.warnings.clone(),
+            subscribers: None,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct HttpStatus {
     pub client: reqwest::Client,
     pub url: String,
     pub token: String,
+    /// The server's event stream (the `subscribe` scenario).
+    pub events: super::ws::Events,
 }
 
 impl HttpStatus {
@@ -48,6 +50,7 @@ impl HttpStatus {
             client: reqwest::Client::new(),
             url: format!("{}/api/federation/status", base.trim_end_matches('/')),
             token: token.to_string(),
+            events: super::ws::Events::new(base, token),
         }
     }
 
@@ -161,8 +164,13 @@ impl Target for BackendTarget {
                 };
                 b.query(q).await.map(|_| ())
             }
+            Scenario::Subscribe if self.http.is_some() => {
+                let http = self.http.as_ref().expect("checked by the guard");
+                let session = b.session().map(|s| s.id);
+                http.events.first_frame(session.as_deref()).await
+            }
             Scenario::Subscribe => {
-                // A new subscriber: a live receiver, then the resync every joining face does.
+                // In-process: a new subscriber: a live receiver, then the resync every joining face does.
                 let _live = b.subscribe();
                 b.query(Query::RecentEvents { limit: 100 })
                     .await

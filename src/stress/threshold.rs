@@ -197,15 +197,7 @@ impl Threshold {
     }
 }
 
-/// One threshold's verdict, for the reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
-    pub scope: String,
-    pub threshold: String,
-    /// `None` when the scope saw no request (a phase or scenario that never ran): not a breach.
-    pub observed: Option<f64>,
-    pub passed: bool,
-}
+pub use crate::api::stress::Verdict;
 
 /// Check every threshold against the scope `lookup` finds.
 pub fn evaluate<'a>(

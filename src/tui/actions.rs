@@ -60,10 +60,14 @@ pub enum Action {
     AckAlert,
     /// Alerts: open the palette with a silence of the selected alert's labels.
     SilenceAlert,
+    /// Stress view: the palette with a start line to edit.
+    StartStress,
+    /// Stress view: stop the running test (asks first).
+    StopStress,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 38] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -100,6 +104,8 @@ impl Action {
         Action::ShowAlerts,
         Action::AckAlert,
         Action::SilenceAlert,
+        Action::StartStress,
+        Action::StopStress,
     ];
 
     /// The name keymap files use.
@@ -141,6 +147,8 @@ impl Action {
             Action::ShowAlerts => "show_alerts",
             Action::AckAlert => "ack",
             Action::SilenceAlert => "silence",
+            Action::StartStress => "start_stress",
+            Action::StopStress => "stop_stress",
         }
     }
 
@@ -164,10 +172,11 @@ pub enum Scope {
     Rollouts,
     Fl,
     Alerts,
+    Stress,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -179,6 +188,7 @@ impl Scope {
         Scope::Rollouts,
         Scope::Fl,
         Scope::Alerts,
+        Scope::Stress,
     ];
 
     pub fn title(self) -> &'static str {
@@ -194,6 +204,7 @@ impl Scope {
             Scope::Rollouts => "Rollouts",
             Scope::Fl => "Federated learning",
             Scope::Alerts => "Alerts",
+            Scope::Stress => "Stress test",
         }
     }
 
@@ -211,6 +222,7 @@ impl Scope {
             Scope::Rollouts => "rollouts",
             Scope::Fl => "fl",
             Scope::Alerts => "alerts",
+            Scope::Stress => "stress",
         }
     }
 
@@ -229,6 +241,7 @@ impl Scope {
                 | Scope::Rollouts
                 | Scope::Fl
                 | Scope::Alerts
+                | Scope::Stress
         )
     }
 }
@@ -518,6 +531,22 @@ impl Registry {
             .needs(Gate::AlertSilence),
             spec(A::Back, "back", "Back to the neurons table").no_hint(),
         ]);
+        let stress = vec![
+            spec(
+                A::StartStress,
+                "start",
+                "Start a stress test (edit the line, Enter runs it)",
+            )
+            .needs(Gate::StressRun),
+            spec(
+                A::StopStress,
+                "stop",
+                "Stop the running stress test (asks first)",
+            )
+            .dangerous()
+            .needs(Gate::StressRun),
+            spec(A::Back, "back", "Back to the neurons table"),
+        ];
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -544,6 +573,7 @@ impl Registry {
                 (Scope::Rollouts, rollouts),
                 (Scope::Fl, fl),
                 (Scope::Alerts, alerts),
+                (Scope::Stress, stress),
             ],
         }
     }

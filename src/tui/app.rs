@@ -34,6 +34,7 @@ pub enum View {
     Rollouts,
     Fl,
     Alerts,
+    Stress,
 }
 
 impl View {
@@ -46,6 +47,7 @@ impl View {
             View::Rollouts => Scope::Rollouts,
             View::Fl => Scope::Fl,
             View::Alerts => Scope::Alerts,
+            View::Stress => Scope::Stress,
         }
     }
 }
@@ -354,6 +356,10 @@ pub enum Msg {
     /// The wall clock (unix ms), for the session age; sent about once a second.
     Now(i64),
     Alerts(Result<crate::api::alert::AlertsReport, ApiError>),
+    /// The running or newest stress test's progress.
+    Stress(Result<crate::api::stress::Progress, ApiError>),
+    /// The answer to a stress start.
+    StressStarted(Result<crate::api::stress::StressStarted, ApiError>),
 }
 
 /// What the update asks the event loop to do.
@@ -370,6 +376,8 @@ pub enum Effect {
     SetMouse(bool),
     /// Hand the terminal back to the shell until resumed.
     Suspend,
+    /// Ask the backend to start a stress test (the gate admits it).
+    StartStress(crate::api::stress::StressRequest),
 }
 
 /// The result of one update.
@@ -387,13 +395,13 @@ impl Outcome {
             ..self
         }
     }
-    fn redraw() -> Self {
+    pub(super) fn redraw() -> Self {
         Outcome {
             redraw: true,
             effect: None,
         }
     }
-    fn effect(effect: Effect) -> Self {
+    pub(super) fn effect(effect: Effect) -> Self {
         Outcome {
             redraw: true,
             effect: Some(effect),
@@ -452,6 +460,7 @@ pub struct App {
     pub fl: FlState,
     pub alerts: AlertsState,
     pub mouse: bool,
+    pub stress: super::stress::StressState,
 }
 
 impl App {
@@ -492,6 +501,7 @@ impl App {
             fl: FlState::default(),
             alerts: AlertsState::default(),
             mouse: false,
+            stress: Default::default(),
         }
     }
 
@@ -687,6 +697,8 @@ impl App {
                     effect: None,
                 }
             }
+            Msg::Stress(progress) => self.on_stress(progress),
+            Msg::StressStarted(started) => self.on_stress_started(started),
         }
     }
 
@@ -848,7 +860,7 @@ impl App {
         }
     }
 
-    fn set_flash(&mut self, kind: FlashKind, text: String) {
+    pub(super) fn set_flash(&mut self, kind: FlashKind, text: String) {
         self.flash = Some(Flash {
             kind,
             text,
@@ -857,7 +869,7 @@ impl App {
     }
 
     /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).
-    fn show_error(&mut self, e: &ApiError) -> bool {
+    pub(super) fn show_error(&mut self, e: &ApiError) -> bool {
         if e.code == ErrorCode::Denied && e.message.contains("expired") {
             let was = self.session_expired;
             return self.note_expiry(e) && !was;
@@ -926,7 +938,7 @@ impl App {
     }
 
     /// The refusal message when a key asks for something the gate would refuse.
-    fn refused(&self, action: Action) -> Option<String> {
+    pub(super) fn refused(&self, action: Action) -> Option<String> {
         let spec = self
             .active_scopes()
             .into_iter()
@@ -1103,6 +1115,7 @@ impl App {
             Run::RenewSession => Outcome::effect(Effect::RenewSession),
             Run::Help => self.on_action(Action::Help),
             Run::Quit => Outcome::effect(Effect::Quit),
+            Run::Stress(request) => self.run_stress(request),
         }
     }
 
@@ -1292,6 +1305,8 @@ impl App {
             | Action::Complete
             | Action::HistoryPrev
             | Action::HistoryNext => Outcome::default(),
+            Action::StartStress => self.new_stress_line(),
+            Action::StopStress => self.ask_stop_stress(),
         }
     }
 
@@ -1365,7 +1380,7 @@ impl App {
         }
     }
 
-    fn open_input(&mut self, kind: InputKind, text: &str) -> Outcome {
+    pub(super) fn open_input(&mut self, kind: InputKind, text: &str) -> Outcome {
         self.input = Some(InputLine::new(kind, text));
         Outcome::redraw()
     }

@@ -52,8 +52,26 @@ fn now_ms() -> i64 {
 }
 
 pub async fn submit(backend: &dyn Backend, command: Command) -> Msg {
-    let result = backend.submit(command.clone()).await;
+    let result = match &command {
+        // A stress run lives beside the engine, not in it: stopping goes to where it runs
+        // (which still passes the gate first).
+        Command::StressStop { test_id } => backend.stress_stop(test_id).await,
+        _ => backend.submit(command.clone()).await,
+    };
     Msg::CommandDone(command, result)
+}
+
+/// The running or newest stress test.
+pub async fn fetch_stress(backend: &dyn Backend) -> Msg {
+    Msg::Stress(backend.stress_status(crate::stress::service::LATEST).await)
+}
+
+fn spawn_stress(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Stress {
+        return;
+    }
+    let b = Arc::clone(backend);
+    spawn(tx, async move { fetch_stress(b.as_ref()).await });
 }
 
 /// Keeps at most one fleet refresh in flight; asks made meanwhile collapse into one more.
@@ -282,6 +300,7 @@ pub async fn run(
                 spawn_rollouts(&backend, &app, &tx);
                 spawn_fl(&backend, &app, &tx);
                 spawn_alerts(&backend, &app, &tx);
+                spawn_stress(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -315,6 +334,7 @@ pub async fn run(
                 spawn_rollouts(&backend, &app, &tx);
                 spawn_fl(&backend, &app, &tx);
                 spawn_alerts(&backend, &app, &tx);
+                spawn_stress(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);
@@ -336,6 +356,12 @@ pub async fn run(
             Some(Effect::Suspend) => {
                 super::terminal::suspend(terminal, app.mouse)?;
                 redraw = true;
+            }
+            Some(Effect::StartStress(request)) => {
+                let b = Arc::clone(&backend);
+                spawn(&tx, async move {
+                    Msg::StressStarted(b.stress_start(request).await)
+                });
             }
         }
     }

@@ -19,6 +19,8 @@ pub mod osc52;
 pub mod palette;
 pub mod rollout_fixtures;
 pub mod setup;
+pub mod stress;
+pub mod stress_fixtures;
 pub mod terminal;
 pub mod theme;
 pub mod views;

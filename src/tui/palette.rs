@@ -26,6 +26,8 @@ pub enum Run {
     Alerts,
     /// Silence the alerts the matchers select for this long (ms).
     Silence(Vec<crate::api::alert::Matcher>, u64),
+    /// Open the stress view; with a request, start a test.
+    Stress(Option<crate::api::stress::StressRequest>),
 }
 
 /// One verb: `:name args`.
@@ -218,10 +220,12 @@ impl Palette {
     pub fn new(aliases: BTreeMap<String, String>) -> Self {
         let mut aliases = aliases;
         aliases.entry("q".into()).or_insert_with(|| "quit".into());
-        Palette {
+        let mut palette = Palette {
             verbs: standard_verbs(),
             aliases,
-        }
+        };
+        palette.register(super::stress::verb());
+        palette
     }
 
     /// Adds a verb (a later view's `:fl`, `:chaos`, …). A verb of the same name is replaced.

@@ -31,6 +31,7 @@ pub async fn run(
             abort_on_breach,
             baseline,
             max_in_flight,
+            subscribers,
         } => {
             let mut p = crate::stress::load_profile(&profile)
                 .map_err(|e| ApiError::bad_input(e.to_string()))?;
@@ -68,6 +69,16 @@ pub async fn run(
                 (Some(url), Some(token)) => (url.clone(), Some(HttpStatus::new(url, token))),
                 _ => ("embedded".to_string(), None),
             };
+            if subscribers > 0 && http.is_none() {
+                return Err(ApiError::bad_input(
+                    "--subscribers: holds WebSocket subscribers on a server; give --connect URL and --token",
+                ));
+            }
+            if http.is_none() && p.phases.iter().any(|ph| ph.subscribers > 0) {
+                eprintln!(
+                    "warning: the profile's phase subscribers are held only against a server (--connect)"
+                );
+            }
             let live = Live::new(&id, &p);
             let plan = Plan {
                 profile: p,
@@ -76,6 +87,7 @@ pub async fn run(
                 out,
                 target,
                 http,
+                subscribers,
             };
             let bar = std::io::stderr()
                 .is_terminal()
@@ -227,6 +239,19 @@ fn print_summary(s: &Summary, dir: &std::path::Path, deltas: &[String]) {
             "  mock neurons  {} registered in {:.0} ms",
             r.neurons, r.took_ms
         );
+    }
+    if let Some(c) = &s.subscribers {
+        let f = &c.fanout_lag_ms;
+        println!(
+            "  subscribers   {} of {} held ({} failed), {} events, {} lost; fan-out lag p50 {:.1}  p99 {:.1}  max {:.1} ms",
+            c.held, c.wanted, c.failed, c.events_received, c.events_lost, f.p50, f.p99, f.max
+        );
+        for h in &c.phases {
+            println!(
+                "    phase {:<12} {} of {} connected at its end",
+                h.phase, h.held, h.wanted
+            );
+        }
     }
     for t in &s.thresholds {
         let seen = t.observed.map_or("—".into(), |v| format!("{v:.4}"));

@@ -14,6 +14,7 @@ pub mod input;
 pub mod neurons;
 pub mod overview;
 pub mod rollouts;
+pub mod stress;
 pub mod style;
 pub mod too_small;
 
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Rollouts => rollouts::draw(frame, body, app),
         View::Fl => fl::draw(frame, body, app),
         View::Alerts => alerts::draw(frame, body, app),
+        View::Stress => stress::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

@@ -173,7 +173,7 @@ fn draw_recent(frame: &mut Frame, area: Rect, status: &StatusReport) {
 }
 
 /// Sparkline bars in `--ascii` mode.
-const ASCII_BARS: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {
+pub const ASCII_BARS: ratatui::symbols::bar::Set<'static> = ratatui::symbols::bar::Set {
     full: "#",
     seven_eighths: "#",
     three_quarters: "=",
