@@ -302,7 +302,7 @@ fn an_event_rule_fires_on_its_event_and_resolves_after_its_hold() {
     assert_eq!(alert.labels["run"], "fl-7");
     assert_eq!(
         alert.summary(),
-        "Byzantine updates detected: round 12: n-0002, n-0005"
+        "Byzantine updates detected: round 12: krum excluded n-0002, n-0005"
     );
     // Held 5 minutes after the last such event, then resolved.
     run.run_for(290_000);
