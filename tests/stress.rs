@@ -396,3 +396,60 @@ async fn the_original_server_paths_start_follow_stop_and_clean_up() {
     handle.shutdown();
     engine.shutdown();
 }
+
+#[tokio::test]
+async fn a_breached_threshold_raises_the_stress_alert_and_is_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine(dir.path(), 2);
+    let admin: Arc<dyn Backend> = Arc::new(support::session(&engine, support::ADMIN).await);
+    let mut p = plexus::stress::load_profile("smoke").expect("built in");
+    p.scale_to(Duration::from_secs(1));
+    // No request answers in no time: this threshold is breached by any real run.
+    let impossible = plexus::stress::threshold::Threshold::parse("p50 < 0ms").expect("parses");
+    let live = Live::new("st-breach", &p);
+    let done = execute(
+        admin.clone(),
+        Plan {
+            thresholds: vec![impossible],
+            profile: p,
+            seed: 5,
+            out: dir.path().join("results"),
+            target: "embedded".into(),
+            http: None,
+            subscribers: 0,
+        },
+        "st-breach",
+        live,
+    )
+    .await
+    .expect("runs");
+    assert!(done.summary.thresholds.iter().any(|t| !t.passed));
+    // The alert rules are evaluated on the engine's tick.
+    engine.advance(2_000).await.expect("advances");
+    let report = match admin
+        .query(plexus::api::Query::Alerts)
+        .await
+        .expect("alerts")
+    {
+        plexus::api::QueryReply::Alerts(r) => r,
+        other => panic!("unexpected {other:?}"),
+    };
+    let alert = report
+        .active()
+        .find(|a| a.rule == "StressThresholdBreached")
+        .expect("the stress alert fires");
+    assert_eq!(alert.labels["test_id"], "st-breach");
+    assert!(alert.summary().contains("p50 < 0ms"), "{}", alert.summary());
+    let audit = match admin
+        .query(plexus::api::Query::Audit {
+            filter: Default::default(),
+        })
+        .await
+        .expect("audit")
+    {
+        plexus::api::QueryReply::Audit(records) => records,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert!(audit.iter().any(|r| r.action == "stress.finish"));
+    engine.shutdown();
+}

@@ -66,6 +66,13 @@ pub enum Command {
     StressStop {
         test_id: String,
     },
+    /// A stress test ended with these threshold verdicts: the audit log keeps the outcome and
+    /// every breach becomes a `StressThresholdBreached` event (the alert rule of that name).
+    StressFinished {
+        test_id: String,
+        #[serde(default)]
+        verdicts: Vec<crate::api::stress::Verdict>,
+    },
     /// Remove every mock neuron a stress test registered (ids starting `stress-`).
     TestCleanup,
     /// Roll a config out to the neurons `selector` picks (all when empty): prepare, a durable
@@ -140,7 +147,9 @@ impl Command {
             Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
-            Command::StressStart { .. } | Command::StressStop { .. } => Action::StressRun,
+            Command::StressStart { .. }
+            | Command::StressStop { .. }
+            | Command::StressFinished { .. } => Action::StressRun,
             Command::TestCleanup => Action::TestCleanup,
             Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
             Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
@@ -165,6 +174,7 @@ impl Command {
             Command::ChaosInject { .. } => "chaos.inject",
             Command::ChaosStop { .. } => "chaos.stop",
             Command::StressStart { .. } => "stress.start",
+            Command::StressFinished { .. } => "stress.finish",
             Command::StressStop { .. } => "stress.stop",
             Command::TestCleanup => "test.cleanup",
             Command::BroadcastConfig { .. } => "config.push",
@@ -190,6 +200,7 @@ impl Command {
             Command::ChaosInject { spec } => format!("{} → {}", spec.kind, spec.target),
             Command::ChaosStop { id } => id.clone(),
             Command::StressStart { test_id, profile } => format!("{test_id} ({profile})"),
+            Command::StressFinished { test_id, .. } => test_id.clone(),
             Command::StressStop { test_id } => test_id.clone(),
             Command::TestCleanup => "mock neurons".into(),
             Command::BroadcastConfig { selector, .. } if selector.trim().is_empty() => {
@@ -254,6 +265,10 @@ pub enum CommandReply {
     StressStopping {
         test_id: String,
     },
+    StressRecorded {
+        test_id: String,
+        breached: usize,
+    },
     CleanedUp {
         /// Mock neurons removed.
         neurons: usize,
@@ -316,6 +331,9 @@ impl CommandReply {
             }
             CommandReply::StressAdmitted { test_id } => format!("stress test {test_id} admitted"),
             CommandReply::StressStopping { test_id } => format!("stress test {test_id} stopping"),
+            CommandReply::StressRecorded { test_id, breached } => {
+                format!("stress test {test_id} finished, {breached} thresholds breached")
+            }
             CommandReply::CleanedUp { neurons } => format!("{neurons} mock neurons removed"),
             CommandReply::RolloutStarted {
                 rollout: r,

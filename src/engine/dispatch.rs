@@ -15,7 +15,10 @@ use super::store::sqlite::audit_rows;
 use crate::api::Action;
 use crate::api::rollout::RolloutKind;
 use crate::api::security::AuditFilter;
-use crate::api::{ApiError, AuditRecord, Command, CommandReply, ErrorCode, Millis, Outcome, Query};
+use crate::api::stress::Verdict;
+use crate::api::{
+    ApiError, AuditRecord, Command, CommandReply, ErrorCode, Event, Millis, Outcome, Query,
+};
 
 /// What the audit record says about who acted.
 pub fn audit_entry(
@@ -153,6 +156,20 @@ fn execute(
             Ok(CommandReply::StressAdmitted { test_id })
         }
         Command::StressStop { test_id } => Ok(CommandReply::StressStopping { test_id }),
+        Command::StressFinished { test_id, verdicts } => {
+            let breached: Vec<_> = verdicts.into_iter().filter(|v| !v.passed).collect();
+            for v in &breached {
+                fx.event(Event::StressThresholdBreached {
+                    test_id: test_id.clone(),
+                    threshold: v.threshold.clone(),
+                    detail: breach_detail(v),
+                });
+            }
+            Ok(CommandReply::StressRecorded {
+                test_id,
+                breached: breached.len(),
+            })
+        }
         Command::TestCleanup => Ok(CommandReply::CleanedUp {
             neurons: core.remove_mock_neurons(fx),
         }),
@@ -322,4 +339,10 @@ pub fn register_agent(
         wall,
     )));
     result
+}
+
+/// `p95 < 250ms` breached: what was seen, and where.
+fn breach_detail(v: &Verdict) -> String {
+    let observed = v.observed.map_or("-".to_string(), |o| format!("{o:.3}"));
+    format!("{} observed {observed} ({})", v.threshold, v.scope)
 }

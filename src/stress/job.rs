@@ -121,7 +121,7 @@ pub async fn execute_admitted(
         pool,
         http: plan.http,
     });
-    let result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;
+    let mut result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;
     crowd_stop.store(true, Ordering::SeqCst);
     let subscribers = match crowd {
         Some(task) => task.await.ok(),
@@ -129,6 +129,18 @@ pub async fn execute_admitted(
     };
     stop.store(true, Ordering::SeqCst);
     let samples = sampler.await.unwrap_or_default();
+    // The outcome goes on the record before the audit is read, so the report holds it too.
+    if let Err(e) = backend
+        .submit(Command::StressFinished {
+            test_id: id.to_string(),
+            verdicts: result.verdicts.clone(),
+        })
+        .await
+    {
+        result
+            .warnings
+            .push(format!("recording the outcome in the engine failed: {e}"));
+    }
     // The engine stamps records with its own clock (start time + monotonic elapsed), which can
     // sit a few milliseconds off the wall clock read here: look back a second so the run's own
     // admission is never cut off.
