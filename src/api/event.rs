@@ -90,6 +90,13 @@ pub enum Event {
     RolloutProgress {
         rollout: crate::api::rollout::RolloutSummary,
     },
+    /// A neuron renewed its credential before expiry (a new key, endorsed by the old one).
+    CredentialRotated {
+        neuron: String,
+        serial: u64,
+        /// UTC, RFC 3339.
+        not_after: String,
+    },
 }
 
 impl Event {
@@ -102,7 +109,8 @@ impl Event {
             | Event::RecoveryFinished { neuron, .. }
             | Event::RecoveryEscalated { neuron, .. }
             | Event::FaultInjected { neuron, .. }
-            | Event::NeuronRegistered { neuron } => Some(neuron),
+            | Event::NeuronRegistered { neuron }
+            | Event::CredentialRotated { neuron, .. } => Some(neuron),
             _ => None,
         }
     }
@@ -174,6 +182,11 @@ impl Event {
                     r.waves
                 )
             }
+            Event::CredentialRotated {
+                neuron,
+                serial,
+                not_after,
+            } => format!("{neuron} rotated its credential to #{serial} (valid until {not_after})"),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod fl;
+pub mod identity;
 pub mod metrics;
 pub mod neuron;
 pub mod rollout;

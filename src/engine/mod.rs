@@ -14,6 +14,7 @@ pub mod effects;
 pub mod fl;
 pub mod fleet;
 pub mod gate;
+pub mod identity;
 pub mod link;
 pub mod rollout;
 mod runner;

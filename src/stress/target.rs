@@ -99,6 +99,7 @@ fn heartbeat(seq: u64) -> Report {
                 error_rate: 0.0,
                 load: 0.1,
             }),
+            auth: None,
         }),
         logs: Vec::new(),
     }

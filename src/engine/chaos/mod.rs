@@ -255,7 +255,9 @@ impl Core {
                     ..base
                 },
             ),
-            ChaosKind::IdentityFailure => {}
+            ChaosKind::IdentityFailure => {
+                self.host.inject(now, idx, Fault::Identity { mode: p.mode })
+            }
         }
     }
 }
@@ -279,9 +281,6 @@ fn validate(spec: &ChaosSpec) -> Result<(), ApiError> {
         ChaosKind::Slow if !(p.factor >= 1.0 && p.factor.is_finite()) => {
             bad("factor", "must be a finite number >= 1")
         }
-        ChaosKind::IdentityFailure => Err(ApiError::bad_input(
-            "identity-failure needs signed heartbeats, which this build does not have yet",
-        )),
         _ if spec.duration_ms == Some(0) => bad("duration", "must be longer than 0"),
         _ => Ok(()),
     }
