@@ -66,6 +66,7 @@ impl Core {
     ) -> Self {
         let stored_rollouts = std::mem::take(&mut store_init.rollouts);
         let stored_versions = std::mem::take(&mut store_init.neuron_versions);
+        let chaos_held = std::mem::take(&mut store_init.chaos_held);
         let interval = cfg.heartbeat_ms;
         let detector = Detector::new(cfg.detector.clone(), interval);
         let probe_window = cfg.detector.probes as Millis * cfg.detector.probe_timeout_ms;
@@ -125,6 +126,8 @@ impl Core {
             core.identity.open_enrolment(idx);
         }
         fx.event(Event::FleetRegistered { count });
+        core.chaos
+            .restore(chaos_held, store_init.chaos_last, now, fx);
         core.rollouts
             .restore(stored_rollouts, &core.registry, now, fx);
         core.send_downlink(now, fx);

@@ -31,6 +31,9 @@ impl Held {
     }
 }
 
+/// The longest wait before an identity request is repeated.
+pub const MAX_RETRY_MS: Millis = 30_000;
+
 pub struct Keyring {
     neuron: Box<str>,
     secret: [u8; 32],
@@ -41,6 +44,8 @@ pub struct Keyring {
     enrolling: Option<(SigningKey, Millis)>,
     handshake_sent: Option<Millis>,
     fault: Option<IdentityMode>,
+    /// Requests repeated since the last answer: the retry back-off.
+    unanswered: u32,
     /// What an unknown-CA fault presents instead of the real credential.
     rogue: Option<Held>,
 }
@@ -68,6 +73,7 @@ impl Keyring {
             enrolling: None,
             handshake_sent: None,
             fault: None,
+            unanswered: 0,
             rogue: None,
         }
     }
@@ -106,9 +112,29 @@ impl Keyring {
     }
 
     /// The identity message to send at `now`, if one is due: enrolment, handshake or renewal.
-    /// Unanswered requests are repeated after `retry_ms`.
+    /// Unanswered requests are repeated after `retry_ms`, then twice as long each time (up to
+    /// [`MAX_RETRY_MS`], spread by a per-neuron jitter): a CA that is slow to answer, say while
+    /// a whole fleet enrols at once, is not buried under repeats.
     pub fn due(&mut self, now: Millis, retry_ms: Millis) -> Option<NeuronMessage> {
-        let waited = |sent: Option<Millis>| sent.is_none_or(|t| now >= t + retry_ms);
+        let backoff = (retry_ms << self.unanswered.min(8)).min(MAX_RETRY_MS);
+        let jitter = backoff * u64::from(self.secret[0]) / 512;
+        let wait = backoff + jitter;
+        let waited = |sent: Option<Millis>| sent.is_none_or(|t| now >= t + wait);
+        let before = (self.handshake_sent, self.enrolling.as_ref().map(|e| e.1));
+        let message = self.next_message(now, &waited);
+        let after = (self.handshake_sent, self.enrolling.as_ref().map(|e| e.1));
+        // A repeat (something was already in flight) widens the next wait.
+        if message.is_some() && (before.0.is_some() || before.1.is_some()) && after != before {
+            self.unanswered += 1;
+        }
+        message
+    }
+
+    fn next_message(
+        &mut self,
+        now: Millis,
+        waited: &dyn Fn(Option<Millis>) -> bool,
+    ) -> Option<NeuronMessage> {
         if self.session.is_none() {
             if !waited(self.handshake_sent) || !waited(self.enrolling.as_ref().map(|e| e.1)) {
                 return None;
@@ -193,6 +219,7 @@ impl Keyring {
     /// Handle an identity command from the engine.
     pub fn on_command(&mut self, now: Millis, command: &NeuronCommand) -> Outcome {
         let had = self.session.is_some();
+        self.unanswered = 0;
         match command {
             NeuronCommand::Credential {
                 credential,

@@ -92,12 +92,13 @@ pub async fn execute_admitted(
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<Done, ApiError> {
     let pool = plan.profile.neurons as u64;
-    let took = register_pool(&backend, pool, 64).await?;
+    let (took, keys) = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(backend.clone(), stop.clone()));
     let target = Arc::new(BackendTarget {
         backend: backend.clone(),
         pool,
+        keys,
         http: plan.http,
     });
     let result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;

@@ -49,6 +49,7 @@ impl Keys {
 }
 
 /// What an accepted enrolment produced.
+#[derive(Debug)]
 pub struct Issued {
     pub reply: NeuronCommand,
     pub serial: u64,
@@ -278,5 +279,118 @@ impl IdentityBook {
             issued: k.issued,
             session: k.sessions[0].is_some(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::identity::Endorsement;
+    use crate::api::wire::NeuronMessage;
+    use crate::neuron::identity::Keyring;
+
+    const T0: i64 = 1_767_225_600_000;
+
+    /// A neuron enrolled with a fresh book; returns the book and its credential.
+    fn enrolled() -> (IdentityBook, Keyring, Credential) {
+        let mut book = IdentityBook::new(1, 60_000);
+        book.open_enrolment(0);
+        let mut keys = Keyring::seeded("n-0001", 1, 0);
+        let Some(NeuronMessage::Enroll(e)) = keys.due(0, 500) else {
+            panic!("enrols first");
+        };
+        let issued = book.enroll(0, "n-0001", &e, T0).unwrap();
+        let NeuronCommand::Credential { credential, .. } = &issued.reply else {
+            panic!("a credential");
+        };
+        let credential = credential.clone();
+        keys.on_command(0, &issued.reply);
+        (book, keys, credential)
+    }
+
+    use crate::api::identity::Credential;
+
+    fn handshake_of(keys: &mut Keyring) -> Handshake {
+        keys.on_command(
+            0,
+            &NeuronCommand::IdentityRefused {
+                reason: "test".into(),
+                enrolment: false,
+            },
+        );
+        match keys.due(1, 500) {
+            Some(NeuronMessage::Handshake(h)) => h,
+            other => panic!("expected a handshake, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tampered_credential_fails_the_ca_signature() {
+        let (mut book, mut keys, _) = enrolled();
+        let mut h = handshake_of(&mut keys);
+        assert!(book.handshake(0, "n-0001", &h, T0 + 1).is_ok());
+        h.credential.not_after += 3_600_000;
+        let err = book.handshake(0, "n-0001", &h, T0 + 1).unwrap_err();
+        assert!(err.contains("CA signature does not verify"), "{err}");
+    }
+
+    #[test]
+    fn a_credential_is_refused_after_expiry_and_for_another_neuron() {
+        let (mut book, mut keys, credential) = enrolled();
+        let h = handshake_of(&mut keys);
+        let err = book
+            .handshake(0, "n-0001", &h, credential.not_after + 1)
+            .unwrap_err();
+        assert!(err.contains("expired at"), "{err}");
+        let err = book.handshake(1, "n-0002", &h, T0 + 1).unwrap_err();
+        assert!(
+            err.contains("not plexus://federation/neuron/n-0002"),
+            "{err}"
+        );
+        // The session made with it stops verifying at expiry too.
+        let check = |at| {
+            book.check(
+                0,
+                keys.seal_ack(5).as_ref(),
+                |f| crate::api::identity::probe_ack_mac_input(5, f),
+                at,
+            )
+        };
+        assert!(check(T0 + 10).is_err(), "no session since the refusal");
+    }
+
+    #[test]
+    fn enrolment_is_closed_without_a_valid_endorsement() {
+        let (mut book, _, credential) = enrolled();
+        let mut other = Keyring::seeded("n-0001", 99, 0);
+        let Some(NeuronMessage::Enroll(mut e)) = other.due(0, 500) else {
+            panic!("enrols");
+        };
+        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        assert!(err.contains("enrolment is closed"), "{err}");
+        // An endorsement by a key that is not the credential's.
+        e.endorsement = Some(Endorsement {
+            serial: credential.serial,
+            signature: e.proof,
+        });
+        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        assert!(err.contains("endorsement does not verify"), "{err}");
+        // Recovery opens it.
+        book.open_enrolment(0);
+        e.endorsement = None;
+        assert!(book.enroll(0, "n-0001", &e, T0 + 1).is_ok());
+    }
+
+    #[test]
+    fn a_mac_over_changed_content_or_from_another_session_does_not_verify() {
+        let (book, keys, _) = enrolled();
+        let input = |nonce| {
+            move |f: &mut dyn FnMut(&[u8])| crate::api::identity::probe_ack_mac_input(nonce, f)
+        };
+        let auth = keys.seal_ack(7);
+        assert!(book.check(0, auth.as_ref(), input(7), T0 + 1).is_ok());
+        assert!(book.check(0, auth.as_ref(), input(8), T0 + 1).is_err());
+        assert!(book.check(1, auth.as_ref(), input(7), T0 + 1).is_err());
+        assert!(book.check(0, None, input(7), T0 + 1).is_err());
     }
 }
