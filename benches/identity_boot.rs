@@ -35,7 +35,42 @@ fn measure(neurons: usize) {
     );
 }
 
+/// Per-operation costs on this machine: what one enrolment and one heartbeat are made of.
+fn primitives() {
+    use ed25519_dalek::{Signer, SigningKey, Verifier};
+    use plexus::engine::identity::mac;
+    const N: u32 = 2000;
+    let time = |f: &mut dyn FnMut(u32)| {
+        let t = Instant::now();
+        (0..N).for_each(&mut *f);
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(N)
+    };
+    let mut seed = [7u8; 32];
+    let keygen = time(&mut |i| {
+        seed[0] = i as u8;
+        std::hint::black_box(SigningKey::from_bytes(&seed));
+    });
+    let key = SigningKey::from_bytes(&seed);
+    let msg = [1u8; 80];
+    let sign = time(&mut |_| {
+        std::hint::black_box(key.sign(&msg));
+    });
+    let sig = key.sign(&msg);
+    let public = key.verifying_key();
+    let verify = time(&mut |_| {
+        std::hint::black_box(public.verify(&msg, &sig).is_ok());
+    });
+    let session = [3u8; 32];
+    let hmac = time(&mut |_| {
+        std::hint::black_box(mac(&session, |feed| feed(&msg)));
+    });
+    println!(
+        "per operation: ed25519 key {keygen:.1} µs, sign {sign:.1} µs, verify {verify:.1} µs; HMAC-SHA256 of 80 bytes {hmac:.2} µs"
+    );
+}
+
 fn main() {
+    primitives();
     let counts: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -404,8 +404,14 @@ impl Core {
                 }
             }
             NeuronMessage::Rollout(reply) => self.rollouts.on_reply(idx, &reply, at, fx),
-            // Answered in `verify`.
-            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_) => {}
+            // Answered in `verify`; verified, so a sign of life.
+            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_) => {
+                let was = n.liveness;
+                self.registry.timers[idx as usize] = self.detector.on_verified_identity(n, at);
+                if was != Liveness::Alive {
+                    self.refresh(idx, at, "verified its identity", fx);
+                }
+            }
         }
     }
 

@@ -125,6 +125,16 @@ impl Detector {
         Some(self.silence_deadline(n, at))
     }
 
+    /// A verified enrolment or handshake: proof the neuron is there (it holds its key), though
+    /// it says nothing about its work yet. Keeps a fleet that is still enrolling from being
+    /// probed and convicted while the CA works through it. Returns the next timer.
+    pub fn on_verified_identity(&self, n: &mut TrackedNeuron, at: Millis) -> Millis {
+        n.last_arrival = Some(at);
+        n.liveness = Liveness::Alive;
+        n.probes_sent = 0;
+        self.silence_deadline(n, at)
+    }
+
     /// Config status and telemetry carried by a heartbeat.
     fn read_report(&self, n: &mut TrackedNeuron, hb: &Heartbeat) {
         n.config_version = hb.config_version.as_str().into();
