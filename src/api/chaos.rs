@@ -200,6 +200,8 @@ pub struct ChaosParams {
     pub persistent: bool,
     /// analytics-failure: send invalid numbers instead of nothing.
     pub garbage: bool,
+    /// identity-failure: how the identity breaks.
+    pub mode: super::identity::IdentityMode,
 }
 
 impl Default for ChaosParams {
@@ -212,6 +214,7 @@ impl Default for ChaosParams {
             direction: Direction::Both,
             persistent: false,
             garbage: false,
+            mode: super::identity::IdentityMode::BadSignature,
         }
     }
 }

@@ -137,6 +137,13 @@ pub enum Event {
         neurons: Vec<String>,
         rule: String,
     },
+    /// A neuron renewed its credential before expiry (a new key, endorsed by the old one).
+    CredentialRotated {
+        neuron: String,
+        serial: u64,
+        /// UTC, RFC 3339.
+        not_after: String,
+    },
 }
 
 impl Event {
@@ -149,7 +156,8 @@ impl Event {
             | Event::RecoveryFinished { neuron, .. }
             | Event::RecoveryEscalated { neuron, .. }
             | Event::FaultInjected { neuron, .. }
-            | Event::NeuronRegistered { neuron } => Some(neuron),
+            | Event::NeuronRegistered { neuron }
+            | Event::CredentialRotated { neuron, .. } => Some(neuron),
             _ => None,
         }
     }
@@ -276,6 +284,11 @@ impl Event {
                 "fl {run} round {round}: {rule} excluded {}",
                 neurons.join(", ")
             ),
+            Event::CredentialRotated {
+                neuron,
+                serial,
+                not_after,
+            } => format!("{neuron} rotated its credential to #{serial} (valid until {not_after})"),
         }
     }
 }

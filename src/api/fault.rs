@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::IdentityMode;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
@@ -20,6 +22,9 @@ pub enum Fault {
     /// Sends forged heartbeats (a stale incarnation: a replay of an earlier life) instead of its
     /// own. Cleared by a restart unless `persistent`.
     Byzantine { persistent: bool },
+    /// Its identity breaks the way `mode` says (what it signs, MACs or presents no longer
+    /// verifies). Survives restarts: the broken key or credential is on its disk.
+    Identity { mode: IdentityMode },
 }
 
 impl Fault {
@@ -31,6 +36,7 @@ impl Fault {
             Fault::ConfigFailure => "config-failure",
             Fault::AnalyticsFailure { .. } => "analytics-failure",
             Fault::Byzantine { .. } => "byzantine",
+            Fault::Identity { .. } => "identity-failure",
         }
     }
 }
@@ -46,6 +52,7 @@ impl std::fmt::Display for Fault {
             Fault::AnalyticsFailure { garbage: false, .. } => {
                 f.write_str("analytics-failure (stopped)")
             }
+            Fault::Identity { mode } => write!(f, "identity-failure ({})", mode.name()),
             other => f.write_str(other.name()),
         }
     }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod fault;
 pub mod fl;
 pub mod fl_run;
+pub mod identity;
 pub mod metrics;
 pub mod neuron;
 pub mod rollout;

@@ -129,6 +129,9 @@ pub struct NeuronDetail {
     pub failure: Option<FailureView>,
     pub recovery_attempts: Vec<RecoveryAttemptView>,
     pub logs: Vec<LogLine>,
+    /// The credential the federation last issued it (none before it enrolled).
+    #[serde(default)]
+    pub identity: Option<crate::api::identity::IdentityView>,
 }
 
 /// Mock neurons (stress tests) have ids starting with this; test cleanup removes exactly these.

@@ -18,6 +18,9 @@ pub enum FailureMode {
     AnalyticsFailure,
     /// Corrupted or forged messages.
     Byzantine,
+    /// Its messages fail identity verification (bad MAC or signature, expired credential,
+    /// unknown CA).
+    Identity,
 }
 
 impl FailureMode {
@@ -28,6 +31,7 @@ impl FailureMode {
             FailureMode::ConfigFailure => "config_failure",
             FailureMode::AnalyticsFailure => "analytics_failure",
             FailureMode::Byzantine => "byzantine",
+            FailureMode::Identity => "identity",
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct DetectionCounts {
     pub config_failure: u64,
     pub analytics_failure: u64,
     pub byzantine: u64,
+    #[serde(default)]
+    pub identity: u64,
 }
 
 /// A finished recovery, newest first in [`StatusReport::recent_recoveries`].

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::identity::{Auth, Bytes32, Credential, Enroll, Handshake};
 use super::rollout::NeuronConfig;
 
 /// What a neuron measured over its last heartbeat interval.
@@ -50,6 +51,9 @@ pub struct Heartbeat {
     pub config: ConfigStatus,
     /// `None` when the analytics pipeline is down.
     pub telemetry: Option<Telemetry>,
+    /// The MAC under the neuron's session; a heartbeat without a valid one is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
 }
 
 /// Neuron → orchestrator.
@@ -59,9 +63,15 @@ pub enum NeuronMessage {
     Heartbeat(Heartbeat),
     ProbeAck {
         nonce: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auth: Option<Auth>,
     },
     /// The answer to a rollout step: a vote on Stage, the outcome of Commit or Revert.
     Rollout(RolloutReply),
+    /// Ask the federation's CA for a credential (first join, renewal, re-issue).
+    Enroll(Enroll),
+    /// Present a credential to get a session key for heartbeat MACs.
+    Handshake(Handshake),
 }
 
 /// Which rollout step a [`RolloutReply`] answers.
@@ -116,6 +126,26 @@ pub enum NeuronCommand {
         rollout: u64,
         to: String,
     },
+    /// The answer to an enrolment: a new credential, and the session made with it.
+    Credential {
+        credential: Credential,
+        session_key: Bytes32,
+    },
+    /// The answer to a handshake: MAC with this key under credential `serial`.
+    Session {
+        serial: u64,
+        session_key: Bytes32,
+    },
+    /// A message failed identity verification; the neuron drops its session and starts over.
+    IdentityRefused {
+        reason: String,
+        /// An enrolment was refused (the session, if any, still stands); otherwise the
+        /// session is not accepted and the neuron must handshake again.
+        #[serde(default)]
+        enrolment: bool,
+    },
+    /// Recovery: drop the credential and enrol afresh with a new key (enrolment is open).
+    Reenroll,
 }
 
 /// `POST /api/v1/agents/register`.

@@ -3,6 +3,7 @@
 use clap::{Args, Subcommand};
 
 use crate::api::chaos::{ChaosKind, Direction, Selector, parse_duration_ms};
+use crate::api::identity::IdentityMode;
 
 #[derive(Debug, Subcommand)]
 pub enum ChaosCommand {
@@ -61,6 +62,9 @@ pub struct InjectArgs {
     /// analytics-failure: send invalid numbers instead of nothing.
     #[arg(long)]
     pub garbage: bool,
+    /// identity-failure: bad-signature (default), expired or unknown-ca.
+    #[arg(long, value_parser = IdentityMode::parse)]
+    pub mode: Option<IdentityMode>,
 }
 
 pub fn parse_direction(text: &str) -> Result<Direction, String> {

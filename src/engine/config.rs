@@ -24,6 +24,25 @@ pub struct EngineConfig {
     /// Alert rules, inhibition and notification grouping.
     #[serde(default)]
     pub alerts: super::alerts::config::AlertConfig,
+    #[serde(default)]
+    pub identity: IdentityConfig,
+}
+
+/// Neuron credentials issued by the federation's CA.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IdentityConfig {
+    /// How long a credential is valid; neurons renew at two thirds of it. SPIRE's default SVID
+    /// lives an hour; ten minutes keeps an expired-credential drill short.
+    pub credential_ttl_ms: Millis,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            credential_ttl_ms: 600_000,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -40,6 +59,7 @@ impl Default for EngineConfig {
             guard: GuardConfig::default(),
             link: LinkConfig::default(),
             alerts: Default::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -91,6 +111,8 @@ pub enum Strategy {
     Restart,
     /// Push the last config that applied cleanly.
     ReapplyLastGoodConfig,
+    /// Open enrolment and have the neuron enrol afresh with a new key.
+    Reissue,
 }
 
 impl Strategy {
@@ -98,6 +120,7 @@ impl Strategy {
         match self {
             Strategy::Restart => "restart",
             Strategy::ReapplyLastGoodConfig => "reapply-last-good-config",
+            Strategy::Reissue => "reissue-credential",
         }
     }
 }
@@ -121,6 +144,12 @@ pub struct RecoveryConfig {
     pub offline_chain: Vec<Strategy>,
     pub degraded_chain: Vec<Strategy>,
     pub config_chain: Vec<Strategy>,
+    #[serde(default = "identity_chain")]
+    pub identity_chain: Vec<Strategy>,
+}
+
+fn identity_chain() -> Vec<Strategy> {
+    vec![Strategy::Reissue]
 }
 
 impl Default for RecoveryConfig {
@@ -136,6 +165,7 @@ impl Default for RecoveryConfig {
             offline_chain: vec![Strategy::Restart],
             degraded_chain: vec![Strategy::Restart],
             config_chain: vec![Strategy::ReapplyLastGoodConfig, Strategy::Restart],
+            identity_chain: identity_chain(),
         }
     }
 }

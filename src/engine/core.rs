@@ -15,9 +15,11 @@ use super::fleet::recovery::RecoveryBook;
 use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
 use super::flrun::FlRunBook;
+use super::identity::IdentityBook;
 use super::link::{Arrival, Link, Packet};
 use super::rollout::RolloutBook;
 use super::store::{StoreInit, StoreOp};
+use crate::api::identity::{heartbeat_mac_input, probe_ack_mac_input};
 use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::wire::{NeuronCommand, NeuronMessage};
 use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
@@ -42,6 +44,7 @@ pub struct Core {
     pub rollouts: RolloutBook,
     pub alerts: AlertBook,
     pub fl_runs: FlRunBook,
+    pub identity: IdentityBook,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -67,6 +70,7 @@ impl Core {
     ) -> Self {
         let stored_rollouts = std::mem::take(&mut store_init.rollouts);
         let stored_versions = std::mem::take(&mut store_init.neuron_versions);
+        let chaos_held = std::mem::take(&mut store_init.chaos_held);
         let interval = cfg.heartbeat_ms;
         let detector = Detector::new(cfg.detector.clone(), interval);
         let probe_window = cfg.detector.probes as Millis * cfg.detector.probe_timeout_ms;
@@ -95,6 +99,7 @@ impl Core {
                 fx.wall(now),
             ),
             fl_runs: FlRunBook::default(),
+            identity: IdentityBook::new(seed, cfg.identity.credential_ttl_ms),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -127,9 +132,12 @@ impl Core {
             });
             let neuron =
                 TrackedNeuron::new(spec, "simulated", now, interval, core.cfg.detector.window);
-            core.registry.add(neuron, core.detector.first_deadline(now));
+            let idx = core.registry.add(neuron, core.detector.first_deadline(now));
+            core.identity.open_enrolment(idx);
         }
         fx.event(Event::FleetRegistered { count });
+        core.chaos
+            .restore(chaos_held, store_init.chaos_last, now, fx);
         core.rollouts
             .restore(stored_rollouts, &core.registry, now, fx);
         core.send_downlink(now, fx);
@@ -214,6 +222,10 @@ impl Core {
 
     pub fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
+            if command == NeuronCommand::Reenroll {
+                // Asking for a fresh enrolment is what lets one in without an endorsement.
+                self.identity.open_enrolment(to);
+            }
             if self.is_agent(to) {
                 self.agents.queue(to, command);
             } else {
@@ -245,6 +257,8 @@ impl Core {
             }
             self.agents
                 .log(idx, now, "info", "agent re-registered".into());
+            // A new process with new keys: its registration is what lets it enrol again.
+            self.identity.open_enrolment(idx);
             return Ok(idx);
         }
         fx.store(StoreOp::UpsertNeuron {
@@ -264,6 +278,7 @@ impl Core {
             self.cfg.detector.window,
         );
         let idx = self.registry.add(neuron, self.detector.first_deadline(now));
+        self.identity.open_enrolment(idx);
         self.agents.log(idx, now, "info", "agent registered".into());
         fx.event(Event::NeuronRegistered { neuron: id });
         Ok(idx)
@@ -364,11 +379,19 @@ impl Core {
     }
 
     fn ingest(&mut self, at: Millis, idx: u32, message: NeuronMessage, fx: &mut Effects) {
-        let Some(n) = self.registry.neurons.get_mut(idx as usize) else {
+        if self.registry.neurons.get(idx as usize).is_none() {
             return;
-        };
+        }
+        if let Err(reason) = self.verify(idx, &message, at, fx) {
+            let enrolment = matches!(message, NeuronMessage::Enroll(_));
+            self.refuse(idx, at, reason, enrolment, fx);
+            return;
+        }
+        let n = &mut self.registry.neurons[idx as usize];
         match message {
             NeuronMessage::Heartbeat(hb) => {
+                n.identity_rejects = 0;
+                n.identity = None;
                 let was = n.liveness;
                 let gap_is_sample = n
                     .last_arrival
@@ -387,14 +410,78 @@ impl Core {
                 };
                 self.refresh(idx, at, reason, fx);
             }
-            NeuronMessage::ProbeAck { nonce } => {
+            NeuronMessage::ProbeAck { nonce, .. } => {
                 if let Some(next) = self.detector.on_probe_ack(n, at, nonce) {
                     self.registry.timers[idx as usize] = next;
                     self.refresh(idx, at, "answered a probe", fx);
                 }
             }
             NeuronMessage::Rollout(reply) => self.rollouts.on_reply(idx, &reply, at, fx),
+            // Answered in `verify`; verified, so a sign of life.
+            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_) => {
+                let was = n.liveness;
+                self.registry.timers[idx as usize] = self.detector.on_verified_identity(n, at);
+                if was != Liveness::Alive {
+                    self.refresh(idx, at, "verified its identity", fx);
+                }
+            }
         }
+    }
+
+    /// Identity first: a heartbeat or probe answer must carry a valid MAC under a live session;
+    /// an enrolment or handshake is answered here (a credential, a session key).
+    fn verify(
+        &mut self,
+        idx: u32,
+        message: &NeuronMessage,
+        at: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), String> {
+        let now_unix = self.epoch_unix_ms + at as i64;
+        let id = &self.registry.neurons[idx as usize].id;
+        match message {
+            NeuronMessage::Heartbeat(hb) => self.identity.check(
+                idx,
+                hb.auth.as_ref(),
+                |feed| heartbeat_mac_input(hb, feed),
+                now_unix,
+            ),
+            NeuronMessage::ProbeAck { nonce, auth } => self.identity.check(
+                idx,
+                auth.as_ref(),
+                |feed| probe_ack_mac_input(*nonce, feed),
+                now_unix,
+            ),
+            NeuronMessage::Enroll(e) => {
+                let issued = self.identity.enroll(idx, id, e, now_unix)?;
+                if issued.rotation {
+                    fx.event(Event::CredentialRotated {
+                        neuron: id.to_string(),
+                        serial: issued.serial,
+                        not_after: rfc3339(issued.not_after),
+                    });
+                }
+                fx.send(idx, issued.reply);
+                Ok(())
+            }
+            NeuronMessage::Handshake(h) => {
+                let reply = self.identity.handshake(idx, id, h, now_unix)?;
+                fx.send(idx, reply);
+                Ok(())
+            }
+            NeuronMessage::Rollout(_) => Ok(()),
+        }
+    }
+
+    /// A message failed verification: tell the neuron (it starts over with a handshake) and
+    /// let the detector weigh it.
+    fn refuse(&mut self, idx: u32, at: Millis, reason: String, enrolment: bool, fx: &mut Effects) {
+        let n = &mut self.registry.neurons[idx as usize];
+        if let Some(next) = self.detector.on_unverified(n, at, &reason) {
+            self.registry.timers[idx as usize] = next;
+        }
+        fx.send(idx, NeuronCommand::IdentityRefused { reason, enrolment });
+        self.refresh(idx, at, "message failed identity verification", fx);
     }
 
     /// Re-derive a neuron's state after anything about it changed; record and announce a

@@ -231,7 +231,10 @@ mod tests {
         let mut link = Link::new(clear, 3);
         link.impair_direction(4, Direction::Up, LinkConfig { loss: 1.0, ..clear });
         link.send(0, 4, probe(1));
-        let beat = Packet::Up(NeuronMessage::ProbeAck { nonce: 1 });
+        let beat = Packet::Up(NeuronMessage::ProbeAck {
+            nonce: 1,
+            auth: None,
+        });
         link.send(0, 4, beat);
         let mut out = Vec::new();
         link.deliver_due(10, &mut out);

@@ -16,6 +16,7 @@ pub mod fl;
 pub mod fleet;
 pub mod flrun;
 pub mod gate;
+pub mod identity;
 pub mod link;
 pub mod rollout;
 mod runner;

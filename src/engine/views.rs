@@ -132,6 +132,7 @@ impl Core {
             failure: self.failure_view(idx),
             recovery_attempts: attempts,
             logs: self.log_lines(self.raw_logs(idx, 20)),
+            identity: self.identity.view(idx, &n.id),
         })
     }
 }

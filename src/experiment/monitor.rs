@@ -121,7 +121,8 @@ pub fn detects(kind: ChaosKind, mode: FailureMode) -> bool {
         Crash | Hang | Partition => mode == FailureMode::Offline,
         Slow => mode == FailureMode::Timeout,
         AnalyticsFailure => mode == FailureMode::AnalyticsFailure,
-        Byzantine | IdentityFailure => mode == FailureMode::Byzantine,
+        Byzantine => mode == FailureMode::Byzantine,
+        IdentityFailure => mode == FailureMode::Identity,
         ConfigFailure => mode == FailureMode::ConfigFailure,
         Latency | PacketLoss => matches!(mode, FailureMode::Offline | FailureMode::Timeout),
     }

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_pcg::Pcg32;
 use std::time::{Duration, Instant};
 
+use super::identity::Keyring;
 use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::ApiError;
@@ -33,6 +34,7 @@ struct Agent {
     rng: Pcg32,
     logs: Vec<(String, String)>,
     started: Instant,
+    keys: Keyring,
 }
 
 impl Agent {
@@ -83,17 +85,39 @@ impl Agent {
         Ok(answer.commands)
     }
 
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
     fn heartbeat(&mut self, interval_ms: u64) -> NeuronMessage {
         self.seq += 1;
-        let now = self.started.elapsed().as_millis() as u64;
+        let now = self.now();
         let telemetry = self.workload.advance(now, interval_ms, 1.0, &mut self.rng);
-        NeuronMessage::Heartbeat(Heartbeat {
+        let mut heartbeat = Heartbeat {
             seq: self.seq,
             incarnation: self.incarnation,
             config_version: self.config.version.clone(),
             config: self.config.status.clone(),
             telemetry: Some(telemetry),
-        })
+            auth: None,
+        };
+        self.keys.seal(&mut heartbeat);
+        NeuronMessage::Heartbeat(heartbeat)
+    }
+
+    /// Enrol, handshake or renew when due; the answer comes back with the same request.
+    async fn identity(&mut self, interval_ms: u64) -> bool {
+        let now = self.now();
+        let Some(message) = self.keys.due(now, interval_ms) else {
+            return true;
+        };
+        match self.report(message).await {
+            Ok(commands) => self.obey(commands).await,
+            Err(e) => {
+                eprintln!("plexus neuron {}: {e}", self.options.id);
+                true
+            }
+        }
     }
 
     /// Carry out what the orchestrator asked. Returns false when the process is restarting.
@@ -102,7 +126,8 @@ impl Agent {
         while let Some(command) = queue.pop_front() {
             match command {
                 NeuronCommand::Probe { nonce } => {
-                    let _ = self.report(NeuronMessage::ProbeAck { nonce }).await;
+                    let auth = self.keys.seal_ack(nonce);
+                    let _ = self.report(NeuronMessage::ProbeAck { nonce, auth }).await;
                 }
                 NeuronCommand::ApplyConfig { version } => {
                     self.logs
@@ -115,8 +140,22 @@ impl Agent {
                         "warn".into(),
                         "restart requested by the orchestrator; re-executing".into(),
                     ));
-                    let _ = self.report(NeuronMessage::ProbeAck { nonce: 0 }).await;
+                    let auth = self.keys.seal_ack(0);
+                    let _ = self
+                        .report(NeuronMessage::ProbeAck { nonce: 0, auth })
+                        .await;
                     return false;
+                }
+                identity @ (NeuronCommand::Credential { .. }
+                | NeuronCommand::Session { .. }
+                | NeuronCommand::IdentityRefused { .. }
+                | NeuronCommand::Reenroll) => {
+                    if let NeuronCommand::IdentityRefused { reason, .. } = &identity {
+                        self.logs
+                            .push(("error".into(), format!("identity refused: {reason}")));
+                    }
+                    let now = self.now();
+                    self.keys.on_command(now, &identity);
                 }
                 rollout => {
                     // Answer a rollout step at once rather than on the next heartbeat: the
@@ -148,6 +187,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| ApiError::failed(format!("HTTP client: {e}")))?;
+    let id = options.id.clone();
     let mut agent = Agent {
         http,
         options,
@@ -161,6 +201,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
             format!("started (incarnation {incarnation})"),
         )],
         started: Instant::now(),
+        keys: Keyring::new(&id, rand::random()),
     };
     let mut backoff = Duration::from_millis(200);
     let registered = loop {
@@ -185,6 +226,12 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if !agent.identity(registered.heartbeat_ms).await {
+            return restart();
+        }
+        if !agent.keys.has_session() {
+            continue;
+        }
         let heartbeat = agent.heartbeat(registered.heartbeat_ms);
         match agent.report(heartbeat).await {
             Ok(commands) => {
@@ -193,8 +240,9 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
                 }
             }
             Err(e) if e.code == crate::api::ErrorCode::NotFound => {
-                // The server restarted and forgot us: join again.
+                // The server restarted and forgot us: join again (and enrol afresh).
                 agent.register().await?;
+                agent.keys = Keyring::new(&agent.options.id, rand::random());
             }
             Err(e) => eprintln!("plexus neuron {}: {e}", agent.options.id),
         }

@@ -171,6 +171,7 @@ impl NeuronHost for SimFleet {
 mod tests {
     use super::*;
     use crate::api::wire::NeuronMessage;
+    use crate::engine::identity::IdentityBook;
 
     fn fleet(n: usize) -> SimFleet {
         SimFleet::new(&SimConfig {
@@ -178,6 +179,38 @@ mod tests {
             heartbeat_ms: 500,
             ..SimConfig::default()
         })
+    }
+
+    /// Steps the fleet and plays the engine's CA: enrolments and handshakes are answered, so
+    /// what reaches `out` is what the neurons send once they hold a session.
+    fn step(f: &mut SimFleet, ca: &mut IdentityBook, t: Millis, out: &mut Vec<Uplink>) {
+        let mut batch = Vec::new();
+        f.step(t, &mut batch);
+        while !batch.is_empty() {
+            let mut more = Vec::new();
+            for up in batch.drain(..) {
+                let id = neuron_id(up.from as usize);
+                let reply = match &up.message {
+                    NeuronMessage::Enroll(e) => {
+                        ca.enroll(up.from, &id, e, t as i64).map(|i| i.reply)
+                    }
+                    NeuronMessage::Handshake(h) => ca.handshake(up.from, &id, h, t as i64),
+                    _ => {
+                        out.push(up);
+                        continue;
+                    }
+                };
+                f.deliver(t, up.from, reply.expect("verifies"), &mut more);
+                f.step(t, &mut more);
+            }
+            batch = more;
+        }
+    }
+
+    fn ca(n: u32) -> IdentityBook {
+        let mut book = IdentityBook::new(1, 600_000);
+        (0..n).for_each(|i| book.open_enrolment(i));
+        book
     }
 
     fn heartbeats(out: &[Uplink]) -> usize {
@@ -189,9 +222,10 @@ mod tests {
     #[test]
     fn every_neuron_beats_once_per_interval() {
         let mut f = fleet(10);
+        let mut ca = ca(10);
         let mut out = Vec::new();
         for t in (0..=10_000).step_by(50) {
-            f.step(t, &mut out);
+            step(&mut f, &mut ca, t, &mut out);
         }
         // 10 s at 500 ms: 20 each, ±1 for phase and send jitter.
         let n = heartbeats(&out);
@@ -201,19 +235,22 @@ mod tests {
     #[test]
     fn a_crashed_neuron_is_silent_until_restarted_and_a_crash_loop_stays_down() {
         let mut f = fleet(2);
+        let mut ca = ca(2);
         let mut out = Vec::new();
-        f.step(1000, &mut out);
+        for t in (0..=1000).step_by(50) {
+            step(&mut f, &mut ca, t, &mut out);
+        }
         f.inject(1000, 0, Fault::Crash { persistent: false });
         f.inject(1000, 1, Fault::Crash { persistent: true });
         out.clear();
         for t in (1000..=5000).step_by(50) {
-            f.step(t, &mut out);
+            step(&mut f, &mut ca, t, &mut out);
         }
         assert_eq!(heartbeats(&out), 0);
         f.deliver(5000, 0, NeuronCommand::Restart, &mut out);
         f.deliver(5000, 1, NeuronCommand::Restart, &mut out);
         for t in (5000..=8000).step_by(50) {
-            f.step(t, &mut out);
+            step(&mut f, &mut ca, t, &mut out);
         }
         assert!(
             out.iter().all(|u| u.from == 0),
@@ -225,15 +262,23 @@ mod tests {
     #[test]
     fn a_hung_neuron_answers_no_probe() {
         let mut f = fleet(1);
+        let mut ca = ca(1);
         let mut out = Vec::new();
-        f.inject(0, 0, Fault::Hang);
-        f.deliver(10, 0, NeuronCommand::Probe { nonce: 7 }, &mut out);
+        for t in (0..=1000).step_by(50) {
+            step(&mut f, &mut ca, t, &mut out);
+        }
+        out.clear();
+        f.inject(1000, 0, Fault::Hang);
+        f.deliver(1010, 0, NeuronCommand::Probe { nonce: 7 }, &mut out);
         assert!(out.is_empty());
-        f.clear_faults(20, 0);
-        f.deliver(30, 0, NeuronCommand::Probe { nonce: 8 }, &mut out);
+        f.clear_faults(1020, 0);
+        f.deliver(1030, 0, NeuronCommand::Probe { nonce: 8 }, &mut out);
         assert!(matches!(
             out[0].message,
-            NeuronMessage::ProbeAck { nonce: 8 }
+            NeuronMessage::ProbeAck {
+                nonce: 8,
+                auth: Some(_)
+            }
         ));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod fleet;
+pub mod identity;
 pub mod logs;
 pub mod sim;
 pub mod staging;

@@ -5,6 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
 use std::sync::Arc;
 
+use super::identity::{Keyring, Outcome};
 use super::logs::LogRing;
 use super::staging::ConfigSlot;
 use super::workload::Workload;
@@ -54,6 +55,7 @@ pub struct SimNeuron {
     logs: LogRing,
     last_stats_log: Millis,
     restart_ms: (Millis, Millis),
+    keys: Keyring,
 }
 
 impl SimNeuron {
@@ -86,6 +88,7 @@ impl SimNeuron {
             logs: LogRing::default(),
             last_stats_log: 0,
             restart_ms,
+            keys: Keyring::seeded(id, seed, index),
         };
         neuron.log(0, "info", "started (incarnation 1)".into());
         neuron
@@ -143,6 +146,7 @@ impl SimNeuron {
             return;
         }
         self.phase = Phase::Running;
+        self.keys.restarted();
         self.log(
             at,
             "info",
@@ -152,6 +156,18 @@ impl SimNeuron {
     }
 
     fn beat(&mut self, at: Millis, out: &mut Vec<Uplink>) {
+        if let Some(message) = self.keys.due(at, self.interval_ms) {
+            out.push(Uplink {
+                from: self.index,
+                sent_at: at,
+                message,
+            });
+        }
+        if !self.keys.has_session() {
+            // Nothing it says would be believed: wait for the session (or the next retry).
+            self.next_wake = Some(at + self.interval_ms);
+            return;
+        }
         let dt = self
             .last_beat
             .map_or(self.interval_ms, |last| at.saturating_sub(last));
@@ -173,16 +189,19 @@ impl SimNeuron {
             Some(_) => self.incarnation.saturating_sub(1),
             None => self.incarnation,
         };
+        let mut heartbeat = Heartbeat {
+            seq: self.seq,
+            incarnation,
+            config_version: self.config.version.clone(),
+            config: self.config.status.clone(),
+            telemetry,
+            auth: None,
+        };
+        self.keys.seal(&mut heartbeat);
         out.push(Uplink {
             from: self.index,
             sent_at: at,
-            message: NeuronMessage::Heartbeat(Heartbeat {
-                seq: self.seq,
-                incarnation,
-                config_version: self.config.version.clone(),
-                config: self.config.status.clone(),
-                telemetry,
-            }),
+            message: NeuronMessage::Heartbeat(heartbeat),
         });
         if at >= self.last_stats_log + STATS_LOG_EVERY_MS {
             self.last_stats_log = at;
@@ -207,11 +226,15 @@ impl SimNeuron {
     pub fn deliver(&mut self, at: Millis, command: NeuronCommand, out: &mut Vec<Uplink>) {
         match command {
             NeuronCommand::Probe { nonce } => {
-                if self.phase == Phase::Running {
+                // Without a session it cannot prove who answers: it stays silent.
+                if self.phase == Phase::Running && self.keys.has_session() {
                     out.push(Uplink {
                         from: self.index,
                         sent_at: at,
-                        message: NeuronMessage::ProbeAck { nonce },
+                        message: NeuronMessage::ProbeAck {
+                            nonce,
+                            auth: self.keys.seal_ack(nonce),
+                        },
                     });
                 }
             }
@@ -227,11 +250,24 @@ impl SimNeuron {
                 self.next_wake = Some(at + took);
             }
             NeuronCommand::ApplyConfig { version } => self.apply_config(at, version),
-            rollout => {
+            other => {
                 // A dead or hung process answers nothing: the engine's timeout decides.
                 if self.phase != Phase::Running {
                     return;
                 }
+                match self.keys.on_command(at, &other) {
+                    Outcome::NotMine => {}
+                    Outcome::Handled => {
+                        self.log_identity(at, &other);
+                        return;
+                    }
+                    Outcome::SessionUp => {
+                        self.log_identity(at, &other);
+                        self.next_wake = Some(at);
+                        return;
+                    }
+                }
+                let rollout = other;
                 let handled = self
                     .config
                     .handle(&rollout, &mut self.faults.fail_next_config);
@@ -247,6 +283,27 @@ impl SimNeuron {
                 }
             }
         }
+    }
+
+    fn log_identity(&mut self, at: Millis, command: &NeuronCommand) {
+        let line = match command {
+            NeuronCommand::Credential { credential, .. } => (
+                "info",
+                format!(
+                    "credential #{} issued for {} (valid {} s)",
+                    credential.serial,
+                    credential.id,
+                    credential.lifetime_ms() / 1000
+                ),
+            ),
+            NeuronCommand::IdentityRefused { reason, .. } => (
+                "error",
+                format!("orchestrator refused our identity: {reason}"),
+            ),
+            NeuronCommand::Reenroll => ("warn", "asked to enrol afresh".into()),
+            _ => return,
+        };
+        self.log(at, line.0, line.1);
     }
 
     /// The engine restarted: this neuron kept running `version` meanwhile.
@@ -312,6 +369,10 @@ impl SimNeuron {
                 self.faults.byzantine = Some(persistent);
                 self.log(at, "warn", "sending forged heartbeats".into());
             }
+            Fault::Identity { mode } => {
+                self.keys.inject(mode);
+                self.log(at, "warn", format!("identity broken ({})", mode.name()));
+            }
         }
     }
 
@@ -326,6 +387,7 @@ impl SimNeuron {
     pub fn clear_faults(&mut self, at: Millis) {
         let was_hung = self.phase == Phase::Hung;
         self.faults = Faults::default();
+        self.keys.clear_fault();
         if was_hung {
             self.phase = Phase::Running;
             self.next_wake = Some(at);

@@ -86,7 +86,7 @@ pub async fn execute_admitted(
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<Done, ApiError> {
     let pool = plan.profile.neurons as u64;
-    let took = register_pool(&backend, pool, 64).await?;
+    let (took, keys) = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(backend.clone(), stop.clone()));
     // Subscribers per phase: the phase's own count, at least the command line's.
@@ -119,6 +119,7 @@ pub async fn execute_admitted(
     let target = Arc::new(BackendTarget {
         backend: backend.clone(),
         pool,
+        keys,
         http: plan.http,
     });
     let mut result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;

@@ -12,6 +12,7 @@ use super::profile::Scenario;
 use crate::api::wire::{ConfigStatus, Heartbeat, NeuronMessage, Registration, Report, Telemetry};
 use crate::api::{ApiError, Command, ErrorCode, Query};
 use crate::client::Backend;
+use crate::neuron::identity::Keyring;
 
 /// Every mock neuron's id starts with this; cleanup removes exactly these.
 pub use crate::api::neuron::MOCK_NEURON_PREFIX as MOCK_PREFIX;
@@ -84,25 +85,32 @@ pub struct BackendTarget {
     pub backend: Arc<dyn Backend>,
     /// Mock neurons registered before the run (heartbeats and telemetry address them).
     pub pool: u64,
+    /// Their identities, by pool index: heartbeats are MAC'd like a real neuron's.
+    pub keys: Vec<Keyring>,
     pub http: Option<HttpStatus>,
 }
 
-fn heartbeat(seq: u64) -> Report {
-    Report {
-        message: NeuronMessage::Heartbeat(Heartbeat {
-            seq,
-            incarnation: 1,
-            config_version: "v-stress".into(),
-            config: ConfigStatus::Applied,
-            telemetry: Some(Telemetry {
-                requests_total: seq,
-                rps: 1.0,
-                latency_p50_ms: 1.0,
-                latency_p95_ms: 2.0,
-                error_rate: 0.0,
-                load: 0.1,
-            }),
+fn heartbeat(seq: u64, keys: Option<&Keyring>) -> Report {
+    let mut hb = Heartbeat {
+        seq,
+        incarnation: 1,
+        config_version: "v-stress".into(),
+        config: ConfigStatus::Applied,
+        telemetry: Some(Telemetry {
+            requests_total: seq,
+            rps: 1.0,
+            latency_p50_ms: 1.0,
+            latency_p95_ms: 2.0,
+            error_rate: 0.0,
+            load: 0.1,
         }),
+        auth: None,
+    };
+    if let Some(keys) = keys {
+        keys.seal(&mut hb);
+    }
+    Report {
+        message: NeuronMessage::Heartbeat(hb),
         logs: Vec::new(),
     }
 }
@@ -125,7 +133,13 @@ impl Target for BackendTarget {
             Scenario::Heartbeat => match self.member(seq) {
                 // Sequence numbers grow per neuron, as a real agent's do.
                 Some(id) => b
-                    .agent_message(&id, heartbeat(seq / self.pool.max(1) + 1))
+                    .agent_message(
+                        &id,
+                        heartbeat(
+                            seq / self.pool.max(1) + 1,
+                            self.keys.get((seq % self.pool) as usize),
+                        ),
+                    )
                     .await
                     .map(|_| ()),
                 None => Err(ApiError::bad_input(
@@ -186,12 +200,30 @@ impl Target for BackendTarget {
     }
 }
 
-/// Register the pool of mock neurons, `concurrency` at a time; returns how long it took.
+/// A registered mock neuron enrols once, so that its heartbeats verify.
+async fn enroll(b: &Arc<dyn Backend>, id: &str, i: u64) -> Result<Keyring, ApiError> {
+    let mut keys = Keyring::seeded(id, 0x5715, i as u32);
+    if let Some(message) = keys.due(0, 1000) {
+        let logs = Vec::new();
+        for command in b.agent_message(id, Report { message, logs }).await? {
+            keys.on_command(0, &command);
+        }
+    }
+    if !keys.has_session() {
+        return Err(ApiError::failed(format!(
+            "mock neuron {id} was not issued a credential"
+        )));
+    }
+    Ok(keys)
+}
+
+/// Register and enrol the pool of mock neurons, `concurrency` at a time; returns how long it
+/// took and their identities by pool index.
 pub async fn register_pool(
     backend: &Arc<dyn Backend>,
     count: u64,
     concurrency: usize,
-) -> Result<std::time::Duration, ApiError> {
+) -> Result<(std::time::Duration, Vec<Keyring>), ApiError> {
     let started = tokio::time::Instant::now();
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -199,11 +231,15 @@ pub async fn register_pool(
         let (b, slots) = (backend.clone(), slots.clone());
         tasks.spawn(async move {
             let _slot = slots.acquire_owned().await;
-            b.register_agent(registration(pool_id(i))).await
+            let id = pool_id(i);
+            b.register_agent(registration(id.clone())).await?;
+            enroll(&b, &id, i).await.map(|keys| (i, keys))
         });
     }
+    let mut keys: Vec<Option<Keyring>> = (0..count).map(|_| None).collect();
     while let Some(done) = tasks.join_next().await {
-        done.map_err(|e| ApiError::failed(format!("registration task: {e}")))??;
+        let (i, k) = done.map_err(|e| ApiError::failed(format!("registration task: {e}")))??;
+        keys[i as usize] = Some(k);
     }
-    Ok(started.elapsed())
+    Ok((started.elapsed(), keys.into_iter().flatten().collect()))
 }

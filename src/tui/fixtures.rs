@@ -102,6 +102,7 @@ fn failure(neuron: &str, mode: FailureMode, attempts: u32, escalated: bool) -> F
         FailureMode::ConfigFailure => "config v5 rejected: schema error at model.batch_size",
         FailureMode::AnalyticsFailure => "telemetry stopped 12s ago",
         FailureMode::Byzantine => "update norm 40x the median",
+        FailureMode::Identity => "3 messages failed identity verification: MAC does not verify",
     };
     FailureView {
         neuron: neuron.into(),
@@ -142,6 +143,7 @@ pub fn status() -> StatusReport {
             config_failure: 2,
             analytics_failure: 1,
             byzantine: 0,
+            identity: 0,
         },
         recent_recoveries: (0..4)
             .map(|k| RecentRecovery {
@@ -275,6 +277,7 @@ pub fn detail(id: &str) -> NeuronDetail {
             },
         ],
         logs: logs(8),
+        identity: None,
     }
 }
 

@@ -67,6 +67,7 @@ fn spec(args: InjectArgs) -> ChaosSpec {
             direction: args.direction.unwrap_or(d.direction),
             persistent: args.persistent,
             garbage: args.garbage,
+            mode: args.mode.unwrap_or(d.mode),
         },
     }
 }

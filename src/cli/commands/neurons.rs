@@ -78,6 +78,18 @@ fn detail_text(d: &NeuronDetail) -> String {
             opt(n.rps, 1, "")
         ),
     ];
+    if let Some(i) = &d.identity {
+        out.push(format!(
+            "identity {}  credential #{} (issued {}x)  key {}  valid {} → {}{}",
+            i.id,
+            i.serial,
+            i.issued,
+            i.key_fingerprint,
+            i.not_before,
+            i.not_after,
+            if i.session { "" } else { "  (no session)" }
+        ));
+    }
     if let Some(f) = &d.failure {
         out.push(format!(
             "failure: {} since {}, {} attempts{}: {}",

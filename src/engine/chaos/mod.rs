@@ -9,6 +9,8 @@ use std::collections::{BTreeSet, VecDeque};
 use super::config::LinkConfig;
 use super::core::Core;
 use super::effects::Effects;
+use super::store::StoreOp;
+use super::store::chaos::StoredChaos;
 use crate::api::chaos::{ChaosFaultView, ChaosKind, ChaosSpec, Selector};
 use crate::api::{ApiError, Event, Fault, Millis};
 
@@ -45,6 +47,46 @@ impl ChaosBook {
     /// Ids of faults still held (a rollback reverts them all).
     pub fn active_ids(&self) -> Vec<String> {
         self.active.iter().map(|h| h.view.id.clone()).collect()
+    }
+
+    fn remember(&mut self, view: ChaosFaultView) {
+        if self.done.len() == DONE_KEPT {
+            self.done.pop_front();
+        }
+        self.done.push_back(view);
+    }
+
+    /// At start: faults the last run still held are reverted (the fleet and its links start
+    /// clean; nothing stays applied), recorded as such, and fault numbers carry on.
+    pub fn restore(&mut self, held: Vec<StoredChaos>, last: u64, now: Millis, fx: &mut Effects) {
+        self.next_id = self.next_id.max(last);
+        for h in held {
+            let by = "engine restart";
+            fx.store(StoreOp::ChaosReleased {
+                id: h.id.clone(),
+                at: fx.wall(now),
+                by: by.into(),
+            });
+            fx.event(Event::ChaosReverted {
+                id: h.id.clone(),
+                kind: h.kind.clone(),
+                by: by.into(),
+            });
+            let Ok(kind) = ChaosKind::parse(&h.kind) else {
+                continue;
+            };
+            self.remember(ChaosFaultView {
+                id: h.id,
+                kind,
+                target: h.target,
+                neurons: h.neurons,
+                injected_ms: 0,
+                injected_at: crate::engine::clock::rfc3339(h.injected_at),
+                until_ms: None,
+                reverted_ms: Some(now),
+                reverted_by: by.into(),
+            });
+        }
     }
 }
 
@@ -109,6 +151,15 @@ impl Core {
             reverted_ms: None,
             reverted_by: String::new(),
         };
+        fx.store(StoreOp::ChaosHeld {
+            id: id.clone(),
+            seq: self.chaos.next_id,
+            kind: spec.kind.name().into(),
+            target: view.target.clone(),
+            neurons_json: serde_json::to_string(&view.neurons).unwrap_or_default(),
+            injected_at: fx.wall(now),
+            until_at: view.until_ms.map(|u| fx.wall(u)),
+        });
         fx.event(Event::ChaosInjected {
             id,
             kind: spec.kind.name().into(),
@@ -177,15 +228,17 @@ impl Core {
         }
         held.view.reverted_ms = Some(now);
         held.view.reverted_by = by.into();
+        fx.store(StoreOp::ChaosReleased {
+            id: held.view.id.clone(),
+            at: fx.wall(now),
+            by: by.into(),
+        });
         fx.event(Event::ChaosReverted {
             id: held.view.id.clone(),
             kind: held.spec.kind.name().into(),
             by: by.into(),
         });
-        if self.chaos.done.len() == DONE_KEPT {
-            self.chaos.done.pop_front();
-        }
-        self.chaos.done.push_back(held.view.clone());
+        self.chaos.remember(held.view.clone());
         held.view
     }
 
@@ -255,7 +308,9 @@ impl Core {
                     ..base
                 },
             ),
-            ChaosKind::IdentityFailure => {}
+            ChaosKind::IdentityFailure => {
+                self.host.inject(now, idx, Fault::Identity { mode: p.mode })
+            }
         }
     }
 }
@@ -279,9 +334,6 @@ fn validate(spec: &ChaosSpec) -> Result<(), ApiError> {
         ChaosKind::Slow if !(p.factor >= 1.0 && p.factor.is_finite()) => {
             bad("factor", "must be a finite number >= 1")
         }
-        ChaosKind::IdentityFailure => Err(ApiError::bad_input(
-            "identity-failure needs signed heartbeats, which this build does not have yet",
-        )),
         _ if spec.duration_ms == Some(0) => bad("duration", "must be longer than 0"),
         _ => Ok(()),
     }

@@ -105,6 +105,36 @@ impl Detector {
         self.silence_deadline(n, n.last_arrival.unwrap_or(at))
     }
 
+    /// A message came over the neuron's connection but failed identity verification. It keeps
+    /// a neuron already heard from alive (something is there), never makes one alive that was
+    /// not, and nothing it says is believed. Returns the next timer, if it changed.
+    pub fn on_unverified(&self, n: &mut TrackedNeuron, at: Millis, reason: &str) -> Option<Millis> {
+        n.identity_rejects += 1;
+        if n.identity_rejects >= self.cfg.degraded_after {
+            n.identity = Some(format!(
+                "{} messages failed identity verification: {reason}",
+                n.identity_rejects
+            ));
+        }
+        if !matches!(n.liveness, Liveness::Alive | Liveness::Suspect) {
+            return None;
+        }
+        n.last_arrival = Some(at);
+        n.liveness = Liveness::Alive;
+        n.probes_sent = 0;
+        Some(self.silence_deadline(n, at))
+    }
+
+    /// A verified enrolment or handshake: proof the neuron is there (it holds its key), though
+    /// it says nothing about its work yet. Keeps a fleet that is still enrolling from being
+    /// probed and convicted while the CA works through it. Returns the next timer.
+    pub fn on_verified_identity(&self, n: &mut TrackedNeuron, at: Millis) -> Millis {
+        n.last_arrival = Some(at);
+        n.liveness = Liveness::Alive;
+        n.probes_sent = 0;
+        self.silence_deadline(n, at)
+    }
+
     /// Config status and telemetry carried by a heartbeat.
     fn read_report(&self, n: &mut TrackedNeuron, hb: &Heartbeat) {
         n.config_version = hb.config_version.as_str().into();

@@ -133,6 +133,7 @@ impl RecoveryBook {
             FailureMode::Timeout | FailureMode::AnalyticsFailure | FailureMode::Byzantine => {
                 &self.cfg.degraded_chain
             }
+            FailureMode::Identity => &self.cfg.identity_chain,
         }
     }
 
@@ -144,6 +145,7 @@ impl RecoveryBook {
             FailureMode::ConfigFailure => d.config_failure += 1,
             FailureMode::AnalyticsFailure => d.analytics_failure += 1,
             FailureMode::Byzantine => d.byzantine += 1,
+            FailureMode::Identity => d.identity += 1,
         }
     }
 
@@ -358,6 +360,7 @@ impl RecoveryBook {
             Strategy::ReapplyLastGoodConfig => NeuronCommand::ApplyConfig {
                 version: n.last_good_config.to_string(),
             },
+            Strategy::Reissue => NeuronCommand::Reenroll,
         };
         fx.send(idx, command);
         fx.event(Event::RecoveryStarted {

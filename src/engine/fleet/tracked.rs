@@ -63,6 +63,10 @@ pub struct TrackedNeuron {
     pub forged_reports: u32,
     /// Set once forged heartbeats persisted; the evidence.
     pub byzantine: Option<String>,
+    /// Messages in a row that failed identity verification.
+    pub identity_rejects: u32,
+    /// Set once identity refusals persisted; the evidence (the verifier's reason).
+    pub identity: Option<String>,
 
     pub config_version: Arc<str>,
     pub last_good_config: Arc<str>,
@@ -110,6 +114,8 @@ impl TrackedNeuron {
             analytics: None,
             forged_reports: 0,
             byzantine: None,
+            identity_rejects: 0,
+            identity: None,
             config_version: config.clone(),
             last_good_config: config,
             config_failure: None,
@@ -140,7 +146,12 @@ impl TrackedNeuron {
                 Some((FailureMode::Offline, self.offline_evidence.clone())),
             ),
             Liveness::Alive => {
-                if let Some(evidence) = &self.byzantine {
+                if let Some(evidence) = &self.identity {
+                    (
+                        NeuronState::Degraded,
+                        Some((FailureMode::Identity, evidence.clone())),
+                    )
+                } else if let Some(evidence) = &self.byzantine {
                     (
                         NeuronState::Degraded,
                         Some((FailureMode::Byzantine, evidence.clone())),

@@ -3,6 +3,7 @@
 //! acknowledgement that fires only after its transaction committed.
 
 pub mod alerts;
+pub mod chaos;
 pub mod rollouts;
 pub mod sqlite;
 mod writer;
@@ -135,6 +136,23 @@ pub enum StoreOp {
         alerts: usize,
         at: i64,
     },
+    /// A chaos fault was injected and is held.
+    ChaosHeld {
+        id: String,
+        /// The fault's number (`c-N`): ids stay unique across restarts.
+        seq: u64,
+        kind: String,
+        target: String,
+        neurons_json: String,
+        injected_at: i64,
+        until_at: Option<i64>,
+    },
+    /// A chaos fault was reverted (`by`: duration, stopped, engine restart).
+    ChaosReleased {
+        id: String,
+        at: i64,
+        by: String,
+    },
 }
 
 /// A rollout as stored (documents as JSON).
@@ -179,6 +197,9 @@ pub struct StoreInit {
     /// (neuron, version) each neuron was last confirmed running.
     pub neuron_versions: Vec<(String, String)>,
     pub alerts: crate::engine::alerts::StoredAlerts,
+    /// Chaos faults still held when the engine stopped, and the last fault number used.
+    pub chaos_held: Vec<chaos::StoredChaos>,
+    pub chaos_last: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

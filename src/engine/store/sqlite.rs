@@ -186,6 +186,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(err)?;
         conn.execute_batch(super::rollouts::SCHEMA).map_err(err)?;
         conn.execute_batch(super::alerts::SCHEMA).map_err(err)?;
+        conn.execute_batch(super::chaos::SCHEMA).map_err(err)?;
         conn.execute(
             "UPDATE failures SET resolved_at = ?1, resolution = 'engine restarted' WHERE resolved_at IS NULL",
             params![now_unix_ms],
@@ -219,7 +220,10 @@ impl SqliteStore {
             params![now_unix_ms - ADMISSIONS_KEPT_MS],
         )
         .map_err(err)?;
+        let (chaos_held, chaos_last) = super::chaos::load(&conn).map_err(err)?;
         let init = StoreInit {
+            chaos_held,
+            chaos_last,
             next_failure_id: next("failures").map_err(err)?,
             next_attempt_id: next("recovery_attempts").map_err(err)?,
             users: load_users(&conn).map_err(err)?,
@@ -409,6 +413,7 @@ impl SqliteStore {
             )?,
             other => match super::rollouts::apply(tx, other)
                 .or_else(|| super::alerts::apply(tx, other))
+                .or_else(|| super::chaos::apply(tx, other))
             {
                 Some(result) => result?,
                 None => 0,

@@ -1,0 +1,396 @@
+//! What the engine knows about each neuron's identity: the credential it last issued, the
+//! sessions made from verified handshakes, and whether enrolment is open. Every heartbeat and
+//! probe answer is checked here (a MAC, a few microseconds); signatures are checked only on
+//! enrolment and handshake, once per credential.
+
+pub mod ca;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::api::Millis;
+use crate::api::identity::{
+    Auth, Bytes32, Enroll, Handshake, IdentityView, enroll_bytes, handshake_bytes, spiffe_id,
+};
+use crate::api::wire::NeuronCommand;
+use crate::engine::clock::rfc3339;
+use ca::{Ca, verify};
+
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    serial: u64,
+    key: [u8; 32],
+    not_after: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Keys {
+    /// The newest session and the one before it: a renewal overlaps the two, so heartbeats
+    /// MAC'd under the old one while the new credential is in flight still verify.
+    sessions: [Option<Session>; 2],
+    /// The newest credential issued: its key endorses the next renewal.
+    latest: Option<(u64, Bytes32, i64, i64)>,
+    enroll_open: bool,
+    issued: u32,
+}
+
+impl Keys {
+    fn session(&self, serial: u64) -> Option<&Session> {
+        self.sessions.iter().flatten().find(|s| s.serial == serial)
+    }
+
+    fn install(&mut self, s: Session) {
+        match &self.sessions[0] {
+            Some(cur) if cur.serial == s.serial => self.sessions[0] = Some(s),
+            Some(cur) if cur.serial > s.serial => self.sessions[1] = Some(s),
+            _ => self.sessions = [Some(s), self.sessions[0]],
+        }
+    }
+}
+
+/// What an accepted enrolment produced.
+#[derive(Debug)]
+pub struct Issued {
+    pub reply: NeuronCommand,
+    pub serial: u64,
+    pub not_after: i64,
+    /// A renewal endorsed by the previous credential (a rotation), not a first or re-issue.
+    pub rotation: bool,
+}
+
+pub struct IdentityBook {
+    ca: Ca,
+    ttl_ms: Millis,
+    next_serial: u64,
+    neurons: Vec<Keys>,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The MAC of whatever `input` feeds, under `key`.
+pub fn mac(key: &[u8; 32], input: impl FnOnce(&mut dyn FnMut(&[u8]))) -> [u8; 32] {
+    let mut m = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    input(&mut |b| m.update(b));
+    m.finalize().into_bytes().into()
+}
+
+impl IdentityBook {
+    pub fn new(seed: u64, ttl_ms: Millis) -> Self {
+        IdentityBook {
+            ca: Ca::from_seed(seed),
+            ttl_ms,
+            next_serial: 1,
+            neurons: Vec::new(),
+        }
+    }
+
+    pub fn ca_public(&self) -> Bytes32 {
+        self.ca.public
+    }
+
+    fn keys(&mut self, idx: u32) -> &mut Keys {
+        let i = idx as usize;
+        if self.neurons.len() <= i {
+            self.neurons.resize_with(i + 1, Keys::default);
+        }
+        &mut self.neurons[i]
+    }
+
+    /// A neuron was registered (or asked to enrol afresh by recovery): the next enrolment
+    /// needs no endorsement, and the sessions it had are gone.
+    pub fn open_enrolment(&mut self, idx: u32) {
+        let k = self.keys(idx);
+        k.enroll_open = true;
+        k.sessions = [None, None];
+    }
+
+    pub fn enroll(
+        &mut self,
+        idx: u32,
+        neuron: &str,
+        e: &Enroll,
+        now_unix: i64,
+    ) -> Result<Issued, String> {
+        let id = spiffe_id(neuron);
+        let bytes = enroll_bytes(&id, &e.public_key);
+        if !verify(&e.public_key, &bytes, &e.proof) {
+            return Err("enrolment proof does not verify with the key it names".into());
+        }
+        let k = self.keys(idx);
+        // A repeat of the enrolment just granted (its answer lost or still in flight): the
+        // same credential again (ed25519 signing is deterministic), nothing new issued.
+        if let Some((serial, key, not_before, not_after)) = k.latest
+            && key == e.public_key
+        {
+            return Ok(Issued {
+                reply: NeuronCommand::Credential {
+                    credential: self.ca.issue(id, key, serial, not_before, not_after),
+                    session_key: Bytes32(self.ca.derive(b"session", serial)),
+                },
+                serial,
+                not_after,
+                rotation: false,
+            });
+        }
+        let endorsed = match (&e.endorsement, &k.latest) {
+            (Some(end), Some((serial, key, _, not_after))) if end.serial == *serial => {
+                if now_unix > *not_after {
+                    return Err(format!(
+                        "renewal endorsed by credential #{serial}, which expired at {}",
+                        rfc3339(*not_after)
+                    ));
+                }
+                if !verify(key, &bytes, &end.signature) {
+                    return Err(format!(
+                        "renewal endorsement does not verify with credential #{serial}'s key"
+                    ));
+                }
+                true
+            }
+            (Some(end), _) if !k.enroll_open => {
+                return Err(format!(
+                    "renewal endorsed by credential #{}, which is not this neuron's latest",
+                    end.serial
+                ));
+            }
+            _ => false,
+        };
+        if !(endorsed || k.enroll_open) {
+            return Err("enrolment without an endorsement while enrolment is closed".into());
+        }
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let not_after = now_unix + self.ttl_ms as i64;
+        let credential = self.ca.issue(id, e.public_key, serial, now_unix, not_after);
+        let session_key = self.ca.derive(b"session", serial);
+        let k = self.keys(idx);
+        k.enroll_open = false;
+        k.issued += 1;
+        k.latest = Some((serial, e.public_key, now_unix, not_after));
+        k.install(Session {
+            serial,
+            key: session_key,
+            not_after,
+        });
+        Ok(Issued {
+            reply: NeuronCommand::Credential {
+                credential,
+                session_key: Bytes32(session_key),
+            },
+            serial,
+            not_after,
+            rotation: endorsed,
+        })
+    }
+
+    pub fn handshake(
+        &mut self,
+        idx: u32,
+        neuron: &str,
+        h: &Handshake,
+        now_unix: i64,
+    ) -> Result<NeuronCommand, String> {
+        let c = &h.credential;
+        let id = spiffe_id(neuron);
+        if c.id != id {
+            return Err(format!("credential names {}, not {id}", c.id));
+        }
+        self.ca.vouches_for(c)?;
+        if now_unix > c.not_after {
+            return Err(format!(
+                "credential #{} expired at {}",
+                c.serial,
+                rfc3339(c.not_after)
+            ));
+        }
+        if now_unix < c.not_before {
+            return Err(format!(
+                "credential #{} is not valid before {}",
+                c.serial,
+                rfc3339(c.not_before)
+            ));
+        }
+        if !verify(&c.public_key, &handshake_bytes(&id, c.serial), &h.signature) {
+            return Err(format!(
+                "handshake signature does not verify with credential #{}'s key",
+                c.serial
+            ));
+        }
+        let session_key = self.ca.derive(b"session", c.serial);
+        self.keys(idx).install(Session {
+            serial: c.serial,
+            key: session_key,
+            not_after: c.not_after,
+        });
+        Ok(NeuronCommand::Session {
+            serial: c.serial,
+            session_key: Bytes32(session_key),
+        })
+    }
+
+    /// Check a message's MAC: under a session the engine handed out, whose credential has not
+    /// expired.
+    pub fn check(
+        &self,
+        idx: u32,
+        auth: Option<&Auth>,
+        input: impl FnOnce(&mut dyn FnMut(&[u8])),
+        now_unix: i64,
+    ) -> Result<(), String> {
+        let Some(auth) = auth else {
+            return Err("message without a MAC".into());
+        };
+        let Some(s) = self
+            .neurons
+            .get(idx as usize)
+            .and_then(|k| k.session(auth.serial))
+        else {
+            return Err(format!(
+                "no session for credential #{} (no verified handshake)",
+                auth.serial
+            ));
+        };
+        if now_unix > s.not_after {
+            return Err(format!(
+                "credential #{} expired at {}",
+                s.serial,
+                rfc3339(s.not_after)
+            ));
+        }
+        let mut m = HmacSha256::new_from_slice(&s.key).expect("HMAC takes any key length");
+        input(&mut |b| m.update(b));
+        m.verify_slice(&auth.mac.0).map_err(|_| {
+            format!(
+                "MAC does not verify under the session of credential #{}",
+                s.serial
+            )
+        })
+    }
+
+    pub fn view(&self, idx: u32, neuron: &str) -> Option<IdentityView> {
+        let k = self.neurons.get(idx as usize)?;
+        let (serial, key, not_before, not_after) = k.latest?;
+        Some(IdentityView {
+            id: spiffe_id(neuron),
+            serial,
+            key_fingerprint: hex::encode(&key.0[..8]),
+            not_before: rfc3339(not_before),
+            not_after: rfc3339(not_after),
+            issued: k.issued,
+            session: k.sessions[0].is_some(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::identity::Endorsement;
+    use crate::api::wire::NeuronMessage;
+    use crate::neuron::identity::Keyring;
+
+    const T0: i64 = 1_767_225_600_000;
+
+    /// A neuron enrolled with a fresh book; returns the book and its credential.
+    fn enrolled() -> (IdentityBook, Keyring, Credential) {
+        let mut book = IdentityBook::new(1, 60_000);
+        book.open_enrolment(0);
+        let mut keys = Keyring::seeded("n-0001", 1, 0);
+        let Some(NeuronMessage::Enroll(e)) = keys.due(0, 500) else {
+            panic!("enrols first");
+        };
+        let issued = book.enroll(0, "n-0001", &e, T0).unwrap();
+        let NeuronCommand::Credential { credential, .. } = &issued.reply else {
+            panic!("a credential");
+        };
+        let credential = credential.clone();
+        keys.on_command(0, &issued.reply);
+        (book, keys, credential)
+    }
+
+    use crate::api::identity::Credential;
+
+    fn handshake_of(keys: &mut Keyring) -> Handshake {
+        keys.on_command(
+            0,
+            &NeuronCommand::IdentityRefused {
+                reason: "test".into(),
+                enrolment: false,
+            },
+        );
+        match keys.due(1, 500) {
+            Some(NeuronMessage::Handshake(h)) => h,
+            other => panic!("expected a handshake, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tampered_credential_fails_the_ca_signature() {
+        let (mut book, mut keys, _) = enrolled();
+        let mut h = handshake_of(&mut keys);
+        assert!(book.handshake(0, "n-0001", &h, T0 + 1).is_ok());
+        h.credential.not_after += 3_600_000;
+        let err = book.handshake(0, "n-0001", &h, T0 + 1).unwrap_err();
+        assert!(err.contains("CA signature does not verify"), "{err}");
+    }
+
+    #[test]
+    fn a_credential_is_refused_after_expiry_and_for_another_neuron() {
+        let (mut book, mut keys, credential) = enrolled();
+        let h = handshake_of(&mut keys);
+        let err = book
+            .handshake(0, "n-0001", &h, credential.not_after + 1)
+            .unwrap_err();
+        assert!(err.contains("expired at"), "{err}");
+        let err = book.handshake(1, "n-0002", &h, T0 + 1).unwrap_err();
+        assert!(
+            err.contains("not plexus://federation/neuron/n-0002"),
+            "{err}"
+        );
+        // The session made with it stops verifying at expiry too.
+        let check = |at| {
+            book.check(
+                0,
+                keys.seal_ack(5).as_ref(),
+                |f| crate::api::identity::probe_ack_mac_input(5, f),
+                at,
+            )
+        };
+        assert!(check(T0 + 10).is_err(), "no session since the refusal");
+    }
+
+    #[test]
+    fn enrolment_is_closed_without_a_valid_endorsement() {
+        let (mut book, _, credential) = enrolled();
+        let mut other = Keyring::seeded("n-0001", 99, 0);
+        let Some(NeuronMessage::Enroll(mut e)) = other.due(0, 500) else {
+            panic!("enrols");
+        };
+        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        assert!(err.contains("enrolment is closed"), "{err}");
+        // An endorsement by a key that is not the credential's.
+        e.endorsement = Some(Endorsement {
+            serial: credential.serial,
+            signature: e.proof,
+        });
+        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        assert!(err.contains("endorsement does not verify"), "{err}");
+        // Recovery opens it.
+        book.open_enrolment(0);
+        e.endorsement = None;
+        assert!(book.enroll(0, "n-0001", &e, T0 + 1).is_ok());
+    }
+
+    #[test]
+    fn a_mac_over_changed_content_or_from_another_session_does_not_verify() {
+        let (book, keys, _) = enrolled();
+        let input = |nonce| {
+            move |f: &mut dyn FnMut(&[u8])| crate::api::identity::probe_ack_mac_input(nonce, f)
+        };
+        let auth = keys.seal_ack(7);
+        assert!(book.check(0, auth.as_ref(), input(7), T0 + 1).is_ok());
+        assert!(book.check(0, auth.as_ref(), input(8), T0 + 1).is_err());
+        assert!(book.check(1, auth.as_ref(), input(7), T0 + 1).is_err());
+        assert!(book.check(0, None, input(7), T0 + 1).is_err());
+    }
+}

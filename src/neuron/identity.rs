@@ -1,0 +1,333 @@
+//! A neuron's side of identity: its key pair (derived per generation from a secret seed, made
+//! only when first needed), its credential, the session it MACs heartbeats with, renewal at two
+//! thirds of the credential's life, and the identity-failure fault (which breaks exactly what the
+//! engine verifies: nothing tells the engine about it).
+
+use ed25519_dalek::{Signer, SigningKey};
+use sha2::{Digest, Sha256};
+
+use crate::api::Millis;
+use crate::api::identity::{
+    Auth, Bytes32, Bytes64, Credential, Endorsement, Enroll, Handshake, IdentityMode, enroll_bytes,
+    handshake_bytes, heartbeat_mac_input, probe_ack_mac_input, spiffe_id,
+};
+use crate::api::wire::{Heartbeat, NeuronCommand, NeuronMessage};
+use crate::engine::identity::mac;
+
+struct Held {
+    credential: Credential,
+    key: SigningKey,
+    /// Local time it was received: with its lifetime, when to renew and when it runs out.
+    received: Millis,
+}
+
+impl Held {
+    fn renew_at(&self) -> Millis {
+        self.received + self.credential.lifetime_ms() * 2 / 3
+    }
+
+    fn expired(&self, now: Millis) -> bool {
+        now >= self.received + self.credential.lifetime_ms()
+    }
+}
+
+/// The longest wait before an identity request is repeated.
+pub const MAX_RETRY_MS: Millis = 30_000;
+
+pub struct Keyring {
+    neuron: Box<str>,
+    secret: [u8; 32],
+    generation: u32,
+    held: Option<Held>,
+    session: Option<(u64, [u8; 32])>,
+    /// An enrolment in flight: the key it asks a credential for, and when it was sent.
+    enrolling: Option<(SigningKey, Millis)>,
+    handshake_sent: Option<Millis>,
+    fault: Option<IdentityMode>,
+    /// Requests repeated since the last answer: the retry back-off.
+    unanswered: u32,
+    /// What an unknown-CA fault presents instead of the real credential.
+    rogue: Option<Held>,
+}
+
+/// What the neuron should do after an identity command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not an identity command.
+    NotMine,
+    Handled,
+    /// A session was just established: heartbeat now rather than wait a whole interval.
+    SessionUp,
+}
+
+impl Keyring {
+    /// `secret` seeds every key this neuron will ever hold (simulated neurons derive it from the
+    /// run's seed; agents from the OS's randomness).
+    pub fn new(neuron: &str, secret: [u8; 32]) -> Self {
+        Keyring {
+            neuron: neuron.into(),
+            secret,
+            generation: 0,
+            held: None,
+            session: None,
+            enrolling: None,
+            handshake_sent: None,
+            fault: None,
+            unanswered: 0,
+            rogue: None,
+        }
+    }
+
+    pub fn seeded(neuron: &str, seed: u64, index: u32) -> Self {
+        let secret = Sha256::new()
+            .chain_update(b"plexus-neuron-secret\0")
+            .chain_update(seed.to_be_bytes())
+            .chain_update(index.to_be_bytes())
+            .finalize()
+            .into();
+        Keyring::new(neuron, secret)
+    }
+
+    fn key(&self, generation: u32, label: &[u8]) -> SigningKey {
+        let bytes: [u8; 32] = Sha256::new()
+            .chain_update(label)
+            .chain_update(self.secret)
+            .chain_update(generation.to_be_bytes())
+            .finalize()
+            .into();
+        SigningKey::from_bytes(&bytes)
+    }
+
+    pub fn has_session(&self) -> bool {
+        self.session.is_some()
+    }
+
+    pub fn serial(&self) -> Option<u64> {
+        self.held.as_ref().map(|h| h.credential.serial)
+    }
+
+    /// A wrong key for the bad-signature fault: same neuron, not the key its credential names.
+    fn wrong_key(&self) -> SigningKey {
+        self.key(self.generation, b"plexus-wrong-key\0")
+    }
+
+    /// The identity message to send at `now`, if one is due: enrolment, handshake or renewal.
+    /// Unanswered requests are repeated after `retry_ms`, then twice as long each time (up to
+    /// [`MAX_RETRY_MS`], spread by a per-neuron jitter): a CA that is slow to answer, say while
+    /// a whole fleet enrols at once, is not buried under repeats.
+    pub fn due(&mut self, now: Millis, retry_ms: Millis) -> Option<NeuronMessage> {
+        let backoff = (retry_ms << self.unanswered.min(8)).min(MAX_RETRY_MS);
+        let jitter = backoff * u64::from(self.secret[0]) / 512;
+        let wait = backoff + jitter;
+        let waited = |sent: Option<Millis>| sent.is_none_or(|t| now >= t + wait);
+        let before = (self.handshake_sent, self.enrolling.as_ref().map(|e| e.1));
+        let message = self.next_message(now, &waited);
+        let after = (self.handshake_sent, self.enrolling.as_ref().map(|e| e.1));
+        // A repeat (something was already in flight) widens the next wait.
+        if message.is_some() && (before.0.is_some() || before.1.is_some()) && after != before {
+            self.unanswered += 1;
+        }
+        message
+    }
+
+    fn next_message(
+        &mut self,
+        now: Millis,
+        waited: &dyn Fn(Option<Millis>) -> bool,
+    ) -> Option<NeuronMessage> {
+        if self.session.is_none() {
+            if !waited(self.handshake_sent) || !waited(self.enrolling.as_ref().map(|e| e.1)) {
+                return None;
+            }
+            let presented = match self.fault {
+                Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
+                Some(IdentityMode::Expired) => self.held.as_ref(),
+                _ => self.held.as_ref().filter(|h| !h.expired(now)),
+            };
+            if let Some(h) = presented {
+                let id = spiffe_id(&self.neuron);
+                let signer = match self.fault {
+                    Some(IdentityMode::BadSignature) => self.wrong_key(),
+                    _ => h.key.clone(),
+                };
+                let signature = sign(&signer, &handshake_bytes(&id, h.credential.serial));
+                let credential = h.credential.clone();
+                self.handshake_sent = Some(now);
+                return Some(NeuronMessage::Handshake(Handshake {
+                    credential,
+                    signature,
+                }));
+            }
+            return Some(self.enroll(now));
+        }
+        let renew = self
+            .held
+            .as_ref()
+            .is_some_and(|h| now >= h.renew_at() && self.fault != Some(IdentityMode::Expired));
+        if renew && waited(self.enrolling.as_ref().map(|e| e.1)) {
+            return Some(self.enroll(now));
+        }
+        None
+    }
+
+    /// Ask for a credential for the next key, endorsed by the current one when there is one.
+    fn enroll(&mut self, now: Millis) -> NeuronMessage {
+        let next = self.key(self.generation + 1, b"plexus-neuron-key\0");
+        let public_key = Bytes32(next.verifying_key().to_bytes());
+        let bytes = enroll_bytes(&spiffe_id(&self.neuron), &public_key);
+        let broken = self.fault == Some(IdentityMode::BadSignature);
+        let proof = if broken {
+            sign(&self.wrong_key(), &bytes)
+        } else {
+            sign(&next, &bytes)
+        };
+        let endorsement = self.held.as_ref().map(|h| Endorsement {
+            serial: h.credential.serial,
+            signature: sign(&h.key, &bytes),
+        });
+        self.enrolling = Some((next, now));
+        NeuronMessage::Enroll(Enroll {
+            public_key,
+            proof,
+            endorsement,
+        })
+    }
+
+    fn session_key(&self) -> Option<(u64, [u8; 32])> {
+        let (serial, mut key) = self.session?;
+        if self.fault == Some(IdentityMode::BadSignature) {
+            key[0] ^= 0x5a;
+        }
+        Some((serial, key))
+    }
+
+    /// MAC a heartbeat under the session (none without one: the engine will refuse it).
+    pub fn seal(&self, hb: &mut Heartbeat) {
+        hb.auth = self.session_key().map(|(serial, key)| Auth {
+            serial,
+            mac: Bytes32(mac(&key, |feed| heartbeat_mac_input(hb, feed))),
+        });
+    }
+
+    pub fn seal_ack(&self, nonce: u64) -> Option<Auth> {
+        self.session_key().map(|(serial, key)| Auth {
+            serial,
+            mac: Bytes32(mac(&key, |feed| probe_ack_mac_input(nonce, feed))),
+        })
+    }
+
+    /// Handle an identity command from the engine.
+    pub fn on_command(&mut self, now: Millis, command: &NeuronCommand) -> Outcome {
+        let had = self.session.is_some();
+        self.unanswered = 0;
+        match command {
+            NeuronCommand::Credential {
+                credential,
+                session_key,
+            } => {
+                let Some((key, _)) = self
+                    .enrolling
+                    .take_if(|(k, _)| k.verifying_key().to_bytes() == credential.public_key.0)
+                else {
+                    return Outcome::Handled;
+                };
+                self.generation += 1;
+                self.session = Some((credential.serial, session_key.0));
+                self.held = Some(Held {
+                    credential: credential.clone(),
+                    key,
+                    received: now,
+                });
+            }
+            NeuronCommand::Session {
+                serial,
+                session_key,
+            } => {
+                self.handshake_sent = None;
+                let ours = match self.fault {
+                    Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
+                    _ => self.held.as_ref(),
+                };
+                if ours.is_some_and(|h| h.credential.serial == *serial) {
+                    self.session = Some((*serial, session_key.0));
+                }
+            }
+            NeuronCommand::IdentityRefused { enrolment, .. } => {
+                self.enrolling = None;
+                if !enrolment {
+                    self.session = None;
+                    self.handshake_sent = None;
+                }
+                return Outcome::Handled;
+            }
+            NeuronCommand::Reenroll => {
+                // A broken identity stays broken until the fault is reverted.
+                if self.fault.is_none() {
+                    self.session = None;
+                    self.held = None;
+                    self.enrolling = None;
+                    self.handshake_sent = None;
+                }
+                return Outcome::Handled;
+            }
+            _ => return Outcome::NotMine,
+        }
+        if !had && self.session.is_some() {
+            Outcome::SessionUp
+        } else {
+            Outcome::Handled
+        }
+    }
+
+    /// The process restarted: keys and credential are on disk, the session is not.
+    pub fn restarted(&mut self) {
+        self.session = None;
+        self.enrolling = None;
+        self.handshake_sent = None;
+    }
+
+    pub fn inject(&mut self, mode: IdentityMode) {
+        self.fault = Some(mode);
+        if mode == IdentityMode::UnknownCa {
+            self.rogue = Some(self.self_issued());
+            self.session = None;
+            self.handshake_sent = None;
+        }
+    }
+
+    pub fn clear_fault(&mut self) {
+        if self.fault.take().is_some() {
+            self.rogue = None;
+            self.restarted();
+        }
+    }
+
+    /// A credential for the current key signed by a CA of the neuron's own making.
+    fn self_issued(&self) -> Held {
+        let rogue_ca = self.key(0, b"plexus-rogue-ca\0");
+        let key = self
+            .held
+            .as_ref()
+            .map_or_else(|| self.key(1, b"plexus-neuron-key\0"), |h| h.key.clone());
+        let serial = self.held.as_ref().map_or(1, |h| h.credential.serial);
+        let mut credential = Credential {
+            id: spiffe_id(&self.neuron),
+            public_key: Bytes32(key.verifying_key().to_bytes()),
+            serial,
+            not_before: 0,
+            not_after: i64::MAX / 2,
+            issuer: Bytes32(rogue_ca.verifying_key().to_bytes()),
+            signature: Bytes64([0; 64]),
+        };
+        credential.signature = sign(&rogue_ca, &credential.signed_bytes());
+        Held {
+            credential,
+            key,
+            received: 0,
+        }
+    }
+}
+
+fn sign(key: &SigningKey, bytes: &[u8]) -> Bytes64 {
+    Bytes64(key.sign(bytes).to_bytes())
+}
