@@ -3,7 +3,7 @@
 
 mod support;
 
-use plexus::api::{Command, CommandReply, Fault};
+use plexus::api::{Command, Fault};
 use plexus::client::Backend;
 use serde_json::Value;
 use support::{ADMIN, session};
@@ -13,13 +13,7 @@ async fn alerts_and_silences_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let engine = support::engine_with(dir.path(), 8, |cfg| cfg.recovery.enabled = false);
     let admin = session(&engine, ADMIN).await;
-    let CommandReply::TokenIssued { token, .. } = admin
-        .submit(Command::IssueToken { name: ADMIN.into() })
-        .await
-        .unwrap()
-    else {
-        panic!("token")
-    };
+    let token = support::token(&admin, ADMIN).await;
     engine.advance(3_000).await.unwrap();
     admin
         .submit(Command::InjectFault {

@@ -244,14 +244,7 @@ async fn http_starts_lists_shows_and_stops_runs_and_refuses_a_bad_field() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 4);
     let admin = session(&engine, ADMIN).await;
-    let token = match admin
-        .submit(Command::IssueToken { name: ADMIN.into() })
-        .await
-        .unwrap()
-    {
-        CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    };
+    let token = support::token(&admin, ADMIN).await;
     let (base, handle) = support::serve(&engine);
     let http = reqwest::Client::new();
     let post = |path: &str, body: &str| {

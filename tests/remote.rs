@@ -11,15 +11,7 @@ use plexus::engine::Engine;
 use support::{ADMIN, session};
 
 async fn admin_token(engine: &Engine) -> String {
-    let admin = session(engine, ADMIN).await;
-    match admin
-        .submit(Command::IssueToken { name: ADMIN.into() })
-        .await
-        .unwrap()
-    {
-        CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
+    support::token(&session(engine, ADMIN).await, ADMIN).await
 }
 
 use support::serve_on as serve;

@@ -5,20 +5,11 @@ mod support;
 
 use std::time::Duration;
 
-use plexus::api::{Command, CommandReply};
 use plexus::client::Backend;
 use support::{ADMIN, engine, session};
 
 async fn admin_token(engine: &plexus::engine::Engine) -> String {
-    let admin = session(engine, ADMIN).await;
-    match admin
-        .submit(Command::IssueToken { name: ADMIN.into() })
-        .await
-        .unwrap()
-    {
-        CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
+    support::token(&session(engine, ADMIN).await, ADMIN).await
 }
 
 const CONFIG: &str = r#"{"model":"m","model_version":"2","batch_size":8,"learning_rate":0.1,"heartbeat_interval_ms":1000,"max_concurrency":4}"#;

@@ -49,14 +49,7 @@ async fn token(engine: &Engine, name: &str, role: Role) -> String {
             .await
             .unwrap();
     }
-    match admin
-        .submit(Command::IssueToken { name: name.into() })
-        .await
-        .unwrap()
-    {
-        plexus::api::CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
+    support::token(&admin, name).await
 }
 
 struct Endpoint {

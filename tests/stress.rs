@@ -313,14 +313,7 @@ async fn issue_token(engine: &plexus::engine::Engine, name: &str, role: Role) ->
             .await
             .expect("adds");
     }
-    match admin
-        .submit(Command::IssueToken { name: name.into() })
-        .await
-        .expect("token")
-    {
-        plexus::api::CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
+    support::token(&admin, name).await
 }
 
 #[tokio::test]

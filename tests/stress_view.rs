@@ -8,11 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plexus::api::stress::{Progress, StressRequest};
-use plexus::api::{Command, CommandReply, ErrorCode, Role};
+use plexus::api::{CommandReply, ErrorCode, Role};
 use plexus::client::{Backend, Remote};
 use plexus::tui::app::{App, Msg};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn smoke(seconds: f64) -> StressRequest {
     StressRequest {
@@ -57,19 +55,7 @@ fn screen(progress: Progress) -> String {
         crossterm::event::KeyCode::Enter,
     )));
     app.update(Msg::Stress(Ok(progress)));
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    terminal
-        .draw(|f| plexus::tui::draw(f, &app))
-        .expect("draws");
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    support::screen_text(&app, 120, 40)
 }
 
 #[tokio::test]
@@ -119,16 +105,7 @@ async fn a_remote_console_starts_follows_and_stops_a_test_on_the_server() {
     let engine = support::engine_on(dir.path(), 2, false);
     let (base, handle) = support::serve(&engine);
     let admin = support::session(&engine, support::ADMIN).await;
-    let token = match admin
-        .submit(Command::IssueToken {
-            name: support::ADMIN.into(),
-        })
-        .await
-        .expect("token")
-    {
-        CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    };
+    let token = support::token(&admin, support::ADMIN).await;
     let remote = Remote::connect(&base, &token).await.expect("connects");
     let bad = remote
         .stress_start(StressRequest {

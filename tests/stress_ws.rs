@@ -6,21 +6,12 @@ mod support;
 
 use std::time::Duration;
 
-use plexus::api::{Command, CommandReply, ErrorCode, Fault};
+use plexus::api::{Command, ErrorCode, Fault};
 use plexus::client::Backend;
 use plexus::stress::ws::{Crowd, Events};
 
 async fn admin_token(admin: &plexus::client::Embedded) -> String {
-    match admin
-        .submit(Command::IssueToken {
-            name: support::ADMIN.into(),
-        })
-        .await
-        .expect("token")
-    {
-        CommandReply::TokenIssued { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
+    support::token(admin, support::ADMIN).await
 }
 
 #[tokio::test]

@@ -1,13 +1,13 @@
 //! The action registry is the single source of keys, hints and help: these tests check that every
 //! declared action is reachable by its keys, listed in the help overlay and (if marked) hinted.
 
+mod support;
+
 use crossterm::event::{KeyEvent, KeyModifiers};
 use plexus::tui::actions::{Registry, Scope};
 use plexus::tui::app::{App, Msg, View};
+use plexus::tui::fixtures;
 use plexus::tui::views::hints;
-use plexus::tui::{draw, fixtures};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn app_in(view: View) -> App {
     let mut app = App::new(fixtures::info());
@@ -59,17 +59,7 @@ fn app_in(view: View) -> App {
 }
 
 fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-    terminal.draw(|f| draw(f, app)).expect("draw");
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    support::screen_text(app, 200, 60)
 }
 
 #[test]

@@ -78,6 +78,28 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The labels an operator reads beside the rule name (`alertname` and `severity` have
+    /// columns of their own), as `k=v` joined by `sep`.
+    pub fn labels_text(&self, sep: &str) -> String {
+        self.labels
+            .iter()
+            .filter(|(k, _)| *k != "alertname" && *k != "severity")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    /// The state, and why the alert is muted when it is: `firing inhibited`.
+    pub fn state_text(&self) -> String {
+        let mut out = self.state.as_str().to_string();
+        if self.inhibited_by.is_some() {
+            out.push_str(" inhibited");
+        } else if !self.silenced_by.is_empty() {
+            out.push_str(" silenced");
+        }
+        out
+    }
+
     pub fn summary(&self) -> &str {
         self.annotations.get("summary").map_or("", String::as_str)
     }

@@ -134,16 +134,35 @@ pub async fn agent_token(admin: &Embedded) -> String {
         })
         .await
         .expect("admin adds the agents user");
+    token(admin, "agents").await
+}
+
+/// A new bearer token for the existing user `name`, issued by `admin`.
+pub async fn token(admin: &Embedded, name: &str) -> String {
     match admin
-        .submit(Command::IssueToken {
-            name: "agents".into(),
-        })
+        .submit(Command::IssueToken { name: name.into() })
         .await
         .expect("a token")
     {
         CommandReply::TokenIssued { token, .. } => token,
         other => panic!("{other:?}"),
     }
+}
+
+/// Render the console into a `w`×`h` test terminal and return the screen as text.
+pub fn screen_text(app: &plexus::tui::App, w: u16, h: u16) -> String {
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| plexus::tui::draw(f, app)).expect("draws");
+    let buffer = terminal.backend().buffer();
+    (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `plexus neuron --join URL --id ID` processes, one per id.

@@ -96,25 +96,6 @@ fn print_reply(reply: &CommandReply, format: OutputFormat) -> Result<i32, ApiErr
     Ok(0)
 }
 
-fn mark(a: &Alert) -> String {
-    let mut out = a.state.as_str().to_string();
-    if a.inhibited_by.is_some() {
-        out.push_str(" (inhibited)");
-    } else if !a.silenced_by.is_empty() {
-        out.push_str(" (silenced)");
-    }
-    out
-}
-
-fn labels_text(a: &Alert) -> String {
-    a.labels
-        .iter()
-        .filter(|(k, _)| *k != "alertname" && *k != "severity")
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 fn alerts_table(report: &AlertsReport) -> String {
     let row = |a: &Alert| {
         let since = match a.state {
@@ -124,10 +105,10 @@ fn alerts_table(report: &AlertsReport) -> String {
         };
         vec![
             a.fingerprint.clone(),
-            mark(a),
+            a.state_text(),
             a.severity.as_str().into(),
             a.rule.clone(),
-            labels_text(a),
+            a.labels_text(","),
             since.map(rfc3339).unwrap_or_default(),
             a.acked_by.clone().unwrap_or_else(|| "-".into()),
             a.summary().into(),

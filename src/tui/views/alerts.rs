@@ -21,25 +21,6 @@ fn severity_style(a: &Alert) -> Style {
     }
 }
 
-fn state_text(a: &Alert) -> String {
-    let mut text = a.state.as_str().to_string();
-    if a.inhibited_by.is_some() {
-        text.push_str(" inhibited");
-    } else if !a.silenced_by.is_empty() {
-        text.push_str(" silenced");
-    }
-    text
-}
-
-fn labels_text(a: &Alert) -> String {
-    a.labels
-        .iter()
-        .filter(|(k, _)| *k != "alertname" && *k != "severity")
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let state = &app.alerts;
     let Some(report) = &state.report else {
@@ -70,9 +51,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             };
             Row::new(vec![
                 Cell::from(format!(" {} ", a.severity.as_str())).style(severity_style(a)),
-                Cell::from(state_text(a)),
+                Cell::from(a.state_text()),
                 Cell::from(a.rule.clone()),
-                Cell::from(labels_text(a)),
+                Cell::from(a.labels_text(" ")),
                 Cell::from(a.acked_by.clone().unwrap_or_else(|| "-".into())),
                 Cell::from(a.summary().to_string()),
             ])

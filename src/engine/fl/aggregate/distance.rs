@@ -260,6 +260,22 @@ pub fn gram_shortcut_f32(updates: &[Update<'_>]) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// `n` rows of `d` values in [-10, 10) from a xorshift generator: reproducible noise.
+    fn noise_rows(x: &mut u32, n: usize, d: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|_| {
+                (0..d)
+                    .map(|_| {
+                        *x ^= *x << 13;
+                        *x ^= *x >> 17;
+                        *x ^= *x << 5;
+                        (*x % 20_000) as f32 / 1000.0 - 10.0
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Every tile this CPU can run gives the bits of the per-pair kernel (tails and short chunks
     /// included), so which one `tile_fn` picks never changes a Krum decision.
     #[test]
@@ -276,18 +292,7 @@ mod tests {
         }
         let mut x = 0x2545_f491u32;
         for len in [1usize, 15, 16, 17, 100, 1024] {
-            let mut rows: Vec<Vec<f32>> = (0..4)
-                .map(|_| {
-                    (0..len)
-                        .map(|_| {
-                            x ^= x << 13;
-                            x ^= x >> 17;
-                            x ^= x << 5;
-                            (x % 20_000) as f32 / 1000.0 - 10.0
-                        })
-                        .collect()
-                })
-                .collect();
+            let mut rows = noise_rows(&mut x, 4, len);
             // Columns nearly equal to the rows: differences of a few ulps.
             for r in 0..4 {
                 let near = rows[r].iter().map(|v| v * (1.0 + 1e-6)).collect();
@@ -313,19 +318,7 @@ mod tests {
     fn blocked_pairwise_is_bit_identical_to_sq_dist() {
         // n not a multiple of the tile or block, d with a partial chunk and a lane tail.
         for (n, d) in [(1, 5), (2, 17), (7, 1030), (70, 2085)] {
-            let mut x = 0x9e37_79b9u32;
-            let rows: Vec<Vec<f32>> = (0..n)
-                .map(|_| {
-                    (0..d)
-                        .map(|_| {
-                            x ^= x << 13;
-                            x ^= x >> 17;
-                            x ^= x << 5;
-                            (x % 20_000) as f32 / 1000.0 - 10.0
-                        })
-                        .collect()
-                })
-                .collect();
+            let rows = noise_rows(&mut 0x9e37_79b9u32, n, d);
             let updates: Vec<Update<'_>> = rows
                 .iter()
                 .map(|w| Update {
