@@ -115,3 +115,23 @@ fn errors_name_the_file_the_line_and_the_key() {
     let err = Scenario::parse("s.toml", text).unwrap_err().to_string();
     assert!(err.starts_with("s.toml:5") && err.contains("for"), "{err}");
 }
+
+#[tokio::test]
+async fn the_byzantine_fl_scenario_is_detected_by_the_robust_rule_and_keeps_accuracy() {
+    let text = plexus::experiment::scenario::shipped("byzantine-fl").expect("shipped");
+    let scenario = Scenario::parse("byzantine-fl", text).unwrap();
+    let (journal, _) = run_scenario(&scenario, false).await;
+    assert_eq!(journal.verdict, Verdict::Ok, "{journal:#?}");
+    // The FL accuracy was measured on a run that really trained, before and after.
+    for p in journal.before.iter().chain(&journal.after) {
+        if p.probe.starts_with("FlAccuracy") {
+            assert!(p.value >= 0.85, "{p:?}");
+        }
+    }
+    assert!(
+        journal.rollbacks.iter().any(|r| r.contains("fl run")),
+        "{:?}",
+        journal.rollbacks
+    );
+    assert!(journal.faults.iter().all(|f| f.detected_ms.is_some()));
+}

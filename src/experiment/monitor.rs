@@ -72,6 +72,15 @@ impl Monitor {
                     f.time_to_detect_ms = Some(at - f.injected_ms);
                     f.detection = Some(event.summary());
                 }
+                // Robust aggregation excluding the attacker's updates is a detection too.
+                Event::FlByzantineDetected { neurons, .. }
+                    if f.kind == ChaosKind::Byzantine
+                        && neurons.iter().any(|n| f.neurons.contains(n)) =>
+                {
+                    f.detected_ms = Some(at);
+                    f.time_to_detect_ms = Some(at - f.injected_ms);
+                    f.detection = Some(event.summary());
+                }
                 Event::ConditionRaised { condition }
                     if condition.kind == "fleet_silence" && f.kind.is_network() =>
                 {

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use super::monitor::{FaultRecord, Monitor};
 use super::scenario::{ProbeKind, Scenario};
-use crate::api::{ApiError, Command, CommandReply, Millis, NeuronState, Query, QueryReply};
+use crate::api::fl_run::FlRunState;
+use crate::api::{
+    ApiError, Command, CommandReply, ErrorCode, Millis, NeuronState, Query, QueryReply,
+};
 use crate::client::Backend;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,12 +65,25 @@ pub async fn run(
         rollbacks: Vec::new(),
         duration_ms: 0,
     };
-    journal.before = probe_all(backend, scenario, false).await?;
+    let fl_run = match start_fl(backend, scenario).await {
+        Ok(id) => id,
+        Err(e) => {
+            journal.verdict = Verdict::Aborted;
+            journal.reasons.push(format!(
+                "the experiment's FL run did not start: {}",
+                e.message
+            ));
+            return Ok(journal);
+        }
+    };
+    let fl = fl_run.as_deref();
+    journal.before = probe_all(backend, scenario, false, fl).await?;
     if journal.before.iter().any(|p| !p.holds) {
         journal.verdict = Verdict::Aborted;
         journal
             .reasons
             .push("the steady-state hypothesis did not hold before the method".into());
+        stop_fl(backend, fl, &mut journal).await;
         return Ok(journal);
     }
     let settings = &scenario.settings;
@@ -109,7 +125,7 @@ pub async fn run(
             }
             let neurons = neurons(backend).await?;
             let faults_active = next_step > 0 && now < scenario.method_end();
-            let results = probe_all(backend, scenario, faults_active).await?;
+            let results = probe_all(backend, scenario, faults_active, fl).await?;
             for r in results.iter().filter(|r| !r.holds) {
                 if faults_active
                     && !journal
@@ -120,7 +136,7 @@ pub async fn run(
                     journal.during_failures.push((now, r.clone()));
                 }
             }
-            let hypothesis = probe_all(backend, scenario, false)
+            let hypothesis = probe_all(backend, scenario, false, fl)
                 .await?
                 .iter()
                 .all(|r| r.holds);
@@ -158,12 +174,15 @@ pub async fn run(
     }
     journal.duration_ms = now;
     journal.faults = monitor.faults;
+    // The FL accuracy after the method is read before the run is stopped.
+    let after = probe_all(backend, scenario, false, fl).await;
+    stop_fl(backend, fl, &mut journal).await;
     if let Err(e) = outcome {
         journal.verdict = Verdict::Aborted;
         journal.reasons.push(format!("aborted: {}", e.message));
         return Ok(journal);
     }
-    journal.after = probe_all(backend, scenario, false).await?;
+    journal.after = after?;
     judge(&mut journal);
     Ok(journal)
 }
@@ -215,10 +234,11 @@ async fn probe_all(
     backend: &dyn Backend,
     scenario: &Scenario,
     during: bool,
+    fl_run: Option<&str>,
 ) -> Result<Vec<ProbeResult>, ApiError> {
     let mut out = Vec::new();
     for probe in scenario.hypothesis.iter().filter(|p| p.during == during) {
-        let value = measure(backend, probe.probe).await?;
+        let value = measure(backend, probe.probe, fl_run).await?;
         let holds = match probe.probe {
             ProbeKind::NoLostWrites => value >= 1.0,
             _ => probe.holds(value),
@@ -232,7 +252,11 @@ async fn probe_all(
     Ok(out)
 }
 
-async fn measure(backend: &dyn Backend, kind: ProbeKind) -> Result<f64, ApiError> {
+async fn measure(
+    backend: &dyn Backend,
+    kind: ProbeKind,
+    fl_run: Option<&str>,
+) -> Result<f64, ApiError> {
     let bad = || ApiError::failed("unexpected reply to a probe");
     match kind {
         ProbeKind::HealthyShare => {
@@ -257,7 +281,73 @@ async fn measure(backend: &dyn Backend, kind: ProbeKind) -> Result<f64, ApiError
             };
             Ok(if v.intact { 1.0 } else { 0.0 })
         }
+        ProbeKind::FlAccuracy => {
+            let QueryReply::FlRuns(runs) = backend.query(Query::FlRuns).await? else {
+                return Err(bad());
+            };
+            let run = match fl_run {
+                Some(id) => runs.iter().find(|r| r.id == id),
+                None => runs.last(),
+            };
+            Ok(run.and_then(|r| r.accuracy).unwrap_or(0.0))
+        }
     }
+}
+
+/// Start the scenario's FL run and wait until it trained its warm-up rounds. Training runs on
+/// its own thread at its own pace: on virtual time the engine can run far ahead of it, so the
+/// wait is bounded by the recovery timeout in real time without a new round.
+async fn start_fl(backend: &dyn Backend, scenario: &Scenario) -> Result<Option<String>, ApiError> {
+    let Some(setup) = &scenario.fl else {
+        return Ok(None);
+    };
+    let reply = backend
+        .submit(Command::FlStart {
+            config: setup.run.clone(),
+        })
+        .await?;
+    let CommandReply::FlStarted { run } = reply else {
+        return Err(ApiError::failed("unexpected reply to fl start"));
+    };
+    let patience = Duration::from_millis(scenario.settings.recovery_timeout);
+    let mut progress = (std::time::Instant::now(), 0u32);
+    loop {
+        let QueryReply::FlRuns(runs) = backend.query(Query::FlRuns).await? else {
+            return Err(ApiError::failed("unexpected reply to fl runs"));
+        };
+        let Some(now) = runs.iter().find(|r| r.id == run.id) else {
+            return Err(ApiError::failed(format!("fl run {} vanished", run.id)));
+        };
+        if now.round >= setup.warmup_rounds {
+            return Ok(Some(run.id.clone()));
+        }
+        if now.round > progress.1 {
+            progress = (std::time::Instant::now(), now.round);
+        }
+        if now.state != FlRunState::Running || progress.0.elapsed() > patience {
+            return Err(ApiError::failed(format!(
+                "fl run {} is {:?} at round {} of its {} warm-up rounds",
+                run.id, now.state, now.round, setup.warmup_rounds
+            )));
+        }
+        // Engine time for the next round to fall due, real time for it to be trained.
+        backend
+            .sleep(Duration::from_millis(scenario.settings.poll))
+            .await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A rollback: the experiment's FL run stops with the experiment.
+async fn stop_fl(backend: &dyn Backend, fl_run: Option<&str>, journal: &mut Journal) {
+    let Some(id) = fl_run else { return };
+    let r = backend.submit(Command::FlStop { id: id.into() }).await;
+    journal.rollbacks.push(match r {
+        Ok(_) => format!("stopped fl run {id}"),
+        // A run that already finished needs no stop.
+        Err(e) if e.code == ErrorCode::Conflict => format!("fl run {id} had finished"),
+        Err(e) => format!("could not stop fl run {id}: {}", e.message),
+    });
 }
 
 fn unix_ms(rfc3339: &str) -> Result<i64, ApiError> {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::api::Millis;
 use crate::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector, parse_duration_ms};
+use crate::api::fl_run::FlRunSpec;
 use crate::config::SourceError;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -19,6 +20,24 @@ pub struct Scenario {
     #[serde(default)]
     pub hypothesis: Vec<Probe>,
     pub method: Vec<Step>,
+    /// An engine-owned FL run trained through the experiment (Byzantine FL scenarios).
+    #[serde(default)]
+    pub fl: Option<FlSetup>,
+}
+
+/// `[fl]`: start this run before the hypothesis is first checked, let it train
+/// `warmup_rounds` rounds, and stop it with the rollbacks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlSetup {
+    #[serde(default = "default_warmup")]
+    pub warmup_rounds: u32,
+    #[serde(default)]
+    pub run: FlRunSpec,
+}
+
+fn default_warmup() -> u32 {
+    5
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +74,9 @@ pub enum ProbeKind {
     LatencyP95Ms,
     /// The audit chain verifies: every acknowledged write is still there (1 or 0).
     NoLostWrites,
+    /// Test accuracy, 0..1, of the experiment's FL run after its latest round (of the newest
+    /// engine-owned run when the scenario starts none; 0 when there is no run).
+    FlAccuracy,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,7 +198,7 @@ impl Scenario {
 }
 
 /// The scenarios shipped under assets/scenarios/, by name.
-pub const SHIPPED: [(&str, &str); 6] = [
+pub const SHIPPED: [(&str, &str); 7] = [
     (
         "single-crash",
         include_str!("../../assets/scenarios/single-crash.toml"),
@@ -200,6 +222,10 @@ pub const SHIPPED: [(&str, &str); 6] = [
     (
         "combined-storm",
         include_str!("../../assets/scenarios/combined-storm.toml"),
+    ),
+    (
+        "byzantine-fl",
+        include_str!("../../assets/scenarios/byzantine-fl.toml"),
     ),
 ];
 
