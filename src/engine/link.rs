@@ -105,6 +105,14 @@ impl Link {
             .unwrap_or(self.default)
     }
 
+    /// Whether one direction of a neuron's link is overridden (a real agent's messages pass
+    /// through the simulated link only then: otherwise its real network is the whole link).
+    pub fn is_impaired(&self, neuron: u32, up: bool) -> bool {
+        self.per_neuron
+            .get(&neuron)
+            .is_some_and(|(u, d)| if up { u.is_some() } else { d.is_some() })
+    }
+
     pub fn default_config(&self) -> LinkConfig {
         self.default
     }
