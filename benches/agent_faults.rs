@@ -1,6 +1,7 @@
 //! Chaos on real agent processes: time to detect and time to recover for partition, 100% packet
 //! loss and a 3 s latency on an agent's link, median and p99 over 20 runs each, at a 500 ms
-//! heartbeat over loopback (real time). `cargo bench --bench agent_faults`.
+//! heartbeat over loopback (real time). `cargo bench --profile dev --bench agent_faults` (the
+//! figures are timers and the network, not CPU: the release build adds only build time).
 //!
 //! Ten agents; each round faults four of them at once (under the health guard's 50% silence
 //! ratio, so convictions are not paused as a fleet-wide outage). Detected: the agent is offline
