@@ -162,22 +162,8 @@ impl Core {
             self.link.send(up.sent_at, up.from, Packet::Up(up.message));
         }
 
-        let mut arrivals = std::mem::take(&mut self.arrivals);
-        self.link.deliver_due(now, &mut arrivals);
-        for arrival in arrivals.drain(..) {
-            match arrival.packet {
-                Packet::Up(message) => self.ingest(arrival.at, arrival.neuron, message, fx),
-                Packet::Down(command) => {
-                    self.host
-                        .deliver(arrival.at, arrival.neuron, command, &mut uplinks);
-                    for up in uplinks.drain(..) {
-                        self.link.send(up.sent_at, up.from, Packet::Up(up.message));
-                    }
-                }
-            }
-        }
         self.uplinks = uplinks;
-        self.arrivals = arrivals;
+        self.deliver_link(now, fx);
 
         self.fire_timers(now, fx);
 
@@ -213,6 +199,31 @@ impl Core {
         }
     }
 
+    /// Hand over everything the link delivered by `now`: messages to the detector, commands to
+    /// the simulated neuron (or, for a real agent, to its outbox).
+    fn deliver_link(&mut self, now: Millis, fx: &mut Effects) {
+        let mut uplinks = std::mem::take(&mut self.uplinks);
+        let mut arrivals = std::mem::take(&mut self.arrivals);
+        self.link.deliver_due(now, &mut arrivals);
+        for arrival in arrivals.drain(..) {
+            match arrival.packet {
+                Packet::Up(message) => self.ingest(arrival.at, arrival.neuron, message, fx),
+                Packet::Down(command) if self.is_agent(arrival.neuron) => {
+                    self.agents.queue(arrival.neuron, command)
+                }
+                Packet::Down(command) => {
+                    self.host
+                        .deliver(arrival.at, arrival.neuron, command, &mut uplinks);
+                    for up in uplinks.drain(..) {
+                        self.link.send(up.sent_at, up.from, Packet::Up(up.message));
+                    }
+                }
+            }
+        }
+        self.uplinks = uplinks;
+        self.arrivals = arrivals;
+    }
+
     /// After a rollout decision was made durable (see [`Effects::sync`]): go on with it in the
     /// same tick, so the first wave does not wait for the next one.
     pub fn after_sync(&mut self, now: Millis, fx: &mut Effects) {
@@ -226,7 +237,8 @@ impl Core {
                 // Asking for a fresh enrolment is what lets one in without an endorsement.
                 self.identity.open_enrolment(to);
             }
-            if self.is_agent(to) {
+            // A real agent's commands cross the simulated link only while chaos impairs it.
+            if self.is_agent(to) && !self.link.is_impaired(to, false) {
                 self.agents.queue(to, command);
             } else {
                 self.link.send(now, to, Packet::Down(command));
@@ -234,7 +246,7 @@ impl Core {
         }
     }
 
-    fn is_agent(&self, idx: u32) -> bool {
+    pub fn is_agent(&self, idx: u32) -> bool {
         self.registry
             .neurons
             .get(idx as usize)
@@ -323,7 +335,14 @@ impl Core {
         for (level, line) in logs {
             self.agents.log(idx, now, agents::level(&level), line);
         }
-        self.ingest(now, idx, message, fx);
+        if self.link.is_impaired(idx, true) {
+            // Chaos holds this agent's link: its message is lost or held back like a simulated
+            // neuron's, and the detector sees only what the link delivers.
+            self.link.send(now, idx, Packet::Up(message));
+            self.deliver_link(now, fx);
+        } else {
+            self.ingest(now, idx, message, fx);
+        }
         self.send_downlink(now, fx);
         Ok(self.agents.collect(idx))
     }

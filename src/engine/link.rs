@@ -105,6 +105,14 @@ impl Link {
             .unwrap_or(self.default)
     }
 
+    /// Whether one direction of a neuron's link is overridden (a real agent's messages pass
+    /// through the simulated link only then: otherwise its real network is the whole link).
+    pub fn is_impaired(&self, neuron: u32, up: bool) -> bool {
+        self.per_neuron
+            .get(&neuron)
+            .is_some_and(|(u, d)| if up { u.is_some() } else { d.is_some() })
+    }
+
     pub fn default_config(&self) -> LinkConfig {
         self.default
     }
@@ -230,6 +238,9 @@ mod tests {
         };
         let mut link = Link::new(clear, 3);
         link.impair_direction(4, Direction::Up, LinkConfig { loss: 1.0, ..clear });
+        // Only the impaired direction of an agent's link passes through here.
+        assert!(link.is_impaired(4, true) && !link.is_impaired(4, false));
+        assert!(!link.is_impaired(5, true));
         link.send(0, 4, probe(1));
         let beat = Packet::Up(NeuronMessage::ProbeAck {
             nonce: 1,
@@ -242,5 +253,6 @@ mod tests {
         assert!(matches!(out[0].packet, Packet::Down(_)));
         link.restore(4);
         assert_eq!(link.config(4, true), clear);
+        assert!(!link.is_impaired(4, true));
     }
 }

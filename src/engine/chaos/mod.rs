@@ -2,6 +2,8 @@
 //! through its host, or on its link), and reverted when their duration ends (checked every tick)
 //! or when stopped. Nothing here tells the detector anything: it must notice on its own.
 
+mod agents;
+
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::collections::{BTreeSet, VecDeque};
@@ -131,6 +133,7 @@ impl Core {
     ) -> Result<ChaosFaultView, ApiError> {
         validate(&spec)?;
         let neurons = self.select(&spec.target)?;
+        self.check_agent_targets(spec.kind, &neurons)?;
         self.chaos.next_id += 1;
         let id = format!("c-{}", self.chaos.next_id);
         for &idx in &neurons {
@@ -244,7 +247,7 @@ impl Core {
 
     fn apply(&mut self, id: &str, spec: &ChaosSpec, idx: u32, now: Millis, fx: &mut Effects) {
         let p = &spec.params;
-        let base = self.link.default_config();
+        let base = self.link_base(idx);
         match spec.kind {
             ChaosKind::Crash => self.host.inject(
                 now,
