@@ -73,9 +73,9 @@ impl Monitor {
                     f.detection = Some(event.summary());
                 }
                 // Robust aggregation excluding the attacker's updates is a detection too.
-                Event::FlByzantineDetected { neurons, .. }
+                Event::FlRoundFinished { excluded, .. }
                     if f.kind == ChaosKind::Byzantine
-                        && neurons.iter().any(|n| f.neurons.contains(n)) =>
+                        && excluded.iter().any(|n| f.neurons.contains(n)) =>
                 {
                     f.detected_ms = Some(at);
                     f.time_to_detect_ms = Some(at - f.injected_ms);

@@ -176,6 +176,7 @@ impl Job {
         let blow_up = 1.5 * untrained_loss(cfg.dataset);
         let mut convergence = Convergence::new(cfg.convergence);
         let mut diverged_sent = false;
+        let mut suspects = Persistence::default();
         let mut liveness = EngineLiveness {
             shared: shared.clone(),
             start,
@@ -206,11 +207,12 @@ impl Job {
                 dropped: r.dropped,
                 excluded: r.excluded.clone(),
             });
-            if !r.excluded.is_empty() {
+            let flagged = suspects.observe(r.round, &r.excluded);
+            if !flagged.is_empty() {
                 let _ = events.send(Event::FlByzantineDetected {
                     run: id.clone(),
                     round: r.round,
-                    neurons: r.excluded.clone(),
+                    neurons: flagged,
                     rule: rule.clone(),
                 });
             }
@@ -257,5 +259,69 @@ impl Job {
             converged_round: summary.and_then(|s| s.converged_round),
             diverged: summary.is_some_and(|s| s.diverged),
         });
+    }
+}
+
+/// A neuron excluded in this many of the last [`WINDOW_ROUNDS`] rounds is reported as Byzantine.
+pub const PERSISTENT_ROUNDS: usize = 3;
+pub const WINDOW_ROUNDS: u32 = 5;
+
+/// Selection rules exclude someone every round (Multi-Krum always keeps n − f), so a single
+/// exclusion is routine; an update excluded again and again is the signal worth an alert. A
+/// window rather than a streak: a round the neuron missed (dropped) neither counts nor clears.
+#[derive(Default)]
+pub struct Persistence {
+    /// Per neuron: the recent rounds it was excluded in, and whether it is reported already.
+    seen: std::collections::HashMap<String, (std::collections::VecDeque<u32>, bool)>,
+}
+
+impl Persistence {
+    /// Round `round`'s exclusions in; the neurons that just became persistent out (each reported
+    /// once, again only after it fell below the mark).
+    pub fn observe(&mut self, round: u32, excluded: &[String]) -> Vec<String> {
+        for n in excluded {
+            self.seen.entry(n.clone()).or_default().0.push_back(round);
+        }
+        let mut flagged = Vec::new();
+        self.seen.retain(|n, (rounds, reported)| {
+            while rounds.front().is_some_and(|r| r + WINDOW_ROUNDS <= round) {
+                rounds.pop_front();
+            }
+            let persistent = rounds.len() >= PERSISTENT_ROUNDS;
+            if persistent && !*reported {
+                flagged.push(n.clone());
+            }
+            *reported = persistent;
+            !rounds.is_empty()
+        });
+        flagged.sort();
+        flagged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_repeated_exclusions_are_reported_and_once() {
+        let mut p = Persistence::default();
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(p.observe(1, &ids(&["a", "b"])).is_empty());
+        assert!(p.observe(2, &ids(&["a", "c"])).is_empty());
+        // a: 3 of the last 5 (a dropped round 4 in between would not matter).
+        assert_eq!(p.observe(3, &ids(&["a"])), ids(&["a"]));
+        assert!(p.observe(4, &ids(&["a"])).is_empty(), "reported once");
+        assert!(p.observe(5, &ids(&["b"])).is_empty(), "b: 2 of the last 5");
+        assert!(
+            p.observe(6, &ids(&["b", "c"])).is_empty(),
+            "b's round 1 left the window"
+        );
+        assert_eq!(p.observe(7, &ids(&["b"])), ids(&["b"]));
+        // Kept for five rounds: a falls out of the window and would be reported anew.
+        for r in 8..=9 {
+            assert!(p.observe(r, &[]).is_empty());
+        }
+        assert!(!p.seen.contains_key("a"));
     }
 }
