@@ -175,14 +175,18 @@ fn draw_faults(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
+    // Narrow terminals drop the neuron count, the planned end and how it was reverted.
+    let narrow = area.width < 110;
+    let keep = |i: usize| !(narrow && (i == 3 || i == 5));
     let rows: Vec<Row> = state
         .rows()
         .iter()
         .map(|r| {
             let f = r.view;
-            let reverted = match f.reverted_ms {
-                Some(ms) => format!("{} {}", secs(ms), f.reverted_by),
-                None => "active".into(),
+            let reverted = match (f.reverted_ms, narrow) {
+                (Some(ms), false) => format!("{} {}", secs(ms), f.reverted_by),
+                (Some(ms), true) => secs(ms),
+                (None, _) => "active".into(),
             };
             let reverted_style = if f.active() {
                 style::warning()
@@ -191,10 +195,10 @@ fn draw_faults(frame: &mut Frame, area: Rect, app: &App) {
             };
             let (ttd, ttr) = match r.record {
                 Some(rec) => (opt(rec.time_to_detect_ms), opt(rec.time_to_recover_ms)),
-                // A drill outside the console's experiment: no monitor watched it.
+                // Injected where no monitor of this console could see it.
                 None => ("n/a".into(), "n/a".into()),
             };
-            Row::new(vec![
+            let cells = [
                 Cell::from(f.id.clone()),
                 Cell::from(f.kind.to_string()),
                 Cell::from(f.target.clone()),
@@ -206,36 +210,38 @@ fn draw_faults(frame: &mut Frame, area: Rect, app: &App) {
                 Cell::from(opt(r.recovered_ms())),
                 Cell::from(ttd).style(style::info()),
                 Cell::from(ttr).style(style::info()),
-            ])
+            ];
+            Row::new(
+                cells
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep(*i))
+                    .map(|(_, c)| c),
+            )
         })
         .collect();
-    let widths = [
-        Constraint::Length(5),
-        Constraint::Length(11),
-        Constraint::Length(12),
-        Constraint::Length(4),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(8),
-        Constraint::Length(15),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(6),
+    let columns = [
+        ("ID", 5),
+        ("KIND", 11),
+        ("TARGET", 12),
+        ("N", 4),
+        ("INJECTED", 8),
+        ("UNTIL", 8),
+        ("DETECTED", 8),
+        ("REVERTED", if narrow { 8 } else { 15 }),
+        ("RECOVERED", 9),
+        ("TTD", 6),
+        ("TTR", 6),
     ];
-    let header = Row::new([
-        "ID",
-        "KIND",
-        "TARGET",
-        "N",
-        "INJECTED",
-        "UNTIL",
-        "DETECTED",
-        "REVERTED",
-        "RECOVERED",
-        "TTD",
-        "TTR",
-    ])
-    .style(style::dim());
+    let kept = || {
+        columns
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, c)| *c)
+    };
+    let widths: Vec<Constraint> = kept().map(|(_, w)| Constraint::Length(w)).collect();
+    let header = Row::new(kept().map(|(h, _)| h)).style(style::dim());
     let active = state.faults.iter().filter(|f| f.active()).count();
     let table = Table::new(rows, widths)
         .header(header)
