@@ -280,12 +280,18 @@ impl App {
     }
 
     pub(super) fn on_experiment(&mut self, progress: Result<Progress, ApiError>) -> Outcome {
+        let mut refresh = true;
         match progress {
             Ok(p) => {
                 if let Some(v) = p.verdict {
                     let v = format!("{v:?}").to_lowercase();
                     self.set_flash(FlashKind::Info, format!("chaos: {} ended: {v}", p.title));
                     self.chaos.running = None;
+                } else {
+                    // Progress comes every poll (100 ms); the fault list changes only when a
+                    // step runs, so only then is it fetched now rather than at the next tick.
+                    let ran = |p: &Progress| p.steps.iter().filter(|s| s.fault.is_some()).count();
+                    refresh = self.chaos.experiment.as_ref().map(ran) != Some(ran(&p));
                 }
                 self.chaos.experiment = Some(p);
             }
@@ -296,7 +302,7 @@ impl App {
         }
         Outcome {
             redraw: true,
-            effect: Some(Effect::Refresh),
+            effect: refresh.then_some(Effect::Refresh),
         }
     }
 }
