@@ -144,3 +144,38 @@ async fn a_drill_outside_any_experiment_gets_detect_and_recover_times_too() {
     assert!(ttr >= ttd, "{rec:?}");
     println!("crash drill watched by the console: detect {ttd} ms, recover {ttr} ms");
 }
+
+#[tokio::test]
+async fn aborting_the_console_experiment_runs_its_rollbacks_and_shows_aborted() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine(dir.path(), 24);
+    let ops = support::session(&engine, support::ADMIN).await;
+    plexus::client::Backend::sleep(&ops, std::time::Duration::from_secs(5)).await;
+    let mut app = App::new(fixtures::info());
+    app.session = Some(fixtures::session(Role::Admin, false));
+    let Some(Effect::RunExperiment(name)) = line(&mut app, "chaos run cascading-failures") else {
+        panic!("no run effect");
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // Cancelled at once (as `x` → Abort does): the first step has run, the rest never do.
+    chaos_run::run_experiment(&ops, &name, async {}, &tx).await;
+    drop(tx);
+    while let Some(msg) = rx.recv().await {
+        app.update(msg);
+    }
+    app.update(chaos_run::fetch_chaos(&ops).await);
+    engine.shutdown();
+    let p = app.chaos.experiment.as_ref().expect("progress arrived");
+    assert_eq!(p.verdict, Some(Verdict::Aborted));
+    assert!(app.chaos.running.is_none());
+    assert!(!p.rollbacks.is_empty(), "rollbacks ran: {:?}", p.reasons);
+    assert!(
+        p.steps.iter().any(|s| s.fault.is_none()),
+        "later steps never ran"
+    );
+    assert!(
+        app.chaos.faults.iter().all(|f| !f.active()),
+        "nothing is left held: {:?}",
+        app.chaos.faults
+    );
+}
