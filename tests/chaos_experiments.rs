@@ -20,9 +20,9 @@ async fn run_scenario(
     let ops = support::session(&engine, support::ADMIN).await;
     ops.sleep(std::time::Duration::from_secs(5)).await;
     let journal = if cancel {
-        run(&ops, scenario, "test", async {}, |_, _| {}).await
+        run(&ops, scenario, "test", async {}, |_| {}).await
     } else {
-        run(&ops, scenario, "test", std::future::pending(), |_, _| {}).await
+        run(&ops, scenario, "test", std::future::pending(), |_| {}).await
     }
     .unwrap();
     let QueryReply::Chaos(held) = ops.query(Query::Chaos).await.unwrap() else {

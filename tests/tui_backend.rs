@@ -85,9 +85,16 @@ async fn press(app: &mut App, backend: &FakeBackend, code: KeyCode) {
             Some(Effect::StartStress(request)) => {
                 Some(Msg::StressStarted(backend.stress_start(request).await))
             }
-            Some(Effect::Quit | Effect::Copy(_) | Effect::SetMouse(_) | Effect::Suspend) | None => {
-                None
-            }
+            // Experiments run in their own task (tests/tui_chaos.rs drives that path).
+            Some(
+                Effect::Quit
+                | Effect::Copy(_)
+                | Effect::SetMouse(_)
+                | Effect::Suspend
+                | Effect::RunExperiment(_)
+                | Effect::AbortExperiment,
+            )
+            | None => None,
         };
     }
 }

@@ -29,6 +29,7 @@ fn app_in(view: View) -> App {
         View::Alerts => Some('5'),
         // Palette only: `:stress`.
         View::Stress => None,
+        View::Chaos => Some('7'),
     };
     if let Some(c) = key {
         app.update(Msg::Key(KeyEvent::new(
@@ -73,6 +74,7 @@ fn every_action_of_a_view_appears_in_its_help() {
         View::Fl,
         View::Alerts,
         View::Stress,
+        View::Chaos,
     ] {
         let mut app = app_in(view);
         app.update(Msg::Key(KeyEvent::new(
@@ -105,6 +107,7 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
         View::Fl,
         View::Alerts,
         View::Stress,
+        View::Chaos,
     ] {
         let app = app_in(view);
         let text = screen(&app);

@@ -124,7 +124,7 @@ fn app(width: u16, height: u16) -> App {
 type Setup = fn(&mut App);
 
 /// Every screen, as the keys that lead to it.
-const SCREENS: [(&str, Setup); 22] = [
+const SCREENS: [(&str, Setup); 26] = [
     ("neurons", |a| {
         for _ in 0..3 {
             press(a, KeyCode::Char('j'));
@@ -257,6 +257,39 @@ const SCREENS: [(&str, Setup); 22] = [
         typed(a, "stress smoke");
         press(a, KeyCode::Enter);
         a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::finished())));
+    }),
+    ("chaos_faults_filling_in", |a| {
+        a.session = Some(fixtures::session(Role::Admin, false));
+        press(a, KeyCode::Char('7'));
+        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Experiment(Ok(Box::new(
+            plexus::tui::chaos_fixtures::finished(),
+        ))));
+    }),
+    ("chaos_experiment_running", |a| {
+        a.session = Some(fixtures::session(Role::Admin, false));
+        press(a, KeyCode::Char(':'));
+        typed(a, "chaos run single-crash");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Experiment(Ok(Box::new(
+            plexus::tui::chaos_fixtures::running(),
+        ))));
+    }),
+    ("chaos_stop_confirm", |a| {
+        a.session = Some(fixtures::session(Role::Admin, false));
+        press(a, KeyCode::Char('7'));
+        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        // The newest (c-2) is reverted already; the hang drill below it is held.
+        press(a, KeyCode::Char('j'));
+        press(a, KeyCode::Char('x'));
+    }),
+    ("chaos_viewer", |a| {
+        a.session = Some(fixtures::session(Role::Viewer, false));
+        press(a, KeyCode::Char(':'));
+        typed(a, "chaos run single-crash");
+        press(a, KeyCode::Enter);
+        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
     }),
 ];
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::api::chaos::{ChaosFaultView, ChaosKind};
 use crate::api::{Event, FailureMode, Millis};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaultRecord {
     pub id: String,
     pub kind: ChaosKind,
@@ -26,6 +26,7 @@ pub struct FaultRecord {
     pub time_to_recover_ms: Option<Millis>,
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Monitor {
     pub faults: Vec<FaultRecord>,
     stability_ms: Millis,

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::monitor::{FaultRecord, Monitor};
+use super::progress::{Phase, Progress};
 use super::scenario::{ProbeKind, Scenario};
 use crate::api::fl_run::FlRunState;
 use crate::api::{
@@ -22,7 +23,7 @@ pub enum Verdict {
     Aborted,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProbeResult {
     pub probe: String,
     pub value: f64,
@@ -45,13 +46,34 @@ pub struct Journal {
     pub duration_ms: Millis,
 }
 
-/// Run `scenario`; `cancel` resolving (Ctrl-C) aborts the run, after its rollbacks.
+/// Run `scenario`; `cancel` resolving (Ctrl-C) aborts the run, after its rollbacks. `progress`
+/// sees the run after every poll and once more with the verdict.
 pub async fn run(
     backend: &dyn Backend,
     scenario: &Scenario,
     source: &str,
     cancel: impl Future<Output = ()>,
-    mut progress: impl FnMut(Millis, Millis),
+    mut progress: impl FnMut(&Progress),
+) -> Result<Journal, ApiError> {
+    let mut seen = Progress::new(scenario);
+    let journal = run_inner(backend, scenario, source, cancel, &mut seen, &mut progress).await?;
+    seen.faults = journal.faults.clone();
+    seen.probed(Phase::After, &journal.after);
+    seen.verdict = Some(journal.verdict);
+    seen.reasons = journal.reasons.clone();
+    seen.rollbacks = journal.rollbacks.clone();
+    seen.now_ms = journal.duration_ms;
+    progress(&seen);
+    Ok(journal)
+}
+
+async fn run_inner(
+    backend: &dyn Backend,
+    scenario: &Scenario,
+    source: &str,
+    cancel: impl Future<Output = ()>,
+    seen: &mut Progress,
+    progress: &mut impl FnMut(&Progress),
 ) -> Result<Journal, ApiError> {
     let mut journal = Journal {
         title: scenario.title.clone(),
@@ -78,6 +100,7 @@ pub async fn run(
     };
     let fl = fl_run.as_deref();
     journal.before = probe_all(backend, scenario, false, fl).await?;
+    seen.probed(Phase::Before, &journal.before);
     if journal.before.iter().any(|p| !p.holds) {
         journal.verdict = Verdict::Aborted;
         journal
@@ -110,6 +133,7 @@ pub async fn run(
                 let e = *epoch.get_or_insert(wall - now as i64);
                 monitor.injected((wall - e).max(0) as Millis, &fault, step.expect_detection);
                 ids.push(fault.id.clone());
+                seen.steps[next_step].fault = Some(fault.id.clone());
                 next_step += 1;
             }
             let QueryReply::Events(events) = backend.query(Query::EventsSince { seq }).await?
@@ -126,6 +150,9 @@ pub async fn run(
             let neurons = neurons(backend).await?;
             let faults_active = next_step > 0 && now < scenario.method_end();
             let results = probe_all(backend, scenario, faults_active, fl).await?;
+            if faults_active {
+                seen.probed(Phase::During, &results);
+            }
             for r in results.iter().filter(|r| !r.holds) {
                 if faults_active
                     && !journal
@@ -145,7 +172,9 @@ pub async fn run(
                     .iter()
                     .any(|(n, s)| n == id && *s == NeuronState::Healthy)
             });
-            progress(now, deadline);
+            seen.now_ms = now;
+            seen.faults = monitor.faults.clone();
+            progress(seen);
             let done = next_step == scenario.method.len()
                 && now >= scenario.method_end()
                 && monitor.all_settled();

@@ -64,10 +64,15 @@ pub enum Action {
     StartStress,
     /// Stress view: stop the running test (asks first).
     StopStress,
+    ShowChaos,
+    /// Chaos view: the palette with a run line to edit.
+    StartChaos,
+    /// Chaos view: stop the selected drill or abort the running experiment (asks first).
+    StopChaos,
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -106,6 +111,9 @@ impl Action {
         Action::SilenceAlert,
         Action::StartStress,
         Action::StopStress,
+        Action::ShowChaos,
+        Action::StartChaos,
+        Action::StopChaos,
     ];
 
     /// The name keymap files use.
@@ -149,6 +157,9 @@ impl Action {
             Action::SilenceAlert => "silence",
             Action::StartStress => "start_stress",
             Action::StopStress => "stop_stress",
+            Action::ShowChaos => "show_chaos",
+            Action::StartChaos => "start_chaos",
+            Action::StopChaos => "stop_chaos",
         }
     }
 
@@ -173,10 +184,11 @@ pub enum Scope {
     Fl,
     Alerts,
     Stress,
+    Chaos,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 13] = [
         Scope::Global,
         Scope::Neurons,
         Scope::Overview,
@@ -189,6 +201,7 @@ impl Scope {
         Scope::Fl,
         Scope::Alerts,
         Scope::Stress,
+        Scope::Chaos,
     ];
 
     pub fn title(self) -> &'static str {
@@ -205,6 +218,7 @@ impl Scope {
             Scope::Fl => "Federated learning",
             Scope::Alerts => "Alerts",
             Scope::Stress => "Stress test",
+            Scope::Chaos => "Chaos",
         }
     }
 
@@ -223,6 +237,7 @@ impl Scope {
             Scope::Fl => "fl",
             Scope::Alerts => "alerts",
             Scope::Stress => "stress",
+            Scope::Chaos => "chaos",
         }
     }
 
@@ -242,6 +257,7 @@ impl Scope {
                 | Scope::Fl
                 | Scope::Alerts
                 | Scope::Stress
+                | Scope::Chaos
         )
     }
 }
@@ -468,6 +484,12 @@ impl Registry {
             .no_hint()
             .needs(Gate::ExperimentView),
             spec(
+                A::ShowChaos,
+                "chaos",
+                "Show chaos: faults with detect/recover times, the experiment",
+            )
+            .no_hint(),
+            spec(
                 A::ToggleMouse,
                 "mouse",
                 "Capture the mouse, or give it back",
@@ -547,6 +569,23 @@ impl Registry {
             .needs(Gate::StressRun),
             spec(A::Back, "back", "Back to the neurons table"),
         ];
+        let mut chaos = moves();
+        chaos.extend([
+            spec(
+                A::StartChaos,
+                "run",
+                "Run a shipped experiment (edit the line, Enter runs it)",
+            )
+            .needs(Gate::ChaosRun),
+            spec(
+                A::StopChaos,
+                "stop",
+                "Stop the selected drill, or abort the experiment (asks first)",
+            )
+            .dangerous()
+            .needs(Gate::ChaosRun),
+            spec(A::Back, "back", "Back to the neurons table").no_hint(),
+        ]);
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -574,6 +613,7 @@ impl Registry {
                 (Scope::Fl, fl),
                 (Scope::Alerts, alerts),
                 (Scope::Stress, stress),
+                (Scope::Chaos, chaos),
             ],
         }
     }

@@ -35,6 +35,7 @@ pub enum View {
     Fl,
     Alerts,
     Stress,
+    Chaos,
 }
 
 impl View {
@@ -48,6 +49,7 @@ impl View {
             View::Fl => Scope::Fl,
             View::Alerts => Scope::Alerts,
             View::Stress => Scope::Stress,
+            View::Chaos => Scope::Chaos,
         }
     }
 }
@@ -222,6 +224,8 @@ pub struct Confirm {
     pub touches: usize,
     /// Fleet-wide actions: the federation name must be typed before Confirm does anything.
     pub typed: Option<Typed>,
+    /// What Confirm does instead of submitting `command` (e.g. aborting an experiment).
+    pub then: Option<Effect>,
 }
 
 /// The text the operator must type to arm a fleet-wide dialog.
@@ -360,6 +364,12 @@ pub enum Msg {
     Stress(Result<crate::api::stress::Progress, ApiError>),
     /// The answer to a stress start.
     StressStarted(Result<crate::api::stress::StressStarted, ApiError>),
+    /// Faults the engine holds or held.
+    Chaos(Result<Vec<crate::api::chaos::ChaosFaultView>, ApiError>),
+    /// The console's experiment after a poll (or its end, or why it could not run).
+    Experiment(Result<Box<crate::experiment::Progress>, ApiError>),
+    /// Engine events after the drill watcher's newest, for drills' detection.
+    ChaosEvents(Result<Vec<crate::api::EventEnvelope>, ApiError>),
 }
 
 /// What the update asks the event loop to do.
@@ -378,6 +388,10 @@ pub enum Effect {
     Suspend,
     /// Ask the backend to start a stress test (the gate admits it).
     StartStress(crate::api::stress::StressRequest),
+    /// Run a shipped chaos experiment in a task of the console.
+    RunExperiment(String),
+    /// Cancel the console's experiment (its rollbacks run).
+    AbortExperiment,
 }
 
 /// The result of one update.
@@ -461,6 +475,7 @@ pub struct App {
     pub alerts: AlertsState,
     pub mouse: bool,
     pub stress: super::stress::StressState,
+    pub chaos: super::chaos::ChaosState,
 }
 
 impl App {
@@ -502,6 +517,7 @@ impl App {
             alerts: AlertsState::default(),
             mouse: false,
             stress: Default::default(),
+            chaos: Default::default(),
         }
     }
 
@@ -590,6 +606,11 @@ impl App {
             }
             Msg::Fleet { status, neurons } => {
                 let mut changed = false;
+                if let (Ok(s), Ok(n)) = (&status, &neurons) {
+                    let before = self.chaos.drills.clone();
+                    self.chaos.drills.poll(&s.at, n);
+                    changed |= self.chaos.drills != before;
+                }
                 match status {
                     Ok(s) => {
                         changed |= self.status.as_ref() != Some(&s);
@@ -699,6 +720,9 @@ impl App {
             }
             Msg::Stress(progress) => self.on_stress(progress),
             Msg::StressStarted(started) => self.on_stress_started(started),
+            Msg::Chaos(faults) => self.on_chaos(faults),
+            Msg::Experiment(p) => self.on_experiment(p.map(|b| *b)),
+            Msg::ChaosEvents(events) => self.on_chaos_events(events),
         }
     }
 
@@ -1116,6 +1140,7 @@ impl App {
             Run::Help => self.on_action(Action::Help),
             Run::Quit => Outcome::effect(Effect::Quit),
             Run::Stress(request) => self.run_stress(request),
+            Run::Chaos(request) => self.run_chaos(request),
         }
     }
 
@@ -1137,6 +1162,11 @@ impl App {
             Action::Press => {
                 let dialog = self.confirm.take();
                 match dialog {
+                    Some(Confirm {
+                        focus: Button::Confirm,
+                        then: Some(effect),
+                        ..
+                    }) => Outcome::effect(effect),
                     Some(Confirm {
                         focus: Button::Confirm,
                         command,
@@ -1307,6 +1337,15 @@ impl App {
             | Action::HistoryNext => Outcome::default(),
             Action::StartStress => self.new_stress_line(),
             Action::StopStress => self.ask_stop_stress(),
+            Action::ShowChaos => {
+                let out = self.switch(View::Chaos);
+                Outcome {
+                    effect: Some(Effect::Refresh),
+                    ..out
+                }
+            }
+            Action::StartChaos => self.new_chaos_line(),
+            Action::StopChaos => self.ask_stop_chaos(),
         }
     }
 
@@ -1325,6 +1364,7 @@ impl App {
             View::Audit => self.audit.selected,
             View::Rollouts => self.rollouts.selected,
             View::Alerts => self.alerts.selected,
+            View::Chaos => self.chaos.selected,
             _ => self.selected,
         }
     }
@@ -1338,6 +1378,15 @@ impl App {
         );
         match self.view {
             View::Audit => self.audit.selected = position,
+            View::Chaos => {
+                let position = position.min(self.chaos.faults.len().saturating_sub(1));
+                let moved = position != self.chaos.selected;
+                self.chaos.selected = position;
+                return Outcome {
+                    redraw: moved,
+                    effect: None,
+                };
+            }
             View::Alerts => {
                 let position = position.min(self.alerts.rows().len().saturating_sub(1));
                 let moved = position != self.alerts.selected;
@@ -1406,6 +1455,7 @@ impl App {
             command: Command::Recover { neuron },
             focus: Button::Cancel,
             touches: 1,
+            then: None,
             typed: None,
         });
         Outcome::redraw()
@@ -1450,6 +1500,7 @@ impl App {
             },
             focus: Button::Cancel,
             touches,
+            then: None,
             typed: Some(Typed {
                 expected: federation,
                 input: tui_input::Input::default(),

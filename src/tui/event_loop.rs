@@ -66,6 +66,54 @@ pub async fn fetch_stress(backend: &dyn Backend) -> Msg {
     Msg::Stress(backend.stress_status(crate::stress::service::LATEST).await)
 }
 
+fn spawn_chaos(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if app.view != View::Chaos {
+        return;
+    }
+    let b = Arc::clone(backend);
+    spawn(tx, async move {
+        super::chaos_run::fetch_chaos(b.as_ref()).await
+    });
+}
+
+/// The console's experiment task: cancelling it runs its rollbacks before it ends.
+struct Experiment {
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Experiment {
+    fn start(backend: &Arc<dyn Backend>, name: String, tx: &mpsc::UnboundedSender<Msg>) -> Self {
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let (b, tx) = (Arc::clone(backend), tx.clone());
+        let task = tokio::spawn(async move {
+            let cancel = async {
+                // A dropped sender is no cancel: only an explicit abort is.
+                if cancelled.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            super::chaos_run::run_experiment(b.as_ref(), &name, cancel, &tx).await;
+        });
+        Experiment {
+            cancel: Some(cancel),
+            task,
+        }
+    }
+
+    fn abort(&mut self) {
+        if let Some(c) = self.cancel.take() {
+            let _ = c.send(());
+        }
+    }
+
+    /// On quit: abort and give the rollbacks a bounded time to stop what the run holds.
+    async fn wind_down(mut self) {
+        self.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+}
+
 fn spawn_stress(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
     if app.view != View::Stress {
         return;
@@ -259,6 +307,7 @@ pub async fn run(
         in_flight: false,
         again: false,
     };
+    let mut experiment: Option<Experiment> = None;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut redraw = true;
@@ -301,6 +350,7 @@ pub async fn run(
                 spawn_fl(&backend, &app, &tx);
                 spawn_alerts(&backend, &app, &tx);
                 spawn_stress(&backend, &app, &tx);
+                spawn_chaos(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -321,13 +371,23 @@ pub async fn run(
                 continue;
             }
             // SIGINT from outside (raw mode turns the Ctrl-C key into a key event instead).
-            _ = &mut ctrl_c => return Ok(()),
+            _ = &mut ctrl_c => {
+                if let Some(e) = experiment.take() {
+                    e.wind_down().await;
+                }
+                return Ok(());
+            }
         };
         let outcome = app.update(msg);
         redraw |= outcome.redraw;
         match outcome.effect {
             None => {}
-            Some(Effect::Quit) => return Ok(()),
+            Some(Effect::Quit) => {
+                if let Some(e) = experiment.take() {
+                    e.wind_down().await;
+                }
+                return Ok(());
+            }
             Some(Effect::Refresh) => {
                 refresher.request(&backend, &app, &tx);
                 spawn_audit(&backend, &app, &tx);
@@ -335,6 +395,7 @@ pub async fn run(
                 spawn_fl(&backend, &app, &tx);
                 spawn_alerts(&backend, &app, &tx);
                 spawn_stress(&backend, &app, &tx);
+                spawn_chaos(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);
@@ -362,6 +423,18 @@ pub async fn run(
                 spawn(&tx, async move {
                     Msg::StressStarted(b.stress_start(request).await)
                 });
+            }
+            // The app refuses a second run while one is alive; a finished task is replaced.
+            Some(Effect::RunExperiment(name))
+                if experiment.as_ref().is_none_or(|e| e.task.is_finished()) =>
+            {
+                experiment = Some(Experiment::start(&backend, name, &tx));
+            }
+            Some(Effect::RunExperiment(_)) => {}
+            Some(Effect::AbortExperiment) => {
+                if let Some(e) = experiment.as_mut() {
+                    e.abort();
+                }
             }
         }
     }

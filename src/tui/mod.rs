@@ -7,6 +7,10 @@
 pub mod actions;
 pub mod alert_fixtures;
 pub mod app;
+pub mod chaos;
+pub mod chaos_drills;
+pub mod chaos_fixtures;
+pub mod chaos_run;
 pub mod event_loop;
 #[doc(hidden)]
 pub mod filter;

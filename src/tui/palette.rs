@@ -28,6 +28,8 @@ pub enum Run {
     Silence(Vec<crate::api::alert::Matcher>, u64),
     /// Open the stress view; with a request, start a test.
     Stress(Option<crate::api::stress::StressRequest>),
+    /// Open the chaos view; with a request, run an experiment or inject a drill.
+    Chaos(Option<super::chaos::ChaosRequest>),
 }
 
 /// One verb: `:name args`.
@@ -225,6 +227,7 @@ impl Palette {
             aliases,
         };
         palette.register(super::stress::verb());
+        palette.register(super::chaos::verb());
         palette
     }
 

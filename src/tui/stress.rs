@@ -128,6 +128,7 @@ impl App {
             },
             focus: Button::Cancel,
             touches: 0,
+            then: None,
             typed: None,
         });
         Outcome::redraw()

@@ -19,8 +19,9 @@ pub async fn run(
 ) -> Result<i32, ApiError> {
     let scenario = Scenario::load(source).map_err(|e| ApiError::bad_input(e.to_string()))?;
     let tty = std::io::stderr().is_terminal();
-    let progress = |now: u64, end: u64| {
-        if tty {
+    let progress = |p: &crate::experiment::Progress| {
+        let (now, end) = (p.now_ms, p.deadline_ms);
+        if tty && p.verdict.is_none() {
             let done = (now * 30 / end.max(1)).min(30) as usize;
             eprint!(
                 "\r[{}{}] {:.1}s",

@@ -88,6 +88,7 @@ impl App {
             command: Command::FlStart { config: spec },
             focus: Button::Cancel,
             touches,
+            then: None,
             typed: None,
         });
         Outcome::redraw()
@@ -116,6 +117,7 @@ impl App {
             command: Command::FlStop { id: run.id.clone() },
             focus: Button::Cancel,
             touches: run.clients as usize,
+            then: None,
             typed: None,
         });
         Outcome::redraw()

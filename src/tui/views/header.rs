@@ -39,6 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ("[4] Rollouts", View::Rollouts),
         ("[5] Alerts", View::Alerts),
         ("[6] FL", View::Fl),
+        ("[7] Chaos", View::Chaos),
     ];
     let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();
     // Narrow terminals show only the current tab, so who and where always fit.

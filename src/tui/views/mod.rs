@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod chaos;
 pub mod confirm;
 pub mod detail;
 pub mod fl;
@@ -53,6 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Fl => fl::draw(frame, body, app),
         View::Alerts => alerts::draw(frame, body, app),
         View::Stress => stress::draw(frame, body, app),
+        View::Chaos => chaos::draw(frame, body, app),
     }
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);

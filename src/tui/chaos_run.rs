@@ -1,0 +1,57 @@
+//! The console's side of chaos: fetching the engine's faults, and running a shipped experiment
+//! in a task over the backend with the same runner as `plexus chaos run`, each poll's progress
+//! sent to the app as a message.
+
+use std::future::Future;
+use tokio::sync::mpsc;
+
+use super::app::Msg;
+use crate::api::{ApiError, Query, QueryReply};
+use crate::client::Backend;
+use crate::experiment::Scenario;
+
+/// Faults the engine holds or held.
+pub async fn fetch_chaos(backend: &dyn Backend) -> Msg {
+    Msg::Chaos(match backend.query(Query::Chaos).await {
+        Ok(QueryReply::Chaos(faults)) => Ok(faults),
+        Ok(_) => Err(ApiError::failed(
+            "the backend answered chaos with the wrong kind of reply",
+        )),
+        Err(e) => Err(e),
+    })
+}
+
+/// Engine events after `seq`, for the drill watcher.
+pub async fn fetch_chaos_events(backend: &dyn Backend, seq: u64) -> Msg {
+    Msg::ChaosEvents(match backend.query(Query::EventsSince { seq }).await {
+        Ok(QueryReply::Events(events)) => Ok(events),
+        Ok(_) => Err(ApiError::failed(
+            "the backend answered events with the wrong kind of reply",
+        )),
+        Err(e) => Err(e),
+    })
+}
+
+/// Run the scenario `name` until it ends or `cancel` resolves (then its rollbacks run); every
+/// progress goes to `tx`, the last one with the verdict. A run that cannot start sends why.
+pub async fn run_experiment(
+    backend: &dyn Backend,
+    name: &str,
+    cancel: impl Future<Output = ()>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let scenario = match Scenario::load(name) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Msg::Experiment(Err(ApiError::bad_input(e.to_string()))));
+            return;
+        }
+    };
+    let sent = crate::experiment::run(backend, &scenario, name, cancel, |p| {
+        let _ = tx.send(Msg::Experiment(Ok(Box::new(p.clone()))));
+    })
+    .await;
+    if let Err(e) = sent {
+        let _ = tx.send(Msg::Experiment(Err(e)));
+    }
+}
