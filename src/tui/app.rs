@@ -636,10 +636,7 @@ impl App {
                     effect: None,
                 }
             }
-            Msg::History(Err(e)) => Outcome {
-                redraw: self.show_error(&e),
-                effect: None,
-            },
+            Msg::History(Err(e)) => self.failed(&e),
             Msg::CommandDone(command, result) => {
                 match result {
                     Ok(reply) => self.set_flash(FlashKind::Info, reply.summary()),
@@ -661,10 +658,7 @@ impl App {
                 redraw: self.set_audit(records),
                 effect: None,
             },
-            Msg::Audit(Err(e)) => Outcome {
-                redraw: self.show_error(&e),
-                effect: None,
-            },
+            Msg::Audit(Err(e)) => self.failed(&e),
             Msg::Rollouts(Ok((report, detail))) => {
                 let changed = self.rollouts.report.as_ref() != Some(&report)
                     || self.rollouts.detail != detail;
@@ -675,10 +669,7 @@ impl App {
                     effect: None,
                 }
             }
-            Msg::Rollouts(Err(e)) => Outcome {
-                redraw: self.show_error(&e),
-                effect: None,
-            },
+            Msg::Rollouts(Err(e)) => self.failed(&e),
             Msg::Fl(data) => self.on_fl(data),
             Msg::Alerts(Ok(report)) => {
                 let changed = self.alerts.report.as_ref() != Some(&report);
@@ -690,10 +681,7 @@ impl App {
                     effect: None,
                 }
             }
-            Msg::Alerts(Err(e)) => Outcome {
-                redraw: self.show_error(&e),
-                effect: None,
-            },
+            Msg::Alerts(Err(e)) => self.failed(&e),
             Msg::SessionRenewed(Ok(session)) => {
                 self.set_flash(
                     FlashKind::Info,
@@ -890,6 +878,14 @@ impl App {
             text,
             expires_at_tick: self.ticks + FLASH_TICKS,
         });
+    }
+
+    /// A poll or command that failed: show its error (once) and do nothing else.
+    pub(super) fn failed(&mut self, e: &ApiError) -> Outcome {
+        Outcome {
+            redraw: self.show_error(e),
+            effect: None,
+        }
     }
 
     /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).

@@ -246,10 +246,7 @@ impl App {
             }
             Err(e) => {
                 self.chaos.loaded = true;
-                return Outcome {
-                    redraw: self.show_error(&e),
-                    effect: None,
-                };
+                return self.failed(&e);
             }
         }
         self.chaos.loaded = true;
@@ -266,12 +263,7 @@ impl App {
         let before = self.chaos.clone();
         match events {
             Ok(e) => self.chaos.drills.events(&e),
-            Err(e) => {
-                return Outcome {
-                    redraw: self.show_error(&e),
-                    effect: None,
-                };
-            }
+            Err(e) => return self.failed(&e),
         }
         Outcome {
             redraw: self.chaos != before,

@@ -142,10 +142,7 @@ impl App {
             Err(e) if e.code == ErrorCode::NotFound => self.stress.progress = None,
             Err(e) => {
                 self.stress.loaded = true;
-                return Outcome {
-                    redraw: self.show_error(&e),
-                    effect: None,
-                };
+                return self.failed(&e);
             }
         }
         self.stress.loaded = true;

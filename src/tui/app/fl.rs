@@ -35,10 +35,7 @@ impl App {
                     effect: None,
                 }
             }
-            Err(e) => Outcome {
-                redraw: self.show_error(&e),
-                effect: None,
-            },
+            Err(e) => self.failed(&e),
         }
     }
 
