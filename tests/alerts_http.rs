@@ -26,29 +26,21 @@ async fn alerts_and_silences_over_http() {
     let (base, handle) = support::serve(&engine);
     let http = reqwest::Client::new();
 
-    let list: Value = http
-        .get(format!("{base}/api/v1/alerts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = support::json_of(
+        http.get(format!("{base}/api/v1/alerts"))
+            .bearer_auth(&token),
+    )
+    .await;
     let alert = &list["groups"][0]["alerts"][0];
     assert_eq!(alert["rule"], "NeuronOffline");
     assert_eq!(alert["state"], "firing");
     let fp = alert["fingerprint"].as_str().unwrap().to_string();
 
-    let acked: Value = http
-        .post(format!("{base}/api/v1/alerts/{fp}/ack"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acked = support::json_of(
+        http.post(format!("{base}/api/v1/alerts/{fp}/ack"))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(acked["alert"]["acked_by"], ADMIN);
 
     let bad = http
@@ -65,26 +57,18 @@ async fn alerts_and_silences_over_http() {
         "{error}"
     );
 
-    let created: Value = http
-        .post(format!("{base}/api/v1/silences"))
+    let created = support::json_of(
+        http        .post(format!("{base}/api/v1/silences"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"matchers": "alertname=NeuronOffline", "duration": "1h", "comment": "drill"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&serde_json::json!({"matchers": "alertname=NeuronOffline", "duration": "1h", "comment": "drill"})),
+    )
+    .await;
     let id = created["silence"]["id"].as_str().unwrap().to_string();
-    let listed: Value = http
-        .get(format!("{base}/api/v1/silences"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = support::json_of(
+        http.get(format!("{base}/api/v1/silences"))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(listed[0]["id"], id.as_str());
     let deleted = http
         .delete(format!("{base}/api/v1/silences/{id}"))

@@ -60,26 +60,18 @@ async fn broadcasts_start_rollouts_a_race_is_a_409_and_a_bad_document_a_400() {
 
     let admin = session(&engine, ADMIN).await;
     admin.sleep(Duration::from_secs(20)).await;
-    let report: serde_json::Value = http
-        .get(format!("{base}/api/v1/rollouts"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = support::json_of(
+        http.get(format!("{base}/api/v1/rollouts"))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(report["head"], "v2", "{report}");
     assert_eq!(report["versions"][0]["neurons"], 6);
-    let one: serde_json::Value = http
-        .get(format!("{base}/api/v1/rollouts/r-1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = support::json_of(
+        http.get(format!("{base}/api/v1/rollouts/r-1"))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(one["summary"]["phase"], "committed", "{one}");
     assert_eq!(one["targets"].as_array().unwrap().len(), 6);
     handle.shutdown();

@@ -149,6 +149,17 @@ pub async fn token(admin: &Embedded, name: &str) -> String {
     }
 }
 
+/// Send `request` and parse its answer as JSON (the HTTP tests' usual step).
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request
+        .send()
+        .await
+        .expect("sends")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
 /// Render the console into a `w`×`h` test terminal and return the screen as text.
 pub fn screen_text(app: &plexus::tui::App, w: u16, h: u16) -> String {
     use ratatui::{Terminal, backend::TestBackend};
