@@ -8,55 +8,23 @@
 //! (or recovering, which follows at once); recovered: healthy again after the revert. Both are polled every
 //! 20 ms, so each figure is up to 20 ms late.
 
-use std::process::{Child, Command as Process, Stdio};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
-use plexus::api::{Command, CommandReply, NeuronState, Query, QueryReply, Role};
+use plexus::api::{Command, CommandReply, NeuronState, Query, QueryReply};
 use plexus::client::{Backend, Embedded};
-use plexus::engine::config::EngineConfig;
-use plexus::engine::{Engine, EngineOptions};
-use plexus::neuron::{SimConfig, SimFleet};
 
 const AGENTS: usize = 10;
 const PER_ROUND: usize = 4;
 const ROUNDS: usize = 5;
 
-struct Agents(Vec<Child>);
-
-impl Drop for Agents {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
     let p99 = ((v.len() as f64 * 0.99).ceil() as usize).clamp(1, v.len()) - 1;
     (v[v.len() / 2], v[p99])
-}
-
-async fn token(admin: &Embedded) -> String {
-    admin
-        .submit(Command::AddUser {
-            name: "agents".into(),
-            role: Role::NeuronManager,
-        })
-        .await
-        .unwrap();
-    let CommandReply::TokenIssued { token, .. } = admin
-        .submit(Command::IssueToken {
-            name: "agents".into(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("token")
-    };
-    token
 }
 
 async fn states(admin: &Embedded) -> Vec<(String, NeuronState)> {
@@ -140,50 +108,13 @@ async fn round(
 
 async fn figures() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(
-        EngineOptions {
-            config: EngineConfig {
-                heartbeat_ms: 500,
-                ..EngineConfig::default()
-            },
-            seed: 1,
-            data_dir: Some(dir.path().to_path_buf()),
-            virtual_time: false,
-            security: Default::default(),
-            first_admin: "root".into(),
-        },
-        Box::new(SimFleet::new(&SimConfig {
-            neurons: 0,
-            ..SimConfig::default()
-        })),
-    )
-    .unwrap();
-    let admin = Embedded::connect(engine.clone(), "root", "bench", false)
-        .await
-        .unwrap();
-    let token = token(&admin).await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
+    // Agents only: no simulated neuron, 500 ms heartbeat, real time.
+    let engine = support::engine_on(dir.path(), 0, false);
+    let admin = support::session(&engine, support::ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (url, handle) = support::serve(&engine);
     let ids: Vec<String> = (0..AGENTS).map(|i| format!("agent-{i:02}")).collect();
-    let _agents = Agents(
-        ids.iter()
-            .map(|id| {
-                Process::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args(["--token", &token, "neuron", "--join", &url, "--id", id])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    let _agents = support::spawn_agents(&token, &url, ids.iter().cloned());
     all_healthy(&admin, Duration::from_secs(30)).await;
     let kinds = [
         (ChaosKind::Partition, ChaosParams::default()),

@@ -9,11 +9,13 @@
 //! One wave, no canary, no health gate and no watch window: the figure is the protocol
 //! (stage → vote → durable decision → commit → ack), not the waiting an operator chooses.
 
-use std::process::{Child, Command as Process, Stdio};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use plexus::api::rollout::{NeuronConfig, RolloutKind, RolloutPhase, WavePlan};
-use plexus::api::{Command, CommandReply, Query, QueryReply, Role};
+use plexus::api::{Command, CommandReply, Query, QueryReply};
 use plexus::client::{Backend, Embedded};
 use plexus::engine::config::{EngineConfig, LinkConfig};
 use plexus::engine::rollout::Push;
@@ -170,85 +172,17 @@ async fn engine_figure(runs: u32) {
     engine.shutdown();
 }
 
-struct Agents(Vec<Child>);
-impl Drop for Agents {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(
-        EngineOptions {
-            config: EngineConfig {
-                heartbeat_ms,
-                tick_ms: 10,
-                ..EngineConfig::default()
-            },
-            seed: 1,
-            data_dir: Some(dir.path().to_path_buf()),
-            virtual_time: false,
-            security: Default::default(),
-            first_admin: "root".into(),
-        },
-        Box::new(SimFleet::new(&SimConfig {
-            neurons: 0,
-            ..SimConfig::default()
-        })),
-    )
-    .unwrap();
-    let admin = Embedded::connect(engine.clone(), "root", "bench", false)
-        .await
-        .unwrap();
-    admin
-        .submit(Command::AddUser {
-            name: "agents".into(),
-            role: Role::NeuronManager,
-        })
-        .await
-        .unwrap();
-    let CommandReply::TokenIssued { token, .. } = admin
-        .submit(Command::IssueToken {
-            name: "agents".into(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("token")
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = axum_server::Handle::new();
-    tokio::spawn(plexus::server::serve_on(
-        engine.clone(),
-        listener,
-        None,
-        handle.clone(),
-    ));
-    let _agents = Agents(
-        (0..agents)
-            .map(|i| {
-                Process::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args([
-                        "--token",
-                        &token,
-                        "neuron",
-                        "--join",
-                        &url,
-                        "--id",
-                        &format!("agent-{i:03}"),
-                    ])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect(),
-    );
+    // Agents only, real time, a 10 ms engine step.
+    let engine = support::engine_configured(dir.path(), 0, false, |c| {
+        c.heartbeat_ms = heartbeat_ms;
+        c.tick_ms = 10;
+    });
+    let admin = support::session(&engine, support::ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (url, handle) = support::serve(&engine);
+    let _agents = support::spawn_agents(&token, &url, (0..agents).map(|i| format!("agent-{i:03}")));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let neurons = match admin.query(Query::Neurons).await {

@@ -27,7 +27,8 @@ pub fn engine_with(dir: &Path, neurons: usize, adjust: impl FnOnce(&mut EngineCo
     engine_configured(dir, neurons, true, adjust)
 }
 
-fn engine_configured(
+/// Any clock, with the engine config adjusted by `adjust` (500 ms heartbeat before it).
+pub fn engine_configured(
     dir: &Path,
     neurons: usize,
     virtual_time: bool,
