@@ -136,12 +136,14 @@ async fn krum_excludes_the_neuron_under_the_byzantine_fault_with_its_score() {
         FlRunSpec {
             rule: Rule::MultiKrum,
             f: Some(1),
-            ..spec(4, 0)
+            // Which rounds the neuron misses (held down by the detector while the worker trains
+            // on its own thread) varies from run to run: 8 rounds leave room for 3 it is in.
+            ..spec(8, 0)
         },
     )
     .await;
     let d = finish(&admin, &id).await;
-    assert_eq!(d.history.len(), 4);
+    assert_eq!(d.history.len(), 8);
     // A round it missed (a straggler past the deadline, or held down by the detector) shows
     // as dropped; every round it took part in, Multi-Krum threw its update out.
     let mut caught = 0;
