@@ -174,7 +174,7 @@ fn bad_flags_are_usage_errors() {
     let out = plexus(&["--link-loss", "1.5", "status"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("--link-loss must be between 0 and 1"),
+        out.stderr.contains("--link-loss: 1.5 is not in 0..=1"),
         "{}",
         out.stderr
     );

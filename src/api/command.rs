@@ -39,9 +39,23 @@ pub enum Command {
         name: String,
         role: Role,
     },
-    /// Issue a new bearer token for a user (shown once).
+    /// Issue a new bearer token for a user (shown once); the old one and every session opened
+    /// with it stop working at once.
     IssueToken {
         name: String,
+    },
+    /// Revoke a user's token and end the sessions opened with it.
+    RevokeToken {
+        name: String,
+    },
+    /// Remove a user; their token and sessions end.
+    RemoveUser {
+        name: String,
+    },
+    /// Change a user's role; their sessions end.
+    SetRole {
+        name: String,
+        role: Role,
     },
     /// Export audit records (the export itself is audited).
     ExportAudit {
@@ -144,7 +158,11 @@ impl Command {
         match self {
             Command::Recover { .. } => Action::NeuronRecover,
             Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
-            Command::AddUser { .. } | Command::IssueToken { .. } => Action::UsersManage,
+            Command::AddUser { .. }
+            | Command::IssueToken { .. }
+            | Command::RevokeToken { .. }
+            | Command::RemoveUser { .. }
+            | Command::SetRole { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
             Command::StressStart { .. }
@@ -170,6 +188,9 @@ impl Command {
             Command::ClearFaults { .. } => "neuron.fault.clear",
             Command::AddUser { .. } => "users.add",
             Command::IssueToken { .. } => "users.token",
+            Command::RevokeToken { .. } => "users.revoke",
+            Command::RemoveUser { .. } => "users.remove",
+            Command::SetRole { .. } => "users.role",
             Command::ExportAudit { .. } => "audit.export",
             Command::ChaosInject { .. } => "chaos.inject",
             Command::ChaosStop { .. } => "chaos.stop",
@@ -195,7 +216,11 @@ impl Command {
             Command::Recover { neuron }
             | Command::InjectFault { neuron, .. }
             | Command::ClearFaults { neuron } => neuron.clone(),
-            Command::AddUser { name, .. } | Command::IssueToken { name } => name.clone(),
+            Command::AddUser { name, .. }
+            | Command::IssueToken { name }
+            | Command::RevokeToken { name }
+            | Command::RemoveUser { name }
+            | Command::SetRole { name, .. } => name.clone(),
             Command::ExportAudit { .. } => "audit".into(),
             Command::ChaosInject { spec } => format!("{} → {}", spec.kind, spec.target),
             Command::ChaosStop { id } => id.clone(),
@@ -249,6 +274,13 @@ pub enum CommandReply {
     TokenIssued {
         name: String,
         token: String,
+    },
+    /// A token was revoked, a user removed or a role changed; `sessions_ended` counts the
+    /// sessions that ended with it.
+    UserChanged {
+        name: String,
+        change: String,
+        sessions_ended: usize,
     },
     AuditExported {
         records: Vec<AuditRecord>,
@@ -317,6 +349,11 @@ impl CommandReply {
                 format!("user {} added as {}", user.name, user.role)
             }
             CommandReply::TokenIssued { name, .. } => format!("new token issued for {name}"),
+            CommandReply::UserChanged {
+                name,
+                change,
+                sessions_ended,
+            } => format!("{name}: {change}; {sessions_ended} sessions ended"),
             CommandReply::AuditExported { records } => {
                 format!("{} audit records exported", records.len())
             }

@@ -99,6 +99,12 @@ impl FlRunSpec {
         if self.alpha.is_some_and(|a| !(a.is_finite() && a > 0.0)) {
             return Err("alpha must be > 0".into());
         }
+        if self.f.is_some_and(|f| f > 10_000) {
+            return Err("f must be ≤ 10000".into());
+        }
+        if self.neurons > 10_000_000 {
+            return Err(format!("neurons must be ≤ 10000000, got {}", self.neurons));
+        }
         if self.round_ms > 600_000 {
             return Err(format!("round_ms must be ≤ 600000, got {}", self.round_ms));
         }

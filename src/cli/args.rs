@@ -429,8 +429,20 @@ pub enum UsersCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
-    /// Issue a new bearer token for a user; it is printed once and stored only as a hash.
+    /// Issue a new bearer token for a user; it is printed once and stored only as a hash. The
+    /// user's previous token, and every session opened with it, stop working at once.
     Token { name: String },
+    /// Revoke a user's token; the sessions opened with it end at once.
+    Revoke { name: String },
+    /// Remove a user; their token and sessions end.
+    Remove { name: String },
+    /// Change a user's role; their sessions end.
+    Role {
+        name: String,
+        /// admin, operator, neuron-manager or viewer.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
 }
 
 pub fn parse_label(text: &str) -> Result<(String, String), String> {

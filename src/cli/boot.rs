@@ -68,18 +68,20 @@ pub fn local_source() -> String {
 }
 
 fn validate(global: &Global) -> Result<(), ApiError> {
-    if !(0.0..=1.0).contains(&global.link_loss) {
-        return Err(ApiError::bad_input(format!(
-            "--link-loss must be between 0 and 1, got {}",
-            global.link_loss
-        )));
-    }
-    if global.link_latency_ms < 0.0 || global.link_jitter_ms < 0.0 {
-        return Err(ApiError::bad_input(
-            "--link-latency-ms and --link-jitter-ms must not be negative",
-        ));
-    }
-    Ok(())
+    use crate::api::bounds::{MAX_LATENCY_MS, number};
+    number("--link-loss", global.link_loss, 0.0, 1.0)?;
+    number(
+        "--link-latency-ms",
+        global.link_latency_ms,
+        0.0,
+        MAX_LATENCY_MS,
+    )?;
+    number(
+        "--link-jitter-ms",
+        global.link_jitter_ms,
+        0.0,
+        MAX_LATENCY_MS,
+    )
 }
 
 pub fn engine_config(global: &Global) -> EngineConfig {

@@ -83,7 +83,10 @@ pub fn command(
                     at: wall,
                 });
             }
-            let result = execute(core, gate, reader, &principal.user, command, now, fx);
+            // Nonsense is refused before anything acts on it (and audited as such).
+            let result = command
+                .check()
+                .and_then(|()| execute(core, gate, reader, &principal.user, command, now, fx));
             // Events a command raised count for the event rules like a tick's.
             core.alerts.note_events(&fx.events, wall);
             (Some(principal), result)
@@ -139,6 +142,30 @@ fn execute(
         Command::IssueToken { name } => {
             let token = gate.issue_token(&name, &mut fx.store)?;
             Ok(CommandReply::TokenIssued { name, token })
+        }
+        Command::RevokeToken { name } => {
+            let sessions_ended = gate.revoke_token(&name, &mut fx.store)?;
+            Ok(CommandReply::UserChanged {
+                name,
+                change: "token revoked".into(),
+                sessions_ended,
+            })
+        }
+        Command::RemoveUser { name } => {
+            let sessions_ended = gate.remove_user(&name, &mut fx.store)?;
+            Ok(CommandReply::UserChanged {
+                name,
+                change: "removed".into(),
+                sessions_ended,
+            })
+        }
+        Command::SetRole { name, role } => {
+            let sessions_ended = gate.set_role(&name, role, &mut fx.store)?;
+            Ok(CommandReply::UserChanged {
+                name,
+                change: format!("role is now {role}"),
+                sessions_ended,
+            })
         }
         Command::ExportAudit { filter, .. } => Ok(CommandReply::AuditExported {
             records: list_audit(reader, &filter)?,
@@ -294,7 +321,7 @@ pub fn admit_query(
     fx: &mut Effects,
 ) -> Result<(), ApiError> {
     match gate.admit(session, query.action(), wall) {
-        Ok(_) => Ok(()),
+        Ok(_) => query.check(),
         Err((principal, denial)) => {
             fx.store(StoreOp::Audit(audit_entry(
                 principal.as_ref(),

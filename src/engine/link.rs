@@ -145,7 +145,7 @@ impl Link {
         let delay = (cfg.latency_ms + jitter).max(0.0).round() as Millis;
         self.seq += 1;
         self.queue.push(Reverse(InFlight {
-            at: sent_at + delay,
+            at: sent_at.saturating_add(delay),
             seq: self.seq,
             neuron,
             packet,

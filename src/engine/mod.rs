@@ -109,6 +109,8 @@ pub const RECENT_EVENTS_KEPT: usize = 1000;
 struct Shared {
     requests: Mutex<Option<mpsc::Sender<Request>>>,
     snapshot: ArcSwap<Snapshot>,
+    /// SHA-256 hashes of the bearer tokens valid now, published by the engine thread.
+    tokens: ArcSwap<std::collections::HashSet<String>>,
     events: broadcast::Sender<EventEnvelope>,
     clock: Arc<dyn Clock>,
     fake_clock: Option<FakeClock>,
@@ -145,6 +147,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             requests: Mutex::new(Some(tx)),
             snapshot,
+            tokens: ArcSwap::new(started.tokens()),
             events,
             clock,
             fake_clock,
@@ -190,6 +193,25 @@ impl Engine {
     /// Identifies this engine run: event sequence numbers restart with a new epoch.
     pub fn epoch(&self) -> &str {
         &self.shared.epoch
+    }
+
+    /// Whether a bearer token belongs to a user now: a hash and a lock-free lookup, so a
+    /// revoked token is refused before anything else about a request is looked at.
+    pub fn token_valid(&self, token: &str) -> bool {
+        self.shared
+            .tokens
+            .load()
+            .contains(&gate::token::hash(token))
+    }
+
+    /// Whether the engine thread is still running (it stops on shutdown, or if it panicked).
+    pub fn is_running(&self) -> bool {
+        self.shared
+            .thread
+            .lock()
+            .expect("engine thread lock")
+            .as_ref()
+            .is_some_and(|t| !t.is_finished())
     }
 
     /// Whether a session has expired (or never existed), without counting as activity.

@@ -25,6 +25,11 @@ use crate::api::{ApiError, EventEnvelope, Millis, Query, QueryReply};
 
 /// How often the audit retention policy runs.
 const PRUNE_EVERY_MS: Millis = 3_600_000;
+/// How often users and tokens are re-read from the store (another process on the same data dir,
+/// e.g. `plexus users token NAME`, may have changed them).
+const USERS_SYNC_MS: Millis = 1_000;
+/// How often sessions idle past the timeout are forgotten.
+const SESSION_PRUNE_MS: Millis = 60_000;
 
 /// Distinguishes the in-memory stores of several engines in one process (tests).
 static MEMORY_STORES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -48,6 +53,13 @@ pub struct Runner {
     last_snapshot: Millis,
     /// Delivers alert notifications off this thread (when any sink is configured).
     notifier: Option<Notifier>,
+    next_users_sync: Millis,
+    next_session_prune: Millis,
+    /// Batches with user, role or token changes not yet committed: while any is in flight the
+    /// store is behind the gate, and re-reading it would undo them.
+    users_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// The gate version whose token hashes were last published.
+    tokens_published: u64,
 }
 
 impl Runner {
@@ -125,6 +137,10 @@ impl Runner {
             snapshot_every_ms: cfg.snapshot_ms.max(neurons / 100),
             last_snapshot: now,
             notifier,
+            next_users_sync: now + USERS_SYNC_MS,
+            next_session_prune: now + SESSION_PRUNE_MS,
+            users_in_flight: Arc::default(),
+            tokens_published: u64::MAX,
         };
         runner.flush(fx, None);
         runner.snapshot = Arc::new(runner.build_snapshot());
@@ -133,6 +149,36 @@ impl Runner {
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.clone()
+    }
+
+    /// The hashes of the tokens valid now.
+    pub fn tokens(&self) -> Arc<std::collections::HashSet<String>> {
+        Arc::new(self.gate.token_hashes())
+    }
+
+    /// Publish the valid token hashes when users or tokens changed (cheap when they did not).
+    fn publish_tokens(&mut self, shared: &Weak<Shared>) {
+        if self.gate.version() == self.tokens_published {
+            return;
+        }
+        self.tokens_published = self.gate.version();
+        if let Some(shared) = shared.upgrade() {
+            shared.tokens.store(self.tokens());
+        }
+    }
+
+    /// Users as the store has them, unless a change of ours is still on its way there.
+    fn sync_users(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.users_in_flight.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        match super::store::sqlite::load_users(&self.reader) {
+            Ok(users) => {
+                self.gate.reload_users(users);
+            }
+            Err(e) => eprintln!("plexus: cannot re-read users from the store: {e}"),
+        }
     }
 
     fn build_snapshot(&self) -> Snapshot {
@@ -193,6 +239,18 @@ impl Runner {
             // No subscriber is not an error.
             let _ = self.events.send(envelope);
         }
+        if fx.store.iter().any(changes_users) {
+            use std::sync::atomic::Ordering;
+            let in_flight = self.users_in_flight.clone();
+            in_flight.fetch_add(1, Ordering::SeqCst);
+            let inner = ack.take();
+            ack = Some(Box::new(move |stored| {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                if let Some(inner) = inner {
+                    inner(stored);
+                }
+            }));
+        }
         self.writer.submit(std::mem::take(&mut fx.store), ack);
     }
 
@@ -217,6 +275,15 @@ impl Runner {
             fx = self.effects();
             self.core.after_sync(now, &mut fx);
         }
+        if now >= self.next_users_sync {
+            self.next_users_sync = now + USERS_SYNC_MS;
+            self.sync_users();
+        }
+        if now >= self.next_session_prune {
+            self.next_session_prune = now + SESSION_PRUNE_MS;
+            let wall = fx.wall(now);
+            self.gate.prune_sessions(wall, &mut fx.store);
+        }
         if now >= self.next_prune {
             self.next_prune = now + PRUNE_EVERY_MS;
             fx.store(StoreOp::PruneAudit {
@@ -232,6 +299,7 @@ impl Runner {
             while let Ok(request) = requests.recv() {
                 self.handle(request);
                 self.publish(&shared);
+                self.publish_tokens(&shared);
             }
         } else {
             let tick = Duration::from_millis(self.tick_ms);
@@ -242,6 +310,7 @@ impl Runner {
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
+                self.publish_tokens(&shared);
                 let now = Instant::now();
                 if now >= next_tick {
                     self.tick();
@@ -468,4 +537,15 @@ impl Runner {
             ),
         })
     }
+}
+
+/// Whether a store op changes users, roles or tokens.
+fn changes_users(op: &StoreOp) -> bool {
+    matches!(
+        op,
+        StoreOp::UserAdded { .. }
+            | StoreOp::TokenSet { .. }
+            | StoreOp::UserRemoved { .. }
+            | StoreOp::UserRole { .. }
+    )
 }

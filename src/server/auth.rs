@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use super::error::HttpError;
+use super::state::AppState;
 use crate::api::{ApiError, ErrorCode};
 use crate::engine::Engine;
 use crate::engine::gate::token;
@@ -24,10 +25,15 @@ pub struct Caller {
     pub source: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    /// Authentication is decided here, from the headers alone: before a body is read and before
+    /// any handler looks at an id in the path.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -41,6 +47,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                     "missing bearer token (Authorization: Bearer …)",
                 ))
             })?;
+        if !state.engine().token_valid(token) {
+            return Err(HttpError::from(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "the bearer token matches no user, or was revoked (issue one with `plexus users token NAME`)",
+            )));
+        }
         let session = parts
             .headers
             .get(SESSION_HEADER)

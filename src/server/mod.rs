@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod fl;
+pub mod json;
 pub mod metrics;
 pub mod rollouts;
 pub mod routes;
@@ -48,7 +49,12 @@ pub fn router(state: AppState) -> Router {
         .route("/failures", get(failures))
         .route("/events", get(events::events))
         .route("/users", get(users).post(add_user))
-        .route("/users/{name}/token", post(issue_token))
+        .route("/users/{name}", axum::routing::delete(remove_user))
+        .route(
+            "/users/{name}/token",
+            post(issue_token).delete(revoke_token),
+        )
+        .route("/users/{name}/role", post(set_role))
         .route("/audit", get(audit))
         .route("/audit/verify", get(audit_verify))
         .route("/agents/register", post(agents::register))
@@ -114,17 +120,43 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
-/// Serve until Ctrl-C (or SIGTERM).
-pub async fn serve(engine: Engine, options: ServeOptions) -> Result<(), ApiError> {
+/// How the server ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Ctrl-C or SIGTERM.
+    Signal,
+    /// The engine thread stopped under it: the process must not go on answering 503s.
+    EngineStopped,
+}
+
+/// How often the server checks that its engine still runs.
+const ENGINE_WATCH: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Serve until Ctrl-C (or SIGTERM), or until the engine stops.
+pub async fn serve(engine: Engine, options: ServeOptions) -> Result<Ended, ApiError> {
     let listener = std::net::TcpListener::bind(options.listen)
         .map_err(|e| ApiError::failed(format!("cannot listen on {}: {e}", options.listen)))?;
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    let watched = engine.clone();
+    let ended = tokio::spawn(async move {
+        let mut watch = tokio::time::interval(ENGINE_WATCH);
+        let ended = tokio::select! {
+            _ = shutdown_signal() => Ended::Signal,
+            _ = async { loop {
+                watch.tick().await;
+                if !watched.is_running() { break; }
+            } } => Ended::EngineStopped,
+        };
+        let grace = match ended {
+            Ended::Signal => 5,
+            Ended::EngineStopped => 1,
+        };
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(grace)));
+        ended
     });
-    serve_on(engine, listener, options.tls, handle).await
+    serve_on(engine, listener, options.tls, handle).await?;
+    Ok(ended.await.unwrap_or(Ended::Signal))
 }
 
 /// Serve on a bound listener until `handle` shuts it down (tests bind port 0 and read it back).

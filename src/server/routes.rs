@@ -22,8 +22,26 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     type Rejection = HttpError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(Body(value))
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(HttpError(
+                ApiError::bad_input("expected a JSON body (Content-Type: application/json)"),
+                Some(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                HttpError(
+                    ApiError::bad_input(format!("request body: {}", rejection.body_text())),
+                    Some(rejection.status()),
+                )
+            })?;
+        Ok(Body(super::json::parse(&bytes)?))
     }
 }
 
@@ -42,8 +60,17 @@ macro_rules! expect_reply {
     };
 }
 
-pub async fn healthz() -> &'static str {
-    "ok\n"
+/// 200 while the engine runs; 503 once its thread has stopped, so a load balancer or supervisor
+/// sees what every other route would answer.
+pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.engine().is_running() {
+        (axum::http::StatusCode::OK, "ok\n")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "engine stopped\n",
+        )
+    }
 }
 
 /// Open a session for the token's user (the remote console names it in later requests).
@@ -201,6 +228,45 @@ pub async fn issue_token(
     Ok(Json(
         state.submit(&caller, Command::IssueToken { name }).await?,
     ))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state.submit(&caller, Command::RevokeToken { name }).await?,
+    ))
+}
+
+pub async fn remove_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state.submit(&caller, Command::RemoveUser { name }).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    role: Role,
+}
+
+pub async fn set_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(body): Body<NewRole>,
+) -> Reply<CommandReply> {
+    let command = Command::SetRole {
+        name,
+        role: body.role,
+    };
+    Ok(Json(state.submit(&caller, command).await?))
 }
 
 pub async fn audit(

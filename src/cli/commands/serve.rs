@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::cli::boot;
-use crate::server::{ServeOptions, serve};
+use crate::server::{Ended, ServeOptions, serve};
+
+/// Exit code of `plexus serve` when its engine thread stopped under it (README, exit codes).
+pub const ENGINE_STOPPED: i32 = 5;
 
 pub async fn run(
     global: &Global,
@@ -20,7 +23,15 @@ pub async fn run(
         engine.config().federation,
         global.neurons
     );
-    serve(engine.clone(), ServeOptions { listen, tls }).await?;
+    let ended = serve(engine.clone(), ServeOptions { listen, tls }).await?;
     engine.shutdown();
-    Ok(0)
+    Ok(match ended {
+        Ended::Signal => 0,
+        Ended::EngineStopped => {
+            eprintln!(
+                "plexus: the engine stopped; exiting with {ENGINE_STOPPED} so a supervisor restarts the server"
+            );
+            ENGINE_STOPPED
+        }
+    })
 }

@@ -1,4 +1,4 @@
-//! `plexus users list|add|token` (admin only, decided by the gate).
+//! `plexus users list|add|token|revoke|remove|role` (admin only, decided by the gate).
 
 use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
 use crate::cli::args::{OutputFormat, UsersCommand};
@@ -46,6 +46,21 @@ pub async fn run(
                 }
                 _ => print_reply(&reply, format)?,
             }
+        }
+        UsersCommand::Revoke { name } => {
+            print_reply(
+                &backend.submit(Command::RevokeToken { name }).await?,
+                format,
+            )?;
+        }
+        UsersCommand::Remove { name } => {
+            print_reply(&backend.submit(Command::RemoveUser { name }).await?, format)?;
+        }
+        UsersCommand::Role { name, role } => {
+            print_reply(
+                &backend.submit(Command::SetRole { name, role }).await?,
+                format,
+            )?;
         }
     }
     Ok(0)

@@ -325,6 +325,7 @@ fn lasting(kind: ChaosKind) -> bool {
 }
 
 fn validate(spec: &ChaosSpec) -> Result<(), ApiError> {
+    spec.check("spec")?;
     let p = &spec.params;
     let bad = |field: &str, why: &str| Err(ApiError::bad_input(format!("params.{field}: {why}")));
     match spec.kind {

@@ -60,7 +60,12 @@ pub struct Gate {
     users: HashMap<String, User>,
     sessions: HashMap<String, Session>,
     limiter: RateLimiter,
+    /// Bumped whenever users, roles or tokens change (the server's token check follows it).
+    version: u64,
 }
+
+/// Live sessions one user may hold; opening one more ends that user's least recently active.
+pub const MAX_SESSIONS_PER_USER: usize = 64;
 
 fn denied(message: String) -> ApiError {
     ApiError::new(ErrorCode::Denied, message)
@@ -104,6 +109,7 @@ impl Gate {
             sessions: HashMap::new(),
             decisions: HashMap::new(),
             limiter,
+            version: 0,
             cfg,
         }
     }
@@ -117,6 +123,18 @@ impl Gate {
         user: &str,
         source: &str,
         read_only: bool,
+        now_unix_ms: i64,
+        out: &mut Vec<StoreOp>,
+    ) -> Result<SessionInfo, ApiError> {
+        self.open(user, source, read_only, None, now_unix_ms, out)
+    }
+
+    fn open(
+        &mut self,
+        user: &str,
+        source: &str,
+        read_only: bool,
+        token_hash: Option<String>,
         now_unix_ms: i64,
         out: &mut Vec<StoreOp>,
     ) -> Result<SessionInfo, ApiError> {
@@ -134,7 +152,9 @@ impl Gate {
             source: source.to_string(),
             read_only,
             expired: false,
+            token_hash,
         };
+        self.bound_sessions(user, out);
         out.push(StoreOp::SessionOpened {
             id: session.id.clone(),
             user: user.to_string(),
@@ -205,7 +225,110 @@ impl Gate {
                 "the bearer token matches no user (issue one with `plexus users token NAME`)",
             ));
         };
-        self.open_session(&user, source, false, now_unix_ms, out)
+        let hash = token::hash(token);
+        self.open(&user, source, false, Some(hash), now_unix_ms, out)
+    }
+
+    /// Keep a user below [`MAX_SESSIONS_PER_USER`] live sessions: the least recently active
+    /// goes first (a script that opens a session per call cannot grow memory without bound).
+    fn bound_sessions(&mut self, user: &str, out: &mut Vec<StoreOp>) {
+        let mut theirs: Vec<(i64, String)> = self
+            .sessions
+            .values()
+            .filter(|s| s.user == user)
+            .map(|s| (s.last_activity_unix_ms, s.id.clone()))
+            .collect();
+        if theirs.len() < MAX_SESSIONS_PER_USER {
+            return;
+        }
+        theirs.sort();
+        let excess = theirs.len() + 1 - MAX_SESSIONS_PER_USER;
+        for (_, id) in theirs.into_iter().take(excess) {
+            self.end_session(&id, out);
+        }
+    }
+
+    fn end_session(&mut self, id: &str, out: &mut Vec<StoreOp>) {
+        if self.sessions.remove(id).is_some() {
+            out.push(StoreOp::SessionEnded { id: id.to_string() });
+        }
+    }
+
+    /// End every session of `user` (removed, role changed, token revoked).
+    fn end_sessions_of(&mut self, user: &str, out: &mut Vec<StoreOp>) -> usize {
+        let ids: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.user == user)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &ids {
+            self.end_session(id, out);
+        }
+        ids.len()
+    }
+
+    /// Forget sessions idle past the timeout (memory and store); returns how many.
+    pub fn prune_sessions(&mut self, now_unix_ms: i64, out: &mut Vec<StoreOp>) -> usize {
+        let idle = self.cfg.session_idle_ms as i64;
+        let stale: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.expired || now_unix_ms - s.last_activity_unix_ms > idle)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &stale {
+            self.end_session(id, out);
+        }
+        stale.len()
+    }
+
+    /// Changes with every change to users, roles or tokens.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub fn live_sessions(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The users as the store has them now (another process on the same data dir may have
+    /// added users, issued or revoked tokens). Sessions whose user, role or token changed end
+    /// at their next request, judged in `decide`; returns whether anything changed.
+    pub fn reload_users(&mut self, stored: Vec<StoredUser>) -> bool {
+        let fresh: HashMap<String, User> = stored
+            .into_iter()
+            .filter_map(|u| {
+                Some((
+                    u.name,
+                    User {
+                        role: Role::parse(&u.role)?,
+                        created_unix_ms: u.created_unix_ms,
+                        token_hash: u.token_hash,
+                    },
+                ))
+            })
+            .collect();
+        let changed = fresh.len() != self.users.len()
+            || fresh.iter().any(|(name, u)| {
+                self.users
+                    .get(name)
+                    .is_none_or(|old| old.role != u.role || old.token_hash != u.token_hash)
+            });
+        if changed {
+            self.users = fresh;
+            self.version += 1;
+        }
+        changed
+    }
+
+    /// The hashes of every token that is valid now (the server checks a bearer token against
+    /// them before it reads a request's body).
+    pub fn token_hashes(&self) -> std::collections::HashSet<String> {
+        self.users
+            .values()
+            .filter_map(|u| u.token_hash.clone())
+            .collect()
     }
 
     /// Expired (or unknown), judged without counting as activity.
@@ -259,6 +382,21 @@ impl Gate {
             return Err((
                 Some(principal),
                 denied(format!("user '{}' is no longer registered", session.user)),
+            ));
+        }
+        if let Some(hash) = &session.token_hash
+            && self
+                .users
+                .get(&session.user)
+                .and_then(|u| u.token_hash.as_ref())
+                != Some(hash)
+        {
+            return Err((
+                Some(principal),
+                ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "the token this session was opened with has been revoked or replaced",
+                ),
             ));
         }
         if !session.touch(now_unix_ms, idle) {
@@ -345,6 +483,7 @@ impl Gate {
                 token_hash: None,
             },
         );
+        self.version += 1;
         out.push(StoreOp::UserAdded {
             name: name.to_string(),
             role: role.as_str(),
@@ -366,10 +505,93 @@ impl Gate {
         let token = token::generate();
         let hash = token::hash(&token);
         user.token_hash = Some(hash.clone());
+        self.version += 1;
         out.push(StoreOp::TokenSet {
             name: name.to_string(),
-            hash,
+            hash: Some(hash),
         });
+        self.end_token_sessions(name, out);
         Ok(token)
+    }
+
+    /// Sessions opened with a token of `name` end with that token (sessions a local console
+    /// opened by name are not the token's).
+    fn end_token_sessions(&mut self, name: &str, out: &mut Vec<StoreOp>) -> usize {
+        let ids: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.user == name && s.token_hash.is_some())
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &ids {
+            self.end_session(id, out);
+        }
+        ids.len()
+    }
+
+    /// Revoke `name`'s token: it and every session opened with it stop working at once.
+    pub fn revoke_token(&mut self, name: &str, out: &mut Vec<StoreOp>) -> Result<usize, ApiError> {
+        let Some(user) = self.users.get_mut(name) else {
+            return Err(ApiError::not_found(format!("no user '{name}'")));
+        };
+        if user.token_hash.take().is_none() {
+            return Err(ApiError::failed(format!("user '{name}' has no token")));
+        }
+        self.version += 1;
+        out.push(StoreOp::TokenSet {
+            name: name.to_string(),
+            hash: None,
+        });
+        Ok(self.end_token_sessions(name, out))
+    }
+
+    /// Remove a user: their token and sessions end with them. The last admin stays.
+    pub fn remove_user(&mut self, name: &str, out: &mut Vec<StoreOp>) -> Result<usize, ApiError> {
+        let Some(user) = self.users.get(name) else {
+            return Err(ApiError::not_found(format!("no user '{name}'")));
+        };
+        if user.role == Role::Admin && self.admins() == 1 {
+            return Err(ApiError::failed(format!(
+                "'{name}' is the last admin; make another admin first"
+            )));
+        }
+        self.users.remove(name);
+        self.version += 1;
+        out.push(StoreOp::UserRemoved {
+            name: name.to_string(),
+        });
+        Ok(self.end_sessions_of(name, out))
+    }
+
+    /// Change a user's role: their sessions end, so nothing goes on under the old role.
+    pub fn set_role(
+        &mut self,
+        name: &str,
+        role: Role,
+        out: &mut Vec<StoreOp>,
+    ) -> Result<usize, ApiError> {
+        let admins = self.admins();
+        let Some(user) = self.users.get_mut(name) else {
+            return Err(ApiError::not_found(format!("no user '{name}'")));
+        };
+        if user.role == Role::Admin && role != Role::Admin && admins == 1 {
+            return Err(ApiError::failed(format!(
+                "'{name}' is the last admin; make another admin first"
+            )));
+        }
+        user.role = role;
+        self.version += 1;
+        out.push(StoreOp::UserRole {
+            name: name.to_string(),
+            role: role.as_str(),
+        });
+        Ok(self.end_sessions_of(name, out))
+    }
+
+    fn admins(&self) -> usize {
+        self.users
+            .values()
+            .filter(|u| u.role == Role::Admin)
+            .count()
     }
 }

@@ -14,6 +14,9 @@ pub struct Session {
     pub source: String,
     pub read_only: bool,
     pub expired: bool,
+    /// The hash of the bearer token the session was opened with: when that token is revoked
+    /// or replaced, the session ends with it.
+    pub token_hash: Option<String>,
 }
 
 impl Session {
@@ -57,6 +60,7 @@ mod tests {
             source: "local".into(),
             read_only: false,
             expired: false,
+            token_hash: None,
         };
         let hour: i64 = 3_600_000;
         let idle = hour as u64;

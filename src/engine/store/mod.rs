@@ -70,9 +70,21 @@ pub enum StoreOp {
         role: &'static str,
         created: i64,
     },
+    /// A user's token hash; `None` revokes it.
     TokenSet {
         name: String,
-        hash: String,
+        hash: Option<String>,
+    },
+    UserRemoved {
+        name: String,
+    },
+    UserRole {
+        name: String,
+        role: &'static str,
+    },
+    /// A session ended (expired and pruned, or ended with its user, role or token).
+    SessionEnded {
+        id: String,
     },
     SessionOpened {
         id: String,

@@ -140,7 +140,7 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn load_users(conn: &Connection) -> rusqlite::Result<Vec<StoredUser>> {
+pub fn load_users(conn: &Connection) -> rusqlite::Result<Vec<StoredUser>> {
     let mut stmt =
         conn.prepare("SELECT name, role, created, token_hash FROM users ORDER BY name")?;
     let rows = stmt.query_map([], |r| {
@@ -268,6 +268,18 @@ impl SqliteStore {
                 "UPDATE users SET token_hash = ?2 WHERE name = ?1",
                 params![name, hash],
             )?,
+            StoreOp::UserRemoved { name } => {
+                exec(tx, "DELETE FROM users WHERE name = ?1", params![name])?;
+                exec(tx, "DELETE FROM sessions WHERE user = ?1", params![name])?
+            }
+            StoreOp::UserRole { name, role } => exec(
+                tx,
+                "UPDATE users SET role = ?2 WHERE name = ?1",
+                params![name, role],
+            )?,
+            StoreOp::SessionEnded { id } => {
+                exec(tx, "DELETE FROM sessions WHERE id = ?1", params![id])?
+            }
             StoreOp::SessionOpened {
                 id,
                 user,
