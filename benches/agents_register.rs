@@ -26,6 +26,7 @@ async fn main() {
             virtual_time: false,
             security: Default::default(),
             first_admin: "bench".into(),
+            ca_key: None,
         },
         Box::new(SimFleet::new(&SimConfig {
             neurons: 0,

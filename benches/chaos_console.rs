@@ -35,6 +35,7 @@ fn engine(dir: &std::path::Path, seed: u64) -> Engine {
             virtual_time: true,
             security: Default::default(),
             first_admin: "root".into(),
+            ca_key: None,
         },
         Box::new(fleet),
     )

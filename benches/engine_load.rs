@@ -44,6 +44,7 @@ fn measure(neurons: usize, warm: Duration, window: Duration) {
             virtual_time: false,
             security: Default::default(),
             first_admin: "bench".into(),
+            ca_key: None,
         },
         Box::new(fleet),
     )

@@ -52,6 +52,7 @@ async fn main() {
             virtual_time: false,
             security,
             first_admin: "bench".into(),
+            ca_key: None,
         },
         Box::new(SimFleet::new(&SimConfig {
             neurons: 0,

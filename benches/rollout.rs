@@ -157,6 +157,7 @@ async fn engine_figure(runs: u32) {
             virtual_time: true,
             security: Default::default(),
             first_admin: "root".into(),
+            ca_key: None,
         },
         Box::new(fleet),
     )

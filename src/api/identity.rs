@@ -98,6 +98,10 @@ pub struct Enroll {
     pub proof: Bytes64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endorsement: Option<Endorsement>,
+    /// The neuron's ephemeral X25519 public key: the session key is agreed, never sent. Agents
+    /// must send one; an in-process simulated neuron may leave it out and is handed its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kx: Option<Bytes32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,13 +111,18 @@ pub struct Endorsement {
     pub signature: Bytes64,
 }
 
-/// The bytes an enrolment's proof and endorsement sign.
-pub fn enroll_bytes(id: &str, public_key: &Bytes32) -> Vec<u8> {
-    let mut b = Vec::with_capacity(96);
+/// The bytes an enrolment's proof and endorsement sign (the key-agreement share included, so a
+/// replayed enrolment cannot carry someone else's share).
+pub fn enroll_bytes(id: &str, public_key: &Bytes32, kx: Option<&Bytes32>) -> Vec<u8> {
+    let mut b = Vec::with_capacity(128);
     b.extend_from_slice(b"plexus-enroll-v1\0");
     b.extend_from_slice(id.as_bytes());
     b.push(0);
     b.extend_from_slice(&public_key.0);
+    if let Some(kx) = kx {
+        b.extend_from_slice(b"kx");
+        b.extend_from_slice(&kx.0);
+    }
     b
 }
 
@@ -122,16 +131,107 @@ pub fn enroll_bytes(id: &str, public_key: &Bytes32) -> Vec<u8> {
 pub struct Handshake {
     pub credential: Credential,
     pub signature: Bytes64,
+    /// The neuron's ephemeral X25519 public key (see [`Enroll::kx`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kx: Option<Bytes32>,
 }
 
 /// The bytes a handshake signs.
-pub fn handshake_bytes(id: &str, serial: u64) -> Vec<u8> {
-    let mut b = Vec::with_capacity(64);
+pub fn handshake_bytes(id: &str, serial: u64, kx: Option<&Bytes32>) -> Vec<u8> {
+    let mut b = Vec::with_capacity(96);
     b.extend_from_slice(b"plexus-handshake-v1\0");
     b.extend_from_slice(id.as_bytes());
     b.push(0);
     b.extend_from_slice(&serial.to_be_bytes());
+    if let Some(kx) = kx {
+        b.extend_from_slice(b"kx");
+        b.extend_from_slice(&kx.0);
+    }
     b
+}
+
+/// The session key both sides derive from an X25519 agreement: the shared secret bound to both
+/// shares and the credential it is for.
+pub fn agreed_session_key(
+    shared: &[u8; 32],
+    neuron_kx: &Bytes32,
+    engine_kx: &Bytes32,
+    serial: u64,
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(b"plexus-session-v2\0")
+        .chain_update(shared)
+        .chain_update(neuron_kx.0)
+        .chain_update(engine_kx.0)
+        .chain_update(serial.to_be_bytes())
+        .finalize()
+        .into()
+}
+
+/// The MAC an agent's report carries over HTTP, in the `X-Plexus-Auth` header: under the
+/// session of credential `serial`, over the exact bytes of the body, numbered by `counter` (which
+/// must grow within a session, so a captured report cannot be sent again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportAuth {
+    pub serial: u64,
+    pub counter: u64,
+    pub mac: Bytes32,
+}
+
+/// The header that carries a [`ReportAuth`].
+pub const REPORT_AUTH_HEADER: &str = "x-plexus-auth";
+
+impl ReportAuth {
+    /// `SERIAL.COUNTER.MAC` (decimal, decimal, 64 hex digits).
+    pub fn header(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.serial,
+            self.counter,
+            hex::encode(self.mac.0)
+        )
+    }
+
+    pub fn parse(text: &str) -> Result<ReportAuth, String> {
+        let mut parts = text.trim().split('.');
+        let (Some(serial), Some(counter), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err("expected SERIAL.COUNTER.MAC".into());
+        };
+        let number = |s: &str, what: &str| {
+            s.parse::<u64>()
+                .map_err(|_| format!("{what} '{s}' is not a whole number"))
+        };
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(mac, &mut out).map_err(|_| "MAC: expected 64 hex digits")?;
+        Ok(ReportAuth {
+            serial: number(serial, "serial")?,
+            counter: number(counter, "counter")?,
+            mac: Bytes32(out),
+        })
+    }
+}
+
+/// SHA-256 of a report's body: what its MAC covers, with the neuron and the counter.
+pub fn report_digest(body: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body).into()
+}
+
+/// Feed a report's MAC input: its neuron, counter and body digest.
+pub fn report_mac_input(
+    neuron: &str,
+    counter: u64,
+    digest: &[u8; 32],
+    mut feed: impl FnMut(&[u8]),
+) {
+    feed(b"plexus-report-v1\0");
+    feed(neuron.as_bytes());
+    feed(&[0]);
+    feed(&counter.to_be_bytes());
+    feed(digest);
 }
 
 /// The MAC a message carries: made with the session of credential `serial`.

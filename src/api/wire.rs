@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::identity::{Auth, Bytes32, Credential, Enroll, Handshake};
+use super::identity::{Auth, Bytes32, Credential, Enroll, Handshake, ReportAuth, report_digest};
 use super::rollout::NeuronConfig;
 
 /// What a neuron measured over its last heartbeat interval.
@@ -126,15 +126,24 @@ pub enum NeuronCommand {
         rollout: u64,
         to: String,
     },
-    /// The answer to an enrolment: a new credential, and the session made with it.
+    /// The answer to an enrolment: a new credential, and the session made with it — the
+    /// engine's X25519 share when the neuron sent one (the key is agreed, never sent), else
+    /// (in-process simulated neurons only) the key itself.
     Credential {
         credential: Credential,
-        session_key: Bytes32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_key: Option<Bytes32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kx: Option<Bytes32>,
     },
-    /// The answer to a handshake: MAC with this key under credential `serial`.
+    /// The answer to a handshake: MAC under credential `serial` with the agreed key (or, for an
+    /// in-process neuron, this key).
     Session {
         serial: u64,
-        session_key: Bytes32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_key: Option<Bytes32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kx: Option<Bytes32>,
     },
     /// A message failed identity verification; the neuron drops its session and starts over.
     IdentityRefused {
@@ -173,6 +182,50 @@ pub struct Report {
     /// New log lines since the last report: (level, message).
     #[serde(default)]
     pub logs: Vec<(String, String)>,
+}
+
+/// The largest report an agent may send (its log lines included).
+pub const MAX_REPORT_BYTES: usize = 256 * 1024;
+
+/// A report as it travels: its exact JSON bytes and the MAC over them (none on an enrolment or a
+/// handshake, which their signatures vouch for).
+#[derive(Debug, Clone)]
+pub struct SealedReport {
+    pub body: Vec<u8>,
+    pub auth: Option<ReportAuth>,
+}
+
+/// A report as the engine takes it: parsed, with the digest of the bytes it came in.
+#[derive(Debug, Clone)]
+pub struct OpenedReport {
+    pub message: NeuronMessage,
+    pub logs: Vec<(String, String)>,
+    pub digest: [u8; 32],
+    pub auth: Option<ReportAuth>,
+}
+
+impl SealedReport {
+    /// Serialise `report` once: these bytes are what is sent and what the MAC covers.
+    pub fn body_of(report: &Report) -> Vec<u8> {
+        serde_json::to_vec(report).expect("a report serialises")
+    }
+
+    pub fn open(self) -> Result<OpenedReport, super::ApiError> {
+        if self.body.len() > MAX_REPORT_BYTES {
+            return Err(super::ApiError::bad_input(format!(
+                "report of {} bytes is larger than {MAX_REPORT_BYTES}",
+                self.body.len()
+            )));
+        }
+        let report: Report = serde_json::from_slice(&self.body)
+            .map_err(|e| super::ApiError::bad_input(format!("malformed report: {e}")))?;
+        Ok(OpenedReport {
+            message: report.message,
+            logs: report.logs,
+            digest: report_digest(&self.body),
+            auth: self.auth,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -39,6 +39,10 @@ pub struct Global {
     /// Where the store lives (default: the platform data dir, e.g. ~/.local/share/plexus).
     #[arg(long, global = true, env = "PLEXUS_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The federation CA's key (64 hex digits, mode 0600). Default: `ca.key` in the data dir,
+    /// random, made on first use; with --virtual-time and no key, derived from --seed.
+    #[arg(long, global = true, env = "PLEXUS_CA_KEY", value_name = "FILE")]
+    pub ca_key: Option<PathBuf>,
     /// Output format of headless commands.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -214,6 +218,10 @@ pub enum CommandLine {
         /// Extra labels, as KEY=VALUE (repeatable).
         #[arg(long = "label", value_parser = parse_label)]
         labels: Vec<(String, String)>,
+        /// Read the bearer token from this file (mode 0600) rather than PLEXUS_TOKEN; a token
+        /// on the command line is visible to every user of the machine.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
     },
     /// Stream live events as NDJSON.
     Watch {

@@ -205,6 +205,7 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
             virtual_time: global.virtual_time,
             security: SecurityConfig::default(),
             first_admin,
+            ca_key: global.ca_key.clone(),
         },
         Box::new(fleet),
     )

@@ -84,7 +84,10 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             id,
             zone,
             labels,
-        }) => return commands::agent::run(&cli.global, join, id, zone, labels).await,
+            token_file,
+        }) => {
+            return commands::agent::run(&cli.global, join, id, zone, labels, token_file).await;
+        }
         Some(args::CommandLine::Serve {
             listen,
             tls_cert,

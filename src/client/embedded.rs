@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
 use crate::api::stress::{Progress, StressRequest, StressStarted};
-use crate::api::wire::{NeuronCommand, Registration, Report};
+use crate::api::wire::{NeuronCommand, Registration, SealedReport};
 use crate::api::{ApiError, Command, CommandReply, EventEnvelope, Query, QueryReply, SessionInfo};
 use crate::engine::Engine;
 use crate::engine::fleet::host::NeuronSpec;
@@ -107,10 +107,10 @@ impl Backend for Embedded {
     async fn agent_message(
         &self,
         id: &str,
-        report: Report,
+        report: SealedReport,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
         self.engine
-            .agent_message(&self.current().id, id, report.message, report.logs)
+            .agent_message(&self.current().id, id, report)
             .await
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use crate::api::stress::{Progress, StressRequest, StressStarted};
-use crate::api::wire::{NeuronCommand, Registration, Report};
+use crate::api::wire::{NeuronCommand, Registration, SealedReport};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, FailureView, LogLine, NeuronDetail, NeuronView,
     Query, QueryReply, SessionInfo, StatusReport,
@@ -52,11 +52,12 @@ pub trait Backend: Send + Sync {
     async fn register_agent(&self, _registration: Registration) -> Result<(), ApiError> {
         Err(ApiError::failed("this backend cannot register agents"))
     }
-    /// Send an agent's message (a mock neuron's heartbeat); answers its waiting commands.
+    /// Send an agent's report (a mock neuron's heartbeat) with its MAC; answers its waiting
+    /// commands.
     async fn agent_message(
         &self,
         _id: &str,
-        _report: Report,
+        _report: SealedReport,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
         Err(ApiError::failed("this backend cannot carry agent messages"))
     }

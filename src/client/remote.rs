@@ -9,9 +9,10 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 use super::{Backend, BackendInfo};
+use crate::api::identity::REPORT_AUTH_HEADER;
 use crate::api::stream::{Control, SESSION_HEADER};
 use crate::api::stress::{Progress, StressRequest, StressStarted};
-use crate::api::wire::{Commands, NeuronCommand, Registered, Registration, Report};
+use crate::api::wire::{Commands, NeuronCommand, Registered, Registration, SealedReport};
 use crate::api::{
     ApiError, Command, CommandReply, ErrorCode, EventEnvelope, Query, QueryReply, SessionInfo,
 };
@@ -314,13 +315,17 @@ impl Backend for Remote {
     async fn agent_message(
         &self,
         id: &str,
-        report: Report,
+        report: SealedReport,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
         let s = &self.shared;
-        let request = s
+        let mut request = s
             .http
             .post(s.url(&format!("/api/v1/agents/{id}/messages")))
-            .json(&report);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(report.body);
+        if let Some(auth) = report.auth {
+            request = request.header(REPORT_AUTH_HEADER, auth.header());
+        }
         s.send::<Commands>(request).await.map(|c| c.commands)
     }
 

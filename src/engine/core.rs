@@ -16,12 +16,13 @@ use super::fleet::registry::Registry;
 use super::fleet::tracked::{Liveness, TrackedNeuron};
 use super::flrun::FlRunBook;
 use super::identity::IdentityBook;
+use super::identity::ca::Ca;
 use super::link::{Arrival, Link, Packet};
 use super::rollout::RolloutBook;
 use super::store::{StoreInit, StoreOp};
 use crate::api::identity::{heartbeat_mac_input, probe_ack_mac_input};
 use crate::api::neuron::MOCK_NEURON_PREFIX;
-use crate::api::wire::{NeuronCommand, NeuronMessage};
+use crate::api::wire::{NeuronCommand, NeuronMessage, OpenedReport};
 use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
 
@@ -99,7 +100,13 @@ impl Core {
                 fx.wall(now),
             ),
             fl_runs: FlRunBook::default(),
-            identity: IdentityBook::new(seed, cfg.identity.credential_ttl_ms),
+            identity: IdentityBook::new(
+                match store_init.ca_secret {
+                    Some(secret) => Ca::from_secret(secret),
+                    None => Ca::from_seed(seed),
+                },
+                cfg.identity.credential_ttl_ms,
+            ),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -208,6 +215,9 @@ impl Core {
         for arrival in arrivals.drain(..) {
             match arrival.packet {
                 Packet::Up(message) => self.ingest(arrival.at, arrival.neuron, message, fx),
+                Packet::Verified(message) => {
+                    self.ingest_as(arrival.at, arrival.neuron, message, true, fx)
+                }
                 Packet::Down(command) if self.is_agent(arrival.neuron) => {
                     self.agents.queue(arrival.neuron, command)
                 }
@@ -319,12 +329,16 @@ impl Core {
         mocks.len()
     }
 
-    /// A message from a real agent arrived now; returns the commands waiting for it.
+    /// A report from a real agent arrived now; returns the commands waiting for it.
+    ///
+    /// Nothing in it takes effect before it is verified: an enrolment or handshake by its
+    /// signatures (and then only the identity answer goes back: no log line is kept and no
+    /// queued command leaves), everything else by the report's MAC over the exact bytes that
+    /// travelled, with a counter that must grow (a captured report cannot be replayed).
     pub fn agent_message(
         &mut self,
         id: &str,
-        message: NeuronMessage,
-        logs: Vec<(String, String)>,
+        report: OpenedReport,
         now: Millis,
         fx: &mut Effects,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
@@ -332,19 +346,54 @@ impl Core {
         if !self.is_agent(idx) {
             return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
         }
-        for (level, line) in logs {
-            self.agents.log(idx, now, agents::level(&level), line);
+        let OpenedReport {
+            message,
+            logs,
+            digest,
+            auth,
+        } = report;
+        let by_signature = matches!(
+            message,
+            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_)
+        );
+        if !by_signature {
+            let now_unix = self.epoch_unix_ms + now as i64;
+            if let Err(reason) =
+                self.identity
+                    .check_report(idx, id, auth.as_ref(), &digest, now_unix)
+            {
+                self.refuse(idx, now, reason, false, fx);
+                self.send_downlink(now, fx);
+                return Ok(self.agents.collect_identity(idx));
+            }
+            for (level, line) in logs.into_iter().take(agents::LOG_LINES_PER_REPORT) {
+                self.agents
+                    .log(idx, now, agents::level(&level), agents::clean(&line));
+            }
         }
+        let packet = if by_signature {
+            Packet::Up(message)
+        } else {
+            Packet::Verified(message)
+        };
         if self.link.is_impaired(idx, true) {
             // Chaos holds this agent's link: its message is lost or held back like a simulated
             // neuron's, and the detector sees only what the link delivers.
-            self.link.send(now, idx, Packet::Up(message));
+            self.link.send(now, idx, packet);
             self.deliver_link(now, fx);
         } else {
-            self.ingest(now, idx, message, fx);
+            match packet {
+                Packet::Verified(message) => self.ingest_as(now, idx, message, true, fx),
+                Packet::Up(message) => self.ingest(now, idx, message, fx),
+                Packet::Down(_) => {}
+            }
         }
         self.send_downlink(now, fx);
-        Ok(self.agents.collect(idx))
+        Ok(if by_signature {
+            self.agents.collect_identity(idx)
+        } else {
+            self.agents.collect(idx)
+        })
     }
 
     /// A neuron's own log, from the simulated host or what its agent shipped.
@@ -398,10 +447,23 @@ impl Core {
     }
 
     fn ingest(&mut self, at: Millis, idx: u32, message: NeuronMessage, fx: &mut Effects) {
+        self.ingest_as(at, idx, message, false, fx);
+    }
+
+    /// `enveloped`: the message came in an agent's report whose MAC verified on arrival (it
+    /// covers the message's exact bytes), so it needs no MAC of its own.
+    fn ingest_as(
+        &mut self,
+        at: Millis,
+        idx: u32,
+        message: NeuronMessage,
+        enveloped: bool,
+        fx: &mut Effects,
+    ) {
         if self.registry.neurons.get(idx as usize).is_none() {
             return;
         }
-        if let Err(reason) = self.verify(idx, &message, at, fx) {
+        if let Err(reason) = self.verify(idx, &message, at, enveloped, fx) {
             let enrolment = matches!(message, NeuronMessage::Enroll(_));
             self.refuse(idx, at, reason, enrolment, fx);
             return;
@@ -454,11 +516,24 @@ impl Core {
         idx: u32,
         message: &NeuronMessage,
         at: Millis,
+        enveloped: bool,
         fx: &mut Effects,
     ) -> Result<(), String> {
         let now_unix = self.epoch_unix_ms + at as i64;
+        let agent = self.is_agent(idx);
         let id = &self.registry.neurons[idx as usize].id;
         match message {
+            NeuronMessage::Heartbeat(_)
+            | NeuronMessage::ProbeAck { .. }
+            | NeuronMessage::Rollout(_)
+                if enveloped =>
+            {
+                Ok(())
+            }
+            // An agent's rollout answer counts only inside a verified report.
+            NeuronMessage::Rollout(_) if agent => {
+                Err("a rollout reply outside a verified report".into())
+            }
             NeuronMessage::Heartbeat(hb) => self.identity.check(
                 idx,
                 hb.auth.as_ref(),
@@ -472,7 +547,7 @@ impl Core {
                 now_unix,
             ),
             NeuronMessage::Enroll(e) => {
-                let issued = self.identity.enroll(idx, id, e, now_unix)?;
+                let issued = self.identity.enroll(idx, id, e, now_unix, agent)?;
                 if issued.rotation {
                     fx.event(Event::CredentialRotated {
                         neuron: id.to_string(),
@@ -484,7 +559,7 @@ impl Core {
                 Ok(())
             }
             NeuronMessage::Handshake(h) => {
-                let reply = self.identity.handshake(idx, id, h, now_unix)?;
+                let reply = self.identity.handshake(idx, id, h, now_unix, agent)?;
                 fx.send(idx, reply);
                 Ok(())
             }

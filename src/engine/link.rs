@@ -16,6 +16,8 @@ use crate::api::wire::{NeuronCommand, NeuronMessage};
 #[derive(Debug, Clone)]
 pub enum Packet {
     Up(NeuronMessage),
+    /// Up, from an agent whose report's MAC verified on arrival.
+    Verified(NeuronMessage),
     Down(NeuronCommand),
 }
 
@@ -131,7 +133,7 @@ impl Link {
 
     /// Put a packet on the wire at `sent_at`; it arrives later, or never.
     pub fn send(&mut self, sent_at: Millis, neuron: u32, packet: Packet) {
-        let cfg = self.config(neuron, matches!(packet, Packet::Up(_)));
+        let cfg = self.config(neuron, !matches!(packet, Packet::Down(_)));
         self.stats.sent += 1;
         if cfg.loss > 0.0 && self.rng.random::<f64>() < cfg.loss {
             self.stats.lost += 1;

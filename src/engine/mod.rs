@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::api::wire::{NeuronCommand, NeuronMessage};
+use crate::api::wire::{NeuronCommand, OpenedReport, SealedReport};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, Millis, NeuronView, Query, QueryReply,
     SessionInfo, StatusReport,
@@ -61,6 +61,9 @@ pub struct EngineOptions {
     pub security: SecurityConfig,
     /// Who becomes Admin when the data dir is used for the first time.
     pub first_admin: String,
+    /// The federation CA's key file (`--ca-key`); by default `ca.key` in the data dir, made on
+    /// first use. A virtual-time engine without one derives its CA from the seed.
+    pub ca_key: Option<PathBuf>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, ApiError>>;
@@ -94,8 +97,7 @@ enum Request {
     AgentMessage {
         session: String,
         neuron: String,
-        message: NeuronMessage,
-        logs: Vec<(String, String)>,
+        report: Box<OpenedReport>,
         reply: Reply<Vec<NeuronCommand>>,
     },
     Command(String, Command, Reply<CommandReply>),
@@ -292,20 +294,20 @@ impl Engine {
         .await
     }
 
-    /// A message from a real agent; answers with the commands waiting for it.
+    /// A report from a real agent (parsed and hashed on the caller's thread); answers with the
+    /// commands waiting for it once the report verified.
     pub async fn agent_message(
         &self,
         session: &str,
         neuron: &str,
-        message: NeuronMessage,
-        logs: Vec<(String, String)>,
+        report: SealedReport,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let report = Box::new(report.open()?);
         let (session, neuron) = (session.to_string(), neuron.to_string());
         self.ask(|reply| Request::AgentMessage {
             session,
             neuron,
-            message,
-            logs,
+            report,
             reply,
         })
         .await

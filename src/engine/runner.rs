@@ -73,9 +73,7 @@ impl Runner {
         let epoch = clock.unix_ms_at(0);
         let path = match &options.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    ApiError::failed(format!("cannot create data dir {}: {e}", dir.display()))
-                })?;
+                super::store::files::private_dir(dir).map_err(ApiError::failed)?;
                 dir.join("plexus.db")
             }
             // Shared-cache memory, so the reader sees what the writer writes.
@@ -91,7 +89,11 @@ impl Runner {
         let reader = store
             .reader()
             .map_err(|e| ApiError::failed(e.to_string()))?;
-        let init = store.init();
+        let mut init = store.init();
+        init.ca_secret = ca_secret(options)?;
+        if let Some(dir) = &options.data_dir {
+            super::store::files::private_files(dir);
+        }
         let gate = Gate::new(
             options.security.clone(),
             init.users.clone(),
@@ -437,17 +439,14 @@ impl Runner {
             Request::AgentMessage {
                 session,
                 neuron,
-                message,
-                logs,
+                report,
                 reply,
             } => {
                 let mut fx = self.effects();
                 let wall = fx.wall(now);
                 let admitted = self.gate.admit(&session, Action::NeuronRegister, wall);
                 let result = match admitted {
-                    Ok(_) => self
-                        .core
-                        .agent_message(&neuron, message, logs, now, &mut fx),
+                    Ok(_) => self.core.agent_message(&neuron, *report, now, &mut fx),
                     Err((_, denial)) => Err(denial),
                 };
                 self.flush(fx, None);
@@ -537,6 +536,19 @@ impl Runner {
             ),
         })
     }
+}
+
+/// The CA secret: a given key file; else reproducible from the seed on virtual time; else the
+/// data dir's (made on first use); else, in memory, a random one.
+fn ca_secret(options: &EngineOptions) -> Result<Option<[u8; 32]>, ApiError> {
+    use super::identity::keyfile;
+    let secret = match (&options.ca_key, &options.data_dir) {
+        (Some(file), _) => keyfile::load(file),
+        (None, _) if options.virtual_time => return Ok(None),
+        (None, Some(dir)) => keyfile::load_or_create(dir),
+        (None, None) => Ok(super::identity::ca::Ca::generate().secret()),
+    };
+    secret.map(Some).map_err(ApiError::bad_input)
 }
 
 /// Whether a store op changes users, roles or tokens.

@@ -10,9 +10,10 @@ use super::identity::Keyring;
 use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::ApiError;
+use crate::api::identity::REPORT_AUTH_HEADER;
 use crate::api::wire::{
     Commands, ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Registered, Registration,
-    Report,
+    Report, SealedReport,
 };
 
 pub struct AgentOptions {
@@ -47,11 +48,19 @@ impl Agent {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        let response = self
+        let request = self
             .http
             .post(self.url(path))
             .bearer_auth(&self.options.token)
-            .json(body)
+            .json(body);
+        self.send(request).await
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let response = request
             .send()
             .await
             .map_err(|e| ApiError::unreachable(format!("{}: {e}", self.options.server)))?;
@@ -75,13 +84,36 @@ impl Agent {
         self.post("/api/v1/agents/register", &registration).await
     }
 
+    /// Send one message. The body is serialised once; the MAC covers exactly those bytes. Log
+    /// lines ride only on MAC'd reports (an enrolment or handshake is vouched for by its
+    /// signature alone, which does not cover them).
     async fn report(&mut self, message: NeuronMessage) -> Result<Vec<NeuronCommand>, ApiError> {
-        let report = Report {
+        let by_signature = matches!(
             message,
-            logs: std::mem::take(&mut self.logs),
+            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_)
+        );
+        let logs = if by_signature {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.logs)
+        };
+        let body = SealedReport::body_of(&Report { message, logs });
+        let auth = if by_signature {
+            None
+        } else {
+            self.keys.seal_report(&self.options.id, &body)
         };
         let path = format!("/api/v1/agents/{}/messages", self.options.id);
-        let answer: Commands = self.post(&path, &report).await?;
+        let mut request = self
+            .http
+            .post(self.url(&path))
+            .bearer_auth(&self.options.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(auth) = auth {
+            request = request.header(REPORT_AUTH_HEADER, auth.header());
+        }
+        let answer: Commands = self.send(request).await?;
         Ok(answer.commands)
     }
 
@@ -93,7 +125,7 @@ impl Agent {
         self.seq += 1;
         let now = self.now();
         let telemetry = self.workload.advance(now, interval_ms, 1.0, &mut self.rng);
-        let mut heartbeat = Heartbeat {
+        let heartbeat = Heartbeat {
             seq: self.seq,
             incarnation: self.incarnation,
             config_version: self.config.version.clone(),
@@ -101,7 +133,6 @@ impl Agent {
             telemetry: Some(telemetry),
             auth: None,
         };
-        self.keys.seal(&mut heartbeat);
         NeuronMessage::Heartbeat(heartbeat)
     }
 
@@ -126,8 +157,10 @@ impl Agent {
         while let Some(command) = queue.pop_front() {
             match command {
                 NeuronCommand::Probe { nonce } => {
-                    let auth = self.keys.seal_ack(nonce);
-                    let _ = self.report(NeuronMessage::ProbeAck { nonce, auth }).await;
+                    // The report's MAC covers the answer.
+                    let _ = self
+                        .report(NeuronMessage::ProbeAck { nonce, auth: None })
+                        .await;
                 }
                 NeuronCommand::ApplyConfig { version } => {
                     self.logs
@@ -140,9 +173,11 @@ impl Agent {
                         "warn".into(),
                         "restart requested by the orchestrator; re-executing".into(),
                     ));
-                    let auth = self.keys.seal_ack(0);
                     let _ = self
-                        .report(NeuronMessage::ProbeAck { nonce: 0, auth })
+                        .report(NeuronMessage::ProbeAck {
+                            nonce: 0,
+                            auth: None,
+                        })
                         .await;
                     return false;
                 }
@@ -201,7 +236,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
             format!("started (incarnation {incarnation})"),
         )],
         started: Instant::now(),
-        keys: Keyring::new(&id, rand::random()),
+        keys: Keyring::agreeing(&id, rand::random()),
     };
     let mut backoff = Duration::from_millis(200);
     let registered = loop {
@@ -227,7 +262,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
     loop {
         tick.tick().await;
         if !agent.identity(registered.heartbeat_ms).await {
-            return restart();
+            return restart(&agent.options.token);
         }
         if !agent.keys.has_session() {
             continue;
@@ -236,24 +271,44 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         match agent.report(heartbeat).await {
             Ok(commands) => {
                 if !agent.obey(commands).await {
-                    return restart();
+                    return restart(&agent.options.token);
                 }
             }
             Err(e) if e.code == crate::api::ErrorCode::NotFound => {
                 // The server restarted and forgot us: join again (and enrol afresh).
                 agent.register().await?;
-                agent.keys = Keyring::new(&agent.options.id, rand::random());
+                agent.keys = Keyring::agreeing(&agent.options.id, rand::random());
             }
             Err(e) => eprintln!("plexus neuron {}: {e}", agent.options.id),
         }
     }
 }
 
-/// Replace this process with a fresh copy of itself (a real restart).
-fn restart() -> Result<i32, ApiError> {
+/// Replace this process with a fresh copy of itself (a real restart). The token goes to the new
+/// process in its environment, never on its command line (where any user could read it).
+fn restart(token: &str) -> Result<i32, ApiError> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().map_err(|e| ApiError::failed(format!("restart: {e}")))?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let err = std::process::Command::new(exe).args(args).exec();
+    let args = without_token(std::env::args().skip(1));
+    let err = std::process::Command::new(exe)
+        .args(args)
+        .env("PLEXUS_TOKEN", token)
+        .exec();
     Err(ApiError::failed(format!("restart failed: {err}")))
+}
+
+/// The arguments less `--token VALUE` / `--token=VALUE`.
+pub fn without_token(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut skip_next = false;
+    for arg in args {
+        if skip_next {
+            skip_next = false;
+        } else if arg == "--token" {
+            skip_next = true;
+        } else if !arg.starts_with("--token=") {
+            out.push(arg);
+        }
+    }
+    out
 }

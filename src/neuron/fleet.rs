@@ -192,9 +192,9 @@ mod tests {
                 let id = neuron_id(up.from as usize);
                 let reply = match &up.message {
                     NeuronMessage::Enroll(e) => {
-                        ca.enroll(up.from, &id, e, t as i64).map(|i| i.reply)
+                        ca.enroll(up.from, &id, e, t as i64, false).map(|i| i.reply)
                     }
-                    NeuronMessage::Handshake(h) => ca.handshake(up.from, &id, h, t as i64),
+                    NeuronMessage::Handshake(h) => ca.handshake(up.from, &id, h, t as i64, false),
                     _ => {
                         out.push(up);
                         continue;
@@ -208,7 +208,7 @@ mod tests {
     }
 
     fn ca(n: u32) -> IdentityBook {
-        let mut book = IdentityBook::new(1, 600_000);
+        let mut book = IdentityBook::new(crate::engine::identity::ca::Ca::from_seed(1), 600_000);
         (0..n).for_each(|i| book.open_enrolment(i));
         book
     }

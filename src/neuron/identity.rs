@@ -8,8 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::api::Millis;
 use crate::api::identity::{
-    Auth, Bytes32, Bytes64, Credential, Endorsement, Enroll, Handshake, IdentityMode, enroll_bytes,
-    handshake_bytes, heartbeat_mac_input, probe_ack_mac_input, spiffe_id,
+    Auth, Bytes32, Bytes64, Credential, Endorsement, Enroll, Handshake, IdentityMode, ReportAuth,
+    agreed_session_key, enroll_bytes, handshake_bytes, heartbeat_mac_input, probe_ack_mac_input,
+    report_digest, report_mac_input, spiffe_id,
 };
 use crate::api::wire::{Heartbeat, NeuronCommand, NeuronMessage};
 use crate::engine::identity::mac;
@@ -48,6 +49,14 @@ pub struct Keyring {
     unanswered: u32,
     /// What an unknown-CA fault presents instead of the real credential.
     rogue: Option<Held>,
+    /// Agree session keys by X25519 (agents, whose messages cross a network) rather than be
+    /// handed them (in-process simulated neurons).
+    agree: bool,
+    /// The X25519 share of the identity request in flight, and how many were made.
+    pending_kx: Option<x25519_dalek::StaticSecret>,
+    kx_made: u64,
+    /// The last report counter used (agents): grows for the life of the process.
+    report_counter: std::sync::atomic::AtomicU64,
 }
 
 /// What the neuron should do after an identity command.
@@ -75,7 +84,81 @@ impl Keyring {
             fault: None,
             unanswered: 0,
             rogue: None,
+            agree: false,
+            pending_kx: None,
+            kx_made: 0,
+            report_counter: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// An agent's keyring: session keys are agreed by X25519, never received.
+    pub fn agreeing(neuron: &str, secret: [u8; 32]) -> Self {
+        Keyring {
+            agree: true,
+            ..Keyring::new(neuron, secret)
+        }
+    }
+
+    /// A fresh X25519 share for the identity request about to go out (agents only).
+    fn next_kx(&mut self) -> Option<Bytes32> {
+        if !self.agree {
+            return None;
+        }
+        self.kx_made += 1;
+        let bytes: [u8; 32] = Sha256::new()
+            .chain_update(b"plexus-neuron-kx\0")
+            .chain_update(self.secret)
+            .chain_update(self.kx_made.to_be_bytes())
+            .finalize()
+            .into();
+        let secret = x25519_dalek::StaticSecret::from(bytes);
+        let public = Bytes32(x25519_dalek::PublicKey::from(&secret).to_bytes());
+        self.pending_kx = Some(secret);
+        Some(public)
+    }
+
+    /// The session key an identity answer gives: agreed with our pending share, or handed over.
+    fn session_from(
+        &self,
+        serial: u64,
+        session_key: Option<&Bytes32>,
+        kx: Option<&Bytes32>,
+    ) -> Option<[u8; 32]> {
+        match (kx, &self.pending_kx) {
+            (Some(engine_kx), Some(ours)) => {
+                let shared = ours.diffie_hellman(&x25519_dalek::PublicKey::from(engine_kx.0));
+                if !shared.was_contributory() {
+                    return None;
+                }
+                let our_kx = Bytes32(x25519_dalek::PublicKey::from(ours).to_bytes());
+                Some(agreed_session_key(
+                    shared.as_bytes(),
+                    &our_kx,
+                    engine_kx,
+                    serial,
+                ))
+            }
+            // Only an in-process neuron takes a key it is handed.
+            _ if !self.agree => session_key.map(|k| k.0),
+            _ => None,
+        }
+    }
+
+    /// MAC a report's exact bytes under the session (none without one: the engine will refuse
+    /// it and answer with an identity refusal).
+    pub fn seal_report(&self, neuron: &str, body: &[u8]) -> Option<ReportAuth> {
+        let (serial, key) = self.session_key()?;
+        let counter = 1 + self
+            .report_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let digest = report_digest(body);
+        Some(ReportAuth {
+            serial,
+            counter,
+            mac: Bytes32(mac(&key, |feed| {
+                report_mac_input(neuron, counter, &digest, feed)
+            })),
+        })
     }
 
     pub fn seeded(neuron: &str, seed: u64, index: u32) -> Self {
@@ -150,12 +233,17 @@ impl Keyring {
                     Some(IdentityMode::BadSignature) => self.wrong_key(),
                     _ => h.key.clone(),
                 };
-                let signature = sign(&signer, &handshake_bytes(&id, h.credential.serial));
                 let credential = h.credential.clone();
+                let kx = self.next_kx();
+                let signature = sign(
+                    &signer,
+                    &handshake_bytes(&id, credential.serial, kx.as_ref()),
+                );
                 self.handshake_sent = Some(now);
                 return Some(NeuronMessage::Handshake(Handshake {
                     credential,
                     signature,
+                    kx,
                 }));
             }
             return Some(self.enroll(now));
@@ -174,7 +262,8 @@ impl Keyring {
     fn enroll(&mut self, now: Millis) -> NeuronMessage {
         let next = self.key(self.generation + 1, b"plexus-neuron-key\0");
         let public_key = Bytes32(next.verifying_key().to_bytes());
-        let bytes = enroll_bytes(&spiffe_id(&self.neuron), &public_key);
+        let kx = self.next_kx();
+        let bytes = enroll_bytes(&spiffe_id(&self.neuron), &public_key, kx.as_ref());
         let broken = self.fault == Some(IdentityMode::BadSignature);
         let proof = if broken {
             sign(&self.wrong_key(), &bytes)
@@ -190,6 +279,7 @@ impl Keyring {
             public_key,
             proof,
             endorsement,
+            kx,
         })
     }
 
@@ -224,7 +314,13 @@ impl Keyring {
             NeuronCommand::Credential {
                 credential,
                 session_key,
+                kx,
             } => {
+                let Some(agreed) =
+                    self.session_from(credential.serial, session_key.as_ref(), kx.as_ref())
+                else {
+                    return Outcome::Handled;
+                };
                 let Some((key, _)) = self
                     .enrolling
                     .take_if(|(k, _)| k.verifying_key().to_bytes() == credential.public_key.0)
@@ -232,7 +328,8 @@ impl Keyring {
                     return Outcome::Handled;
                 };
                 self.generation += 1;
-                self.session = Some((credential.serial, session_key.0));
+                self.pending_kx = None;
+                self.session = Some((credential.serial, agreed));
                 self.held = Some(Held {
                     credential: credential.clone(),
                     key,
@@ -242,14 +339,18 @@ impl Keyring {
             NeuronCommand::Session {
                 serial,
                 session_key,
+                kx,
             } => {
                 self.handshake_sent = None;
                 let ours = match self.fault {
                     Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
                     _ => self.held.as_ref(),
                 };
-                if ours.is_some_and(|h| h.credential.serial == *serial) {
-                    self.session = Some((*serial, session_key.0));
+                if ours.is_some_and(|h| h.credential.serial == *serial)
+                    && let Some(key) = self.session_from(*serial, session_key.as_ref(), kx.as_ref())
+                {
+                    self.pending_kx = None;
+                    self.session = Some((*serial, key));
                 }
             }
             NeuronCommand::IdentityRefused { enrolment, .. } => {

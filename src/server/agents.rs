@@ -8,7 +8,10 @@ use super::auth::Caller;
 use super::error::HttpError;
 use super::routes::Body;
 use super::state::AppState;
-use crate::api::wire::{Commands, Registered, Registration, Report};
+use axum::http::HeaderMap;
+
+use crate::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
+use crate::api::wire::{Commands, Registered, Registration, SealedReport};
 use crate::engine::fleet::host::NeuronSpec;
 
 fn valid_id(id: &str) -> bool {
@@ -42,23 +45,40 @@ pub async fn register(
     }))
 }
 
+/// A report: the exact bytes of its body and the MAC over them (`X-Plexus-Auth`) go to the
+/// engine, which verifies before anything in it takes effect.
 pub async fn message(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Body(report): Body<Report>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Json<Commands>, HttpError> {
+    let auth = match headers.get(REPORT_AUTH_HEADER) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| "not text".to_string())
+                .and_then(ReportAuth::parse)
+                .map_err(|e| {
+                    HttpError::from(crate::api::ApiError::bad_input(format!(
+                        "{REPORT_AUTH_HEADER}: {e}"
+                    )))
+                })?,
+        ),
+    };
+    let report = SealedReport {
+        body: body.to_vec(),
+        auth,
+    };
     let engine = state.engine().clone();
     let commands = state
         .0
         .sessions
         .run(&engine, &caller, |session| {
             let (engine, id, report) = (engine.clone(), id.clone(), report.clone());
-            async move {
-                engine
-                    .agent_message(&session, &id, report.message, report.logs)
-                    .await
-            }
+            async move { engine.agent_message(&session, &id, report).await }
         })
         .await?;
     Ok(Json(Commands { commands }))

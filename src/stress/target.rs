@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use super::profile::Scenario;
-use crate::api::wire::{ConfigStatus, Heartbeat, NeuronMessage, Registration, Report, Telemetry};
+use crate::api::wire::{
+    ConfigStatus, Heartbeat, NeuronMessage, Registration, Report, SealedReport, Telemetry,
+};
 use crate::api::{ApiError, Command, ErrorCode, Query};
 use crate::client::Backend;
 use crate::neuron::identity::Keyring;
@@ -90,8 +92,8 @@ pub struct BackendTarget {
     pub http: Option<HttpStatus>,
 }
 
-fn heartbeat(seq: u64, keys: Option<&Keyring>) -> Report {
-    let mut hb = Heartbeat {
+fn heartbeat(id: &str, seq: u64, keys: Option<&Keyring>) -> SealedReport {
+    let hb = Heartbeat {
         seq,
         incarnation: 1,
         config_version: "v-stress".into(),
@@ -106,13 +108,12 @@ fn heartbeat(seq: u64, keys: Option<&Keyring>) -> Report {
         }),
         auth: None,
     };
-    if let Some(keys) = keys {
-        keys.seal(&mut hb);
-    }
-    Report {
+    let body = SealedReport::body_of(&Report {
         message: NeuronMessage::Heartbeat(hb),
         logs: Vec::new(),
-    }
+    });
+    let auth = keys.and_then(|k| k.seal_report(id, &body));
+    SealedReport { body, auth }
 }
 
 impl BackendTarget {
@@ -136,6 +137,7 @@ impl Target for BackendTarget {
                     .agent_message(
                         &id,
                         heartbeat(
+                            &id,
                             seq / self.pool.max(1) + 1,
                             self.keys.get((seq % self.pool) as usize),
                         ),
@@ -202,10 +204,15 @@ impl Target for BackendTarget {
 
 /// A registered mock neuron enrols once, so that its heartbeats verify.
 async fn enroll(b: &Arc<dyn Backend>, id: &str, i: u64) -> Result<Keyring, ApiError> {
-    let mut keys = Keyring::seeded(id, 0x5715, i as u32);
+    // A mock neuron is an agent: it agrees its session key like a real one.
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(&i.to_be_bytes());
+    let mut keys = Keyring::agreeing(id, secret);
     if let Some(message) = keys.due(0, 1000) {
         let logs = Vec::new();
-        for command in b.agent_message(id, Report { message, logs }).await? {
+        let body = SealedReport::body_of(&Report { message, logs });
+        let report = SealedReport { body, auth: None };
+        for command in b.agent_message(id, report).await? {
             keys.on_command(0, &command);
         }
     }

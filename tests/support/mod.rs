@@ -53,6 +53,7 @@ pub fn engine_configured(
             virtual_time,
             security: Default::default(),
             first_admin: ADMIN.into(),
+            ca_key: None,
         },
         Box::new(fleet),
     )
@@ -183,7 +184,8 @@ pub fn spawn_agents(token: &str, url: &str, ids: impl IntoIterator<Item = String
         ids.into_iter()
             .map(|id| {
                 std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args(["--token", token, "neuron", "--join", url, "--id", &id])
+                    .args(["neuron", "--join", url, "--id", &id])
+                    .env("PLEXUS_TOKEN", token)
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()

@@ -10,10 +10,18 @@ pub async fn run(
     id: String,
     zone: String,
     labels: Vec<(String, String)>,
+    token_file: Option<std::path::PathBuf>,
 ) -> Result<i32, ApiError> {
-    let token = global.token.clone().ok_or_else(|| {
-        ApiError::bad_input("an agent needs --token (or PLEXUS_TOKEN) of a neuron-manager user")
-    })?;
+    let token = match token_file {
+        Some(path) => read_token(&path)?,
+        None => global.token.clone().ok_or_else(|| {
+            ApiError::bad_input(
+                "an agent needs --token-file FILE (or PLEXUS_TOKEN) with the token of a neuron-manager user",
+            )
+        })?,
+    };
+    crate::api::bounds::id("--id", &id)?;
+    crate::api::bounds::id("--zone", &zone)?;
     run_agent(AgentOptions {
         server,
         token,
@@ -23,4 +31,26 @@ pub async fn run(
         seed: global.seed,
     })
     .await
+}
+
+/// A token file: one line, the token; at most 4 KiB (a token is 68 bytes).
+fn read_token(path: &std::path::Path) -> Result<String, ApiError> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ApiError::bad_input(format!("--token-file {shown}: {e}")))?;
+    if meta.len() > 4096 {
+        return Err(ApiError::bad_input(format!(
+            "--token-file {shown}: {} bytes is not a token",
+            meta.len()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ApiError::bad_input(format!("--token-file {shown}: {e}")))?;
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(ApiError::bad_input(format!(
+            "--token-file {shown}: line 1: expected one token"
+        )));
+    }
+    Ok(token.to_string())
 }

@@ -17,6 +17,12 @@ pub async fn run(
     tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<i32, ApiError> {
     let engine = boot::engine(global)?;
+    if global.virtual_time && global.ca_key.is_none() {
+        eprintln!(
+            "plexus: --virtual-time: the federation CA is derived from --seed {} (reproducible, not secret); never serve real neurons like this",
+            global.seed
+        );
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
         "plexus: serving federation {} on {scheme}://{listen} ({} simulated neurons); Ctrl-C stops",

@@ -10,6 +10,10 @@ use crate::api::wire::NeuronCommand;
 
 /// Log lines kept per agent.
 const AGENT_LOG_KEPT: usize = 64;
+/// Log lines taken from one report; the rest are dropped (an agent cannot flood the ring).
+pub const LOG_LINES_PER_REPORT: usize = 32;
+/// Bytes kept of one log line.
+pub const LOG_LINE_BYTES: usize = 1024;
 /// Commands kept per agent: an agent that stopped collecting does not grow memory.
 const OUTBOX_KEPT: usize = 256;
 
@@ -32,6 +36,25 @@ impl AgentBook {
             outbox.pop_front();
         }
         outbox.push_back(command);
+    }
+
+    /// Only the identity answers waiting for `of` (credential, session, refusal, re-enrol):
+    /// what a report verified by signature alone may take; the rest waits for a verified one.
+    pub fn collect_identity(&mut self, of: u32) -> Vec<NeuronCommand> {
+        let Some(outbox) = self.outbox.get_mut(&of) else {
+            return Vec::new();
+        };
+        let (identity, rest): (VecDeque<_>, VecDeque<_>) = outbox.drain(..).partition(|c| {
+            matches!(
+                c,
+                NeuronCommand::Credential { .. }
+                    | NeuronCommand::Session { .. }
+                    | NeuronCommand::IdentityRefused { .. }
+                    | NeuronCommand::Reenroll
+            )
+        });
+        *outbox = rest;
+        identity.into()
     }
 
     pub fn collect(&mut self, of: u32) -> Vec<NeuronCommand> {
@@ -58,6 +81,24 @@ impl AgentBook {
             })
             .unwrap_or_default()
     }
+}
+
+/// A log line as kept: at most [`LOG_LINE_BYTES`], control characters escaped (a line is
+/// printed by the CLI and drawn by the console; it must not be able to drive the terminal).
+pub fn clean(line: &str) -> String {
+    let mut out = String::with_capacity(line.len().min(LOG_LINE_BYTES));
+    for c in line.chars() {
+        if out.len() >= LOG_LINE_BYTES {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The log levels an agent may ship (anything else is recorded as `info`).

@@ -1,5 +1,6 @@
-//! The federation's certificate authority: one ed25519 key that signs credentials. It is derived
-//! from the engine's seed, so a simulated run (and the credentials in it) is reproducible.
+//! The federation's certificate authority: one ed25519 key that signs credentials. It is random,
+//! made when a data dir is first used and kept there (0600), or given with `--ca-key FILE`; only a
+//! `--virtual-time` simulation derives it from the seed, so that its run is reproducible.
 
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -12,18 +13,50 @@ pub struct Ca {
 }
 
 impl Ca {
+    /// Reproducible from the seed: for `--virtual-time` simulations only.
     pub fn from_seed(seed: u64) -> Self {
         let secret: [u8; 32] = Sha256::new()
             .chain_update(b"plexus-federation-ca\0")
             .chain_update(seed.to_be_bytes())
             .finalize()
             .into();
+        Ca::from_secret(secret)
+    }
+
+    pub fn from_secret(secret: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&secret);
         let public = Bytes32(key.verifying_key().to_bytes());
         Ca { key, public }
     }
 
-    /// A secret only the engine knows, for deriving session keys.
+    /// A new random CA (the OS's randomness).
+    pub fn generate() -> Self {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        Ca::from_secret(secret)
+    }
+
+    /// The secret, to keep in the data dir.
+    pub fn secret(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The engine's X25519 share for an agreement with `neuron_kx` on credential `serial`:
+    /// derived from the CA secret, so a repeated request (an answer lost) agrees the same key,
+    /// and nobody without the CA secret can compute it.
+    pub fn kx_secret(&self, neuron_kx: &Bytes32, serial: u64) -> x25519_dalek::StaticSecret {
+        let bytes: [u8; 32] = Sha256::new()
+            .chain_update(b"plexus-kx-v1\0")
+            .chain_update(self.key.to_bytes())
+            .chain_update(neuron_kx.0)
+            .chain_update(serial.to_be_bytes())
+            .finalize()
+            .into();
+        x25519_dalek::StaticSecret::from(bytes)
+    }
+
+    /// A secret only the engine knows, for the session keys of in-process simulated neurons
+    /// (their key never leaves the process; agents agree theirs).
     pub fn derive(&self, label: &[u8], serial: u64) -> [u8; 32] {
         Sha256::new()
             .chain_update(b"plexus-session\0")

@@ -4,13 +4,15 @@
 //! enrolment and handshake, once per credential.
 
 pub mod ca;
+pub mod keyfile;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::api::Millis;
 use crate::api::identity::{
-    Auth, Bytes32, Enroll, Handshake, IdentityView, enroll_bytes, handshake_bytes, spiffe_id,
+    Auth, Bytes32, Enroll, Handshake, IdentityView, REPORT_AUTH_HEADER, ReportAuth,
+    agreed_session_key, enroll_bytes, handshake_bytes, report_mac_input, spiffe_id,
 };
 use crate::api::wire::NeuronCommand;
 use crate::engine::clock::rfc3339;
@@ -21,6 +23,40 @@ struct Session {
     serial: u64,
     key: [u8; 32],
     not_after: i64,
+    /// The highest report counter accepted under this session (agents' reports only), and
+    /// which of the 64 below it were seen: a window, as IPsec and DTLS keep, so reports that
+    /// overtake each other are taken once each and a replay never.
+    counter: u64,
+    seen: u64,
+}
+
+/// How far below the highest counter a late report is still taken.
+const REPLAY_WINDOW: u64 = 64;
+
+impl Session {
+    /// Take `counter` once: false for a replay or one older than the window.
+    fn accept(&mut self, counter: u64) -> bool {
+        if counter > self.counter {
+            let shift = counter - self.counter;
+            self.seen = if shift >= REPLAY_WINDOW {
+                0
+            } else {
+                self.seen << shift
+            } | 1;
+            self.counter = counter;
+            return true;
+        }
+        let back = self.counter - counter;
+        if back >= REPLAY_WINDOW || counter == 0 {
+            return false;
+        }
+        let bit = 1u64 << back;
+        if self.seen & bit != 0 {
+            return false;
+        }
+        self.seen |= bit;
+        true
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,7 +75,13 @@ impl Keys {
         self.sessions.iter().flatten().find(|s| s.serial == serial)
     }
 
-    fn install(&mut self, s: Session) {
+    fn install(&mut self, mut s: Session) {
+        // The same key again (a repeated request): the counter it reached stands, so a report
+        // captured earlier in the session cannot be replayed.
+        if let Some(old) = self.session(s.serial).filter(|old| old.key == s.key) {
+            s.counter = old.counter;
+            s.seen = old.seen;
+        }
         match &self.sessions[0] {
             Some(cur) if cur.serial == s.serial => self.sessions[0] = Some(s),
             Some(cur) if cur.serial > s.serial => self.sessions[1] = Some(s),
@@ -74,14 +116,51 @@ pub fn mac(key: &[u8; 32], input: impl FnOnce(&mut dyn FnMut(&[u8]))) -> [u8; 32
     m.finalize().into_bytes().into()
 }
 
+/// A session key and how the neuron learns it: the engine's X25519 share (agreed), or the key
+/// itself (in-process simulated neurons, whose channel never leaves the process).
+struct Agreed {
+    key: [u8; 32],
+    session_key: Option<Bytes32>,
+    kx: Option<Bytes32>,
+}
+
 impl IdentityBook {
-    pub fn new(seed: u64, ttl_ms: Millis) -> Self {
+    pub fn new(ca: Ca, ttl_ms: Millis) -> Self {
         IdentityBook {
-            ca: Ca::from_seed(seed),
+            ca,
             ttl_ms,
             next_serial: 1,
             neurons: Vec::new(),
         }
+    }
+
+    /// The session key for credential `serial`: agreed with the neuron's X25519 share, or (no
+    /// share, in-process only) derived and handed over. An agent must agree.
+    fn agree(&self, serial: u64, kx: Option<&Bytes32>, agent: bool) -> Result<Agreed, String> {
+        let Some(neuron_kx) = kx else {
+            if agent {
+                return Err(
+                    "an agent must agree its session key (send kx, an X25519 share)".into(),
+                );
+            }
+            let key = self.ca.derive(b"session", serial);
+            return Ok(Agreed {
+                key,
+                session_key: Some(Bytes32(key)),
+                kx: None,
+            });
+        };
+        let ours = self.ca.kx_secret(neuron_kx, serial);
+        let engine_kx = Bytes32(x25519_dalek::PublicKey::from(&ours).to_bytes());
+        let shared = ours.diffie_hellman(&x25519_dalek::PublicKey::from(neuron_kx.0));
+        if !shared.was_contributory() {
+            return Err("the X25519 share is a low-order point".into());
+        }
+        Ok(Agreed {
+            key: agreed_session_key(shared.as_bytes(), neuron_kx, &engine_kx, serial),
+            session_key: None,
+            kx: Some(engine_kx),
+        })
     }
 
     pub fn ca_public(&self) -> Bytes32 {
@@ -110,9 +189,10 @@ impl IdentityBook {
         neuron: &str,
         e: &Enroll,
         now_unix: i64,
+        agent: bool,
     ) -> Result<Issued, String> {
         let id = spiffe_id(neuron);
-        let bytes = enroll_bytes(&id, &e.public_key);
+        let bytes = enroll_bytes(&id, &e.public_key, e.kx.as_ref());
         if !verify(&e.public_key, &bytes, &e.proof) {
             return Err("enrolment proof does not verify with the key it names".into());
         }
@@ -122,10 +202,19 @@ impl IdentityBook {
         if let Some((serial, key, not_before, not_after)) = k.latest
             && key == e.public_key
         {
+            let agreed = self.agree(serial, e.kx.as_ref(), agent)?;
+            self.keys(idx).install(Session {
+                serial,
+                key: agreed.key,
+                not_after,
+                counter: 0,
+                seen: 0,
+            });
             return Ok(Issued {
                 reply: NeuronCommand::Credential {
                     credential: self.ca.issue(id, key, serial, not_before, not_after),
-                    session_key: Bytes32(self.ca.derive(b"session", serial)),
+                    session_key: agreed.session_key,
+                    kx: agreed.kx,
                 },
                 serial,
                 not_after,
@@ -159,23 +248,26 @@ impl IdentityBook {
             return Err("enrolment without an endorsement while enrolment is closed".into());
         }
         let serial = self.next_serial;
+        let agreed = self.agree(serial, e.kx.as_ref(), agent)?;
         self.next_serial += 1;
-        let not_after = now_unix + self.ttl_ms as i64;
+        let not_after = now_unix.saturating_add(self.ttl_ms as i64);
         let credential = self.ca.issue(id, e.public_key, serial, now_unix, not_after);
-        let session_key = self.ca.derive(b"session", serial);
         let k = self.keys(idx);
         k.enroll_open = false;
         k.issued += 1;
         k.latest = Some((serial, e.public_key, now_unix, not_after));
         k.install(Session {
             serial,
-            key: session_key,
+            key: agreed.key,
             not_after,
+            counter: 0,
+            seen: 0,
         });
         Ok(Issued {
             reply: NeuronCommand::Credential {
                 credential,
-                session_key: Bytes32(session_key),
+                session_key: agreed.session_key,
+                kx: agreed.kx,
             },
             serial,
             not_after,
@@ -189,6 +281,7 @@ impl IdentityBook {
         neuron: &str,
         h: &Handshake,
         now_unix: i64,
+        agent: bool,
     ) -> Result<NeuronCommand, String> {
         let c = &h.credential;
         let id = spiffe_id(neuron);
@@ -210,22 +303,76 @@ impl IdentityBook {
                 rfc3339(c.not_before)
             ));
         }
-        if !verify(&c.public_key, &handshake_bytes(&id, c.serial), &h.signature) {
+        let signed = handshake_bytes(&id, c.serial, h.kx.as_ref());
+        if !verify(&c.public_key, &signed, &h.signature) {
             return Err(format!(
                 "handshake signature does not verify with credential #{}'s key",
                 c.serial
             ));
         }
-        let session_key = self.ca.derive(b"session", c.serial);
+        let agreed = self.agree(c.serial, h.kx.as_ref(), agent)?;
         self.keys(idx).install(Session {
             serial: c.serial,
-            key: session_key,
+            key: agreed.key,
             not_after: c.not_after,
+            counter: 0,
+            seen: 0,
         });
         Ok(NeuronCommand::Session {
             serial: c.serial,
-            session_key: Bytes32(session_key),
+            session_key: agreed.session_key,
+            kx: agreed.kx,
         })
+    }
+
+    /// Check an agent's report: its MAC under a live session, over the exact bytes that
+    /// travelled (their digest), with a counter above every one accepted before in the session.
+    pub fn check_report(
+        &mut self,
+        idx: u32,
+        neuron: &str,
+        auth: Option<&ReportAuth>,
+        digest: &[u8; 32],
+        now_unix: i64,
+    ) -> Result<(), String> {
+        let Some(auth) = auth else {
+            return Err(format!(
+                "report without a MAC (the {REPORT_AUTH_HEADER} header)"
+            ));
+        };
+        let Some(s) = self.neurons.get_mut(idx as usize).and_then(|k| {
+            k.sessions
+                .iter_mut()
+                .flatten()
+                .find(|s| s.serial == auth.serial)
+        }) else {
+            return Err(format!(
+                "no session for credential #{} (no verified handshake)",
+                auth.serial
+            ));
+        };
+        if now_unix > s.not_after {
+            return Err(format!(
+                "credential #{} expired at {}",
+                s.serial,
+                rfc3339(s.not_after)
+            ));
+        }
+        let mut m = HmacSha256::new_from_slice(&s.key).expect("HMAC takes any key length");
+        report_mac_input(neuron, auth.counter, digest, |b| m.update(b));
+        m.verify_slice(&auth.mac.0).map_err(|_| {
+            format!(
+                "report MAC does not verify under the session of credential #{}",
+                s.serial
+            )
+        })?;
+        if !s.accept(auth.counter) {
+            return Err(format!(
+                "report #{} replayed or too old (the session is at #{})",
+                auth.counter, s.counter
+            ));
+        }
+        Ok(())
     }
 
     /// Check a message's MAC: under a session the engine handed out, whose credential has not
@@ -293,13 +440,13 @@ mod tests {
 
     /// A neuron enrolled with a fresh book; returns the book and its credential.
     fn enrolled() -> (IdentityBook, Keyring, Credential) {
-        let mut book = IdentityBook::new(1, 60_000);
+        let mut book = IdentityBook::new(Ca::from_seed(1), 60_000);
         book.open_enrolment(0);
         let mut keys = Keyring::seeded("n-0001", 1, 0);
         let Some(NeuronMessage::Enroll(e)) = keys.due(0, 500) else {
             panic!("enrols first");
         };
-        let issued = book.enroll(0, "n-0001", &e, T0).unwrap();
+        let issued = book.enroll(0, "n-0001", &e, T0, false).unwrap();
         let NeuronCommand::Credential { credential, .. } = &issued.reply else {
             panic!("a credential");
         };
@@ -328,9 +475,9 @@ mod tests {
     fn a_tampered_credential_fails_the_ca_signature() {
         let (mut book, mut keys, _) = enrolled();
         let mut h = handshake_of(&mut keys);
-        assert!(book.handshake(0, "n-0001", &h, T0 + 1).is_ok());
+        assert!(book.handshake(0, "n-0001", &h, T0 + 1, false).is_ok());
         h.credential.not_after += 3_600_000;
-        let err = book.handshake(0, "n-0001", &h, T0 + 1).unwrap_err();
+        let err = book.handshake(0, "n-0001", &h, T0 + 1, false).unwrap_err();
         assert!(err.contains("CA signature does not verify"), "{err}");
     }
 
@@ -339,10 +486,10 @@ mod tests {
         let (mut book, mut keys, credential) = enrolled();
         let h = handshake_of(&mut keys);
         let err = book
-            .handshake(0, "n-0001", &h, credential.not_after + 1)
+            .handshake(0, "n-0001", &h, credential.not_after + 1, false)
             .unwrap_err();
         assert!(err.contains("expired at"), "{err}");
-        let err = book.handshake(1, "n-0002", &h, T0 + 1).unwrap_err();
+        let err = book.handshake(1, "n-0002", &h, T0 + 1, false).unwrap_err();
         assert!(
             err.contains("not plexus://federation/neuron/n-0002"),
             "{err}"
@@ -366,19 +513,19 @@ mod tests {
         let Some(NeuronMessage::Enroll(mut e)) = other.due(0, 500) else {
             panic!("enrols");
         };
-        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        let err = book.enroll(0, "n-0001", &e, T0 + 1, false).unwrap_err();
         assert!(err.contains("enrolment is closed"), "{err}");
         // An endorsement by a key that is not the credential's.
         e.endorsement = Some(Endorsement {
             serial: credential.serial,
             signature: e.proof,
         });
-        let err = book.enroll(0, "n-0001", &e, T0 + 1).unwrap_err();
+        let err = book.enroll(0, "n-0001", &e, T0 + 1, false).unwrap_err();
         assert!(err.contains("endorsement does not verify"), "{err}");
         // Recovery opens it.
         book.open_enrolment(0);
         e.endorsement = None;
-        assert!(book.enroll(0, "n-0001", &e, T0 + 1).is_ok());
+        assert!(book.enroll(0, "n-0001", &e, T0 + 1, false).is_ok());
     }
 
     #[test]

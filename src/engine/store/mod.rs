@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod chaos;
+pub mod files;
 pub mod rollouts;
 pub mod sqlite;
 mod writer;
@@ -212,6 +213,9 @@ pub struct StoreInit {
     /// Chaos faults still held when the engine stopped, and the last fault number used.
     pub chaos_held: Vec<chaos::StoredChaos>,
     pub chaos_last: u64,
+    /// The federation CA's secret, kept beside the store (see `engine::identity::keyfile`);
+    /// `None` derives it from the seed (virtual-time simulations only).
+    pub ca_secret: Option<[u8; 32]>,
 }
 
 #[derive(Debug, thiserror::Error)]

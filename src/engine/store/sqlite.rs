@@ -231,6 +231,7 @@ impl SqliteStore {
             rollouts: super::rollouts::load(&conn).map_err(err)?,
             neuron_versions: super::rollouts::neuron_versions(&conn).map_err(err)?,
             alerts: super::alerts::load(&conn).map_err(err)?,
+            ca_secret: None,
         };
         Ok(SqliteStore {
             conn,

@@ -1,0 +1,256 @@
+//! The agent protocol as an attacker with the agents' token works it, and as honest agents live
+//! with it: reports verify only with a key agreed in the signed handshake, over the exact bytes
+//! that travelled, once; nothing in a refused report takes effect; honest agent processes run
+//! with zero refusals.
+
+mod support;
+
+use std::time::Duration;
+
+use plexus::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
+use plexus::api::wire::{
+    Commands, ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Registration, Report,
+    RolloutReply, RolloutStep, SealedReport,
+};
+use plexus::api::{Query, QueryReply};
+use plexus::client::Backend;
+use plexus::engine::identity::ca::Ca;
+use plexus::neuron::identity::Keyring;
+use support::{ADMIN, session};
+
+/// An agent written in the test: the real keyring, the real wire, a hand on every byte.
+struct FakeAgent {
+    id: String,
+    keys: Keyring,
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl FakeAgent {
+    async fn join(base: &str, token: &str, id: &str) -> FakeAgent {
+        let client = reqwest::Client::new();
+        let registration = Registration {
+            id: id.into(),
+            zone: "lab".into(),
+            labels: vec![],
+            config_version: "v1".into(),
+        };
+        let r = client
+            .post(format!("{base}/api/v1/agents/register"))
+            .bearer_auth(token)
+            .json(&registration)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let mut agent = FakeAgent {
+            id: id.into(),
+            keys: Keyring::agreeing(id, [id.len() as u8; 32]),
+            client,
+            base: base.into(),
+            token: token.into(),
+        };
+        let enroll = agent.keys.due(0, 1000).expect("enrols first");
+        let (status, commands) = agent.send_raw(&agent.body(enroll, vec![]), None).await;
+        assert_eq!(status, 200);
+        for c in &commands {
+            agent.keys.on_command(0, c);
+        }
+        assert!(agent.keys.has_session(), "a session agreed: {commands:?}");
+        agent
+    }
+
+    fn body(&self, message: NeuronMessage, logs: Vec<(String, String)>) -> Vec<u8> {
+        SealedReport::body_of(&Report { message, logs })
+    }
+
+    async fn send_raw(&self, body: &[u8], auth: Option<String>) -> (u16, Vec<NeuronCommand>) {
+        self.send_to(&self.id, body, auth).await
+    }
+
+    async fn send_to(
+        &self,
+        id: &str,
+        body: &[u8],
+        auth: Option<String>,
+    ) -> (u16, Vec<NeuronCommand>) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/agents/{id}/messages", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(auth) = auth {
+            request = request.header(REPORT_AUTH_HEADER, auth);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let commands = response
+            .json::<Commands>()
+            .await
+            .map(|c| c.commands)
+            .unwrap_or_default();
+        (status, commands)
+    }
+}
+
+fn heartbeat(seq: u64) -> NeuronMessage {
+    NeuronMessage::Heartbeat(Heartbeat {
+        seq,
+        incarnation: 1,
+        config_version: "v1".into(),
+        config: ConfigStatus::Applied,
+        telemetry: None,
+        auth: None,
+    })
+}
+
+fn refused(commands: &[NeuronCommand]) -> bool {
+    !commands.is_empty()
+        && commands
+            .iter()
+            .all(|c| matches!(c, NeuronCommand::IdentityRefused { .. }))
+}
+
+async fn logs_of(admin: &plexus::client::Embedded, id: &str) -> String {
+    match admin
+        .query(Query::Logs {
+            id: id.into(),
+            tail: 100,
+        })
+        .await
+        .unwrap()
+    {
+        QueryReply::Logs(lines) => lines
+            .iter()
+            .map(|l| l.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_on(dir.path(), 0, false);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (base, _server) = support::serve(&engine);
+    let alice = FakeAgent::join(&base, &token, "alice").await;
+    let bob = FakeAgent::join(&base, &token, "bob").await;
+
+    // An honest, sealed report is taken.
+    let body = alice.body(heartbeat(1), vec![("info".into(), "honest line".into())]);
+    let auth = alice.keys.seal_report("alice", &body).unwrap();
+    let (status, commands) = alice.send_raw(&body, Some(auth.header())).await;
+    assert_eq!(status, 200);
+    assert!(!refused(&commands), "{commands:?}");
+    assert!(logs_of(&admin, "alice").await.contains("honest line"));
+
+    // The same bytes again: a replay.
+    let (_, commands) = alice.send_raw(&body, Some(auth.header())).await;
+    assert!(refused(&commands), "replay: {commands:?}");
+
+    // A report without a MAC, and one whose bytes changed after sealing: refused, and the log
+    // lines they carried are not kept.
+    let unsigned = alice.body(heartbeat(2), vec![("error".into(), "planted".into())]);
+    let (_, commands) = alice.send_raw(&unsigned, None).await;
+    assert!(refused(&commands), "no MAC: {commands:?}");
+    let sealed = alice.body(heartbeat(3), vec![]);
+    let auth = alice.keys.seal_report("alice", &sealed).unwrap();
+    let (_, commands) = alice.send_raw(&unsigned, Some(auth.header())).await;
+    assert!(refused(&commands), "changed bytes: {commands:?}");
+    assert!(!logs_of(&admin, "alice").await.contains("planted"));
+
+    // Every key an outsider could compute: the old seed-derived CA's session keys.
+    let outsider = Ca::from_seed(1);
+    for serial in 1..=4u64 {
+        let key = outsider.derive(b"session", serial);
+        let digest = plexus::api::identity::report_digest(&unsigned);
+        let mac = plexus::engine::identity::mac(&key, |feed| {
+            plexus::api::identity::report_mac_input("alice", 1_000 + serial, &digest, feed)
+        });
+        let forged = ReportAuth {
+            serial,
+            counter: 1_000 + serial,
+            mac: plexus::api::identity::Bytes32(mac),
+        };
+        let (_, commands) = alice.send_raw(&unsigned, Some(forged.header())).await;
+        assert!(
+            refused(&commands),
+            "forged with serial {serial}: {commands:?}"
+        );
+    }
+
+    // Alice's session cannot speak for Bob, nor collect what waits for him.
+    let for_bob = alice.body(heartbeat(1), vec![("error".into(), "as bob".into())]);
+    let auth = alice.keys.seal_report("alice", &for_bob).unwrap();
+    let (_, commands) = alice.send_to("bob", &for_bob, Some(auth.header())).await;
+    assert!(refused(&commands), "alice as bob: {commands:?}");
+    assert!(!logs_of(&admin, "bob").await.contains("as bob"));
+
+    // A rollout answer outside a verified report does not count.
+    let vote = alice.body(
+        NeuronMessage::Rollout(RolloutReply {
+            rollout: 1,
+            version: "v2".into(),
+            step: RolloutStep::Stage,
+            ok: true,
+            detail: "forged vote".into(),
+        }),
+        vec![],
+    );
+    let (_, commands) = bob.send_raw(&vote, None).await;
+    assert!(refused(&commands), "unsigned vote: {commands:?}");
+
+    // A handshake replayed by an eavesdropper gets a session it cannot use: the key is agreed,
+    // never sent, so the answer carries only the engine's X25519 share.
+    let mut eve = Keyring::agreeing("alice", [9; 32]);
+    let captured = eve.due(0, 1000).unwrap();
+    let (_, commands) = alice.send_raw(&alice.body(captured, vec![]), None).await;
+    for c in &commands {
+        if let NeuronCommand::Credential { session_key, .. }
+        | NeuronCommand::Session { session_key, .. } = c
+        {
+            assert!(session_key.is_none(), "a session key on the wire: {c:?}");
+        }
+    }
+    // Alice's own session still works afterwards.
+    let next = alice.body(heartbeat(4), vec![]);
+    let auth = alice.keys.seal_report("alice", &next).unwrap();
+    let (_, commands) = alice.send_raw(&next, Some(auth.header())).await;
+    assert!(!refused(&commands), "{commands:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_agent_processes_run_with_zero_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = 200);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (base, _server) = support::serve(&engine);
+    let ids: Vec<String> = (1..=3).map(|i| format!("honest-{i}")).collect();
+    let _agents = support::spawn_agents(&token, &base, ids.clone());
+    // 30 s at 200 ms: ~150 reports each, every one with float telemetry.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    for id in &ids {
+        let detail = match admin.query(Query::Neuron { id: id.clone() }).await.unwrap() {
+            QueryReply::Neuron(d) => d,
+            other => panic!("{other:?}"),
+        };
+        let identity = detail.identity.as_ref().expect("enrolled");
+        assert_eq!(
+            identity.issued, 1,
+            "{id}: credentials re-issued: {identity:?}"
+        );
+        let logs = logs_of(&admin, id).await;
+        assert!(!logs.contains("identity refused"), "{id}: {logs}");
+        assert!(
+            detail.neuron.state == plexus::api::NeuronState::Healthy,
+            "{id}: {:?}",
+            detail.neuron.state
+        );
+    }
+}
