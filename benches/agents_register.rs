@@ -78,6 +78,7 @@ async fn main() {
                     zone: "load".into(),
                     labels: Vec::new(),
                     config_version: "v1".into(),
+                    proof: None,
                 };
                 let response = http.post(url).bearer_auth(token).json(&body).send().await;
                 response.map(|r| r.status().is_success()).unwrap_or(false)

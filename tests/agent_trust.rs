@@ -35,6 +35,7 @@ impl FakeAgent {
             zone: "lab".into(),
             labels: vec![],
             config_version: "v1".into(),
+            proof: None,
         };
         let r = client
             .post(format!("{base}/api/v1/agents/register"))
@@ -253,4 +254,143 @@ async fn honest_agent_processes_run_with_zero_refusals() {
             detail.neuron.state
         );
     }
+}
+
+async fn register(base: &str, token: &str, registration: &Registration) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/agents/register"))
+        .bearer_auth(token)
+        .json(registration)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_on(dir.path(), 0, false);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (base, _server) = support::serve(&engine);
+    let alice = FakeAgent::join(&base, &token, "alice").await;
+    let mut claim = Registration {
+        id: "alice".into(),
+        zone: "evil".into(),
+        labels: vec![],
+        config_version: "v1".into(),
+        proof: None,
+    };
+    // The shared token alone does not take a bound id.
+    let (status, text) = register(&base, &token, &claim).await;
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("neurons forget alice"), "{text}");
+    // Nor a proof made with another key.
+    let now = chrono::Utc::now().timestamp_millis();
+    let mallory = Keyring::agreeing("alice", [7; 32]);
+    assert!(
+        mallory.registration_proof(now).is_none(),
+        "holds no credential"
+    );
+    let other = FakeAgent::join(&base, &token, "mallory").await;
+    claim.proof = other.keys.registration_proof(now);
+    let (status, _) = register(&base, &token, &claim).await;
+    assert_eq!(status, 409, "a proof by mallory's key");
+    // The holder of the key proves it and is let back in, keeping its credential.
+    claim.proof = alice.keys.registration_proof(now);
+    let (status, text) = register(&base, &token, &claim).await;
+    assert_eq!(status, 200, "{text}");
+    // Refusals are audited.
+    let records = match admin
+        .query(Query::Audit {
+            filter: plexus::api::security::AuditFilter {
+                action: Some("neuron.register".into()),
+                ..Default::default()
+            },
+        })
+        .await
+        .unwrap()
+    {
+        QueryReply::Audit(records) => records,
+        other => panic!("{other:?}"),
+    };
+    let refused = records
+        .iter()
+        .filter(|r| r.target == "alice" && r.outcome != plexus::api::Outcome::Allowed)
+        .count();
+    assert_eq!(refused, 2, "{records:?}");
+
+    // An admin releases the id: a new key may enrol it; the old session ends.
+    let reply = admin
+        .submit(plexus::api::Command::ForgetNeuron {
+            neuron: "alice".into(),
+        })
+        .await
+        .unwrap();
+    assert!(reply.summary().contains("released"), "{reply:?}");
+    let body = alice.body(heartbeat(9), vec![]);
+    let auth = alice.keys.seal_report("alice", &body).unwrap();
+    let (_, commands) = alice.send_raw(&body, Some(auth.header())).await;
+    assert!(
+        refused_or_reenrol(&commands),
+        "old session after forget: {commands:?}"
+    );
+    let newcomer = FakeAgent::join(&base, &token, "alice").await;
+    assert!(newcomer.keys.has_session());
+}
+
+fn refused_or_reenrol(commands: &[NeuronCommand]) -> bool {
+    !commands.is_empty()
+        && commands.iter().all(|c| {
+            matches!(
+                c,
+                NeuronCommand::IdentityRefused { .. } | NeuronCommand::Reenroll
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_process_restarted_by_hand_rejoins_with_its_saved_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = 200);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (base, _server) = support::serve(&engine);
+    let mut agents = support::spawn_agents(&token, &base, ["keeper".to_string()]);
+    let first = healthy(&admin, "keeper").await;
+    let key = first.identity.unwrap().key_fingerprint;
+    let state = agents.1.path().join("agents").join("keeper.json");
+    assert!(state.exists(), "the agent saved its key");
+    // Killed and started again, as an operator or a supervisor would.
+    let _ = agents.0[0].kill();
+    let _ = agents.0[0].wait();
+    agents.0[0] = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args(["neuron", "--join", &base, "--id", "keeper"])
+        .env("PLEXUS_TOKEN", &token)
+        .env("PLEXUS_DATA_DIR", agents.1.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = healthy(&admin, "keeper").await;
+    assert_eq!(
+        again.identity.unwrap().key_fingerprint,
+        key,
+        "the same key, no new enrolment"
+    );
+}
+
+async fn healthy(admin: &plexus::client::Embedded, id: &str) -> plexus::api::NeuronDetail {
+    for _ in 0..100 {
+        if let Ok(QueryReply::Neuron(d)) = admin.query(Query::Neuron { id: id.into() }).await
+            && d.neuron.state == plexus::api::NeuronState::Healthy
+            && d.identity.as_ref().is_some_and(|i| i.session)
+        {
+            return *d;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{id} never became healthy");
 }

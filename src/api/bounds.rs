@@ -125,7 +125,9 @@ impl Command {
     /// Refuse what no engine should act on; the error names the field.
     pub fn check(&self) -> Result<(), ApiError> {
         match self {
-            Command::Recover { neuron } | Command::ClearFaults { neuron } => id("neuron", neuron),
+            Command::Recover { neuron }
+            | Command::ClearFaults { neuron }
+            | Command::ForgetNeuron { neuron } => id("neuron", neuron),
             Command::InjectFault { neuron, fault } => {
                 id("neuron", neuron)?;
                 fault.check("fault")

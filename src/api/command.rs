@@ -52,6 +52,10 @@ pub enum Command {
     RemoveUser {
         name: String,
     },
+    /// Release an agent id from the key that enrolled it (its credential and sessions end).
+    ForgetNeuron {
+        neuron: String,
+    },
     /// Change a user's role; their sessions end.
     SetRole {
         name: String,
@@ -162,7 +166,8 @@ impl Command {
             | Command::IssueToken { .. }
             | Command::RevokeToken { .. }
             | Command::RemoveUser { .. }
-            | Command::SetRole { .. } => Action::UsersManage,
+            | Command::SetRole { .. }
+            | Command::ForgetNeuron { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
             Command::StressStart { .. }
@@ -191,6 +196,7 @@ impl Command {
             Command::RevokeToken { .. } => "users.revoke",
             Command::RemoveUser { .. } => "users.remove",
             Command::SetRole { .. } => "users.role",
+            Command::ForgetNeuron { .. } => "neurons.forget",
             Command::ExportAudit { .. } => "audit.export",
             Command::ChaosInject { .. } => "chaos.inject",
             Command::ChaosStop { .. } => "chaos.stop",
@@ -215,7 +221,8 @@ impl Command {
         match self {
             Command::Recover { neuron }
             | Command::InjectFault { neuron, .. }
-            | Command::ClearFaults { neuron } => neuron.clone(),
+            | Command::ClearFaults { neuron }
+            | Command::ForgetNeuron { neuron } => neuron.clone(),
             Command::AddUser { name, .. }
             | Command::IssueToken { name }
             | Command::RevokeToken { name }
@@ -265,6 +272,9 @@ pub enum CommandReply {
         fault: String,
     },
     FaultsCleared {
+        neuron: String,
+    },
+    NeuronForgotten {
         neuron: String,
     },
     UserAdded {
@@ -345,6 +355,11 @@ impl CommandReply {
                 format!("fault {fault} injected into {neuron}")
             }
             CommandReply::FaultsCleared { neuron } => format!("faults cleared on {neuron}"),
+            CommandReply::NeuronForgotten { neuron } => {
+                format!(
+                    "{neuron} released: the next agent to register with this id enrols a new key"
+                )
+            }
             CommandReply::UserAdded { user } => {
                 format!("user {} added as {}", user.name, user.role)
             }

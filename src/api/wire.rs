@@ -166,6 +166,30 @@ pub struct Registration {
     #[serde(default)]
     pub labels: Vec<(String, String)>,
     pub config_version: String,
+    /// Proof that the caller holds the key this id is bound to (re-registering a bound id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<RegistrationProof>,
+}
+
+/// A signature by the key an id is bound to over `"plexus-register-v1\0" id "\0" at` (Unix ms,
+/// i64 BE); taken within five minutes of the server's clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationProof {
+    pub at: i64,
+    pub signature: super::identity::Bytes64,
+}
+
+/// How far a registration proof's time may be from the server's.
+pub const REGISTRATION_PROOF_SKEW_MS: i64 = 5 * 60_000;
+
+/// The bytes a registration proof signs.
+pub fn register_bytes(spiffe_id: &str, at: i64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(64);
+    b.extend_from_slice(b"plexus-register-v1\0");
+    b.extend_from_slice(spiffe_id.as_bytes());
+    b.push(0);
+    b.extend_from_slice(&at.to_be_bytes());
+    b
 }
 
 /// The answer to a registration: how often to send heartbeats.

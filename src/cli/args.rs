@@ -222,6 +222,11 @@ pub enum CommandLine {
         /// on the command line is visible to every user of the machine.
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        /// Where the agent keeps its key and credential between processes (0600; default:
+        /// agents/ID.json in the data dir). Its id is bound to that key: a restarted agent
+        /// proves it holds it; without the file, an admin must release the id first.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
     },
     /// Stream live events as NDJSON.
     Watch {
@@ -422,6 +427,12 @@ pub enum NeuronsCommand {
     /// Everything about one neuron: state, detector, history, failure, recovery, logs.
     Show {
         /// Neuron id, e.g. n-0001.
+        id: String,
+    },
+    /// Release an agent id from the key that enrolled it (admin): the next agent to register
+    /// with that id enrols a new key. Audited.
+    Forget {
+        /// Agent id.
         id: String,
     },
 }

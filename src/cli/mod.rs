@@ -85,8 +85,10 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             zone,
             labels,
             token_file,
+            state,
         }) => {
-            return commands::agent::run(&cli.global, join, id, zone, labels, token_file).await;
+            let files = commands::agent::Files { token_file, state };
+            return commands::agent::run(&cli.global, join, id, zone, labels, files).await;
         }
         Some(args::CommandLine::Serve {
             listen,

@@ -101,7 +101,9 @@ impl Backend for Embedded {
             labels: registration.labels,
             config_version: registration.config_version,
         };
-        self.engine.register_agent(&self.current().id, spec).await
+        self.engine
+            .register_agent(&self.current().id, spec, registration.proof)
+            .await
     }
 
     async fn agent_message(

@@ -1,7 +1,7 @@
 //! The engine's single-owner state and its step function. Everything here is synchronous and
 //! driven by explicit times, so tests run 30 simulated minutes in milliseconds with a fake clock.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::alerts::AlertBook;
 use super::chaos::ChaosBook;
@@ -19,11 +19,15 @@ use super::identity::IdentityBook;
 use super::identity::ca::Ca;
 use super::link::{Arrival, Link, Packet};
 use super::rollout::RolloutBook;
+use super::store::pins::Pin;
 use super::store::{StoreInit, StoreOp};
-use crate::api::identity::{heartbeat_mac_input, probe_ack_mac_input};
+use crate::api::identity::{Bytes32, heartbeat_mac_input, probe_ack_mac_input, spiffe_id};
 use crate::api::neuron::MOCK_NEURON_PREFIX;
-use crate::api::wire::{NeuronCommand, NeuronMessage, OpenedReport};
-use crate::api::{ApiError, Event, Fault, FleetCondition, Millis, NeuronState};
+use crate::api::wire::{
+    NeuronCommand, NeuronMessage, OpenedReport, REGISTRATION_PROOF_SKEW_MS, RegistrationProof,
+    register_bytes,
+};
+use crate::api::{ApiError, ErrorCode, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
 
 /// The kind of a neuron that is a real agent process.
@@ -46,6 +50,8 @@ pub struct Core {
     pub alerts: AlertBook,
     pub fl_runs: FlRunBook,
     pub identity: IdentityBook,
+    /// Agent ids and the keys they are bound to (durable; see `store::pins`).
+    pins: HashMap<String, Pin>,
     epoch_unix_ms: i64,
     next_nonce: u64,
     /// Heartbeat gaps that span this time are not inter-arrival samples (an engine stall).
@@ -100,6 +106,10 @@ impl Core {
                 fx.wall(now),
             ),
             fl_runs: FlRunBook::default(),
+            pins: std::mem::take(&mut store_init.agent_pins)
+                .into_iter()
+                .map(|p| (p.neuron.clone(), p))
+                .collect(),
             identity: IdentityBook::new(
                 match store_init.ca_secret {
                     Some(secret) => Ca::from_secret(secret),
@@ -264,23 +274,46 @@ impl Core {
     }
 
     /// A real agent joins (or rejoins after its process restarted: same id, same row).
+    ///
+    /// An id is bound to the key that enrolled it: once a credential was issued, registering
+    /// that id again takes a proof by the bound key (a signed registration), or an admin's
+    /// release (`plexus neurons forget ID`); anything else is a conflict, and nothing changes.
     pub fn register_agent(
         &mut self,
         spec: NeuronSpec,
+        proof: Option<&RegistrationProof>,
         now: Millis,
         fx: &mut Effects,
     ) -> Result<u32, ApiError> {
-        if let Some(idx) = self.registry.find(&spec.id) {
-            if !self.is_agent(idx) {
-                return Err(ApiError::bad_input(format!(
-                    "neuron id '{}' belongs to a simulated neuron",
-                    spec.id
-                )));
-            }
+        let existing = self.registry.find(&spec.id);
+        if let Some(idx) = existing
+            && !self.is_agent(idx)
+        {
+            return Err(ApiError::bad_input(format!(
+                "neuron id '{}' belongs to a simulated neuron",
+                spec.id
+            )));
+        }
+        let bound = match existing {
+            Some(idx) => self.identity.binding(idx),
+            None => self
+                .pins
+                .get(&spec.id)
+                .map(|p| (p.serial, Bytes32(p.public_key), p.not_before, p.not_after)),
+        };
+        if let Some((_, key, ..)) = bound {
+            let now_unix = self.epoch_unix_ms + now as i64;
+            self.check_registration_proof(&spec.id, &key, proof, now_unix)?;
+        }
+        if let Some(idx) = existing {
             self.agents
                 .log(idx, now, "info", "agent re-registered".into());
-            // A new process with new keys: its registration is what lets it enrol again.
-            self.identity.open_enrolment(idx);
+            match bound {
+                // The holder of the bound key is back: it handshakes or renews with that key.
+                Some(_) => self.identity.proven(idx),
+                // Never enrolled: its registration is what lets it enrol.
+                None => self.identity.open_enrolment(idx),
+            }
             return Ok(idx);
         }
         fx.store(StoreOp::UpsertNeuron {
@@ -300,10 +333,98 @@ impl Core {
             self.cfg.detector.window,
         );
         let idx = self.registry.add(neuron, self.detector.first_deadline(now));
-        self.identity.open_enrolment(idx);
+        self.identity.clear(idx);
+        match bound {
+            Some(latest) => {
+                self.identity.restore(idx, latest);
+                self.identity.proven(idx);
+            }
+            None => self.identity.open_enrolment(idx),
+        }
         self.agents.log(idx, now, "info", "agent registered".into());
         fx.event(Event::NeuronRegistered { neuron: id });
         Ok(idx)
+    }
+
+    fn check_registration_proof(
+        &self,
+        id: &str,
+        key: &Bytes32,
+        proof: Option<&RegistrationProof>,
+        now_unix: i64,
+    ) -> Result<(), ApiError> {
+        let conflict = |why: &str| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "neuron id '{id}' is bound to the key that enrolled it ({why}); the agent that holds it re-registers with a proof, or an admin releases the id with `plexus neurons forget {id}`"
+                ),
+            )
+        };
+        let Some(proof) = proof else {
+            return Err(conflict("no proof"));
+        };
+        if (proof.at - now_unix).abs() > REGISTRATION_PROOF_SKEW_MS {
+            return Err(conflict(
+                "the proof's time is more than 5 min from the server's",
+            ));
+        }
+        let bytes = register_bytes(&spiffe_id(id), proof.at);
+        if !super::identity::ca::verify(key, &bytes, &proof.signature) {
+            return Err(conflict("the proof does not verify with the bound key"));
+        }
+        Ok(())
+    }
+
+    /// Release an agent id from its key (admin): its credential and sessions end, and the next
+    /// registration may enrol a new key.
+    pub fn forget_agent(
+        &mut self,
+        id: &str,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let pinned = self.pins.remove(id).is_some();
+        let live = self.registry.find(id).filter(|i| self.is_agent(*i));
+        if !pinned && live.is_none() {
+            return Err(ApiError::not_found(format!(
+                "no agent '{id}' is bound to a key"
+            )));
+        }
+        if let Some(idx) = live {
+            self.identity.clear(idx);
+            self.identity.open_enrolment(idx);
+            self.agents.log(
+                idx,
+                now,
+                "warn",
+                "id released by an admin: enrol afresh".into(),
+            );
+            fx.send(idx, NeuronCommand::Reenroll);
+        }
+        fx.store(StoreOp::AgentReleased {
+            neuron: id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// A credential was issued to an agent: its id is bound to that key, durably.
+    fn pin(&mut self, idx: u32, fx: &mut Effects) {
+        if !self.is_agent(idx) {
+            return;
+        }
+        let Some((serial, key, not_before, not_after)) = self.identity.binding(idx) else {
+            return;
+        };
+        let pin = Pin {
+            neuron: self.registry.neurons[idx as usize].id.to_string(),
+            public_key: key.0,
+            serial,
+            not_before,
+            not_after,
+        };
+        self.pins.insert(pin.neuron.clone(), pin.clone());
+        fx.store(StoreOp::AgentPinned(pin));
     }
 
     /// Test cleanup: remove every mock neuron (an agent whose id starts with
@@ -324,6 +445,10 @@ impl Core {
             self.registry.remove(idx);
             self.recovery.forget(idx);
             self.agents.forget(idx);
+            self.identity.clear(idx);
+            if self.pins.remove(&id).is_some() {
+                fx.store(StoreOp::AgentReleased { neuron: id.clone() });
+            }
             fx.store(StoreOp::DeleteNeuron { id });
         }
         mocks.len()
@@ -556,6 +681,7 @@ impl Core {
                     });
                 }
                 fx.send(idx, issued.reply);
+                self.pin(idx, fx);
                 Ok(())
             }
             NeuronMessage::Handshake(h) => {

@@ -143,6 +143,10 @@ fn execute(
             let token = gate.issue_token(&name, &mut fx.store)?;
             Ok(CommandReply::TokenIssued { name, token })
         }
+        Command::ForgetNeuron { neuron } => {
+            core.forget_agent(&neuron, now, fx)?;
+            Ok(CommandReply::NeuronForgotten { neuron })
+        }
         Command::RevokeToken { name } => {
             let sessions_ended = gate.revoke_token(&name, &mut fx.store)?;
             Ok(CommandReply::UserChanged {
@@ -343,6 +347,7 @@ pub fn register_agent(
     gate: &mut Gate,
     session: &str,
     spec: NeuronSpec,
+    proof: Option<crate::api::wire::RegistrationProof>,
     now: Millis,
     fx: &mut Effects,
 ) -> Result<(), ApiError> {
@@ -353,7 +358,8 @@ pub fn register_agent(
         Err((principal, denial)) => (principal, Err(denial)),
         Ok(principal) => (
             Some(principal),
-            core.register_agent(spec, now, fx).map(|_| ()),
+            core.register_agent(spec, proof.as_ref(), now, fx)
+                .map(|_| ()),
         ),
     };
     fx.store(StoreOp::Audit(audit_entry(

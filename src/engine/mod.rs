@@ -31,7 +31,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::api::wire::{NeuronCommand, OpenedReport, SealedReport};
+use crate::api::wire::{NeuronCommand, OpenedReport, RegistrationProof, SealedReport};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, Millis, NeuronView, Query, QueryReply,
     SessionInfo, StatusReport,
@@ -92,6 +92,7 @@ enum Request {
     AgentRegister {
         session: String,
         spec: NeuronSpec,
+        proof: Option<RegistrationProof>,
         reply: Reply<()>,
     },
     AgentMessage {
@@ -284,11 +285,17 @@ impl Engine {
     }
 
     /// A real agent joins the fleet.
-    pub async fn register_agent(&self, session: &str, spec: NeuronSpec) -> Result<(), ApiError> {
+    pub async fn register_agent(
+        &self,
+        session: &str,
+        spec: NeuronSpec,
+        proof: Option<RegistrationProof>,
+    ) -> Result<(), ApiError> {
         let session = session.to_string();
         self.ask(|reply| Request::AgentRegister {
             session,
             spec,
+            proof,
             reply,
         })
         .await

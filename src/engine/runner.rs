@@ -420,6 +420,7 @@ impl Runner {
             Request::AgentRegister {
                 session,
                 spec,
+                proof,
                 reply,
             } => {
                 let mut fx = self.effects();
@@ -428,6 +429,7 @@ impl Runner {
                     &mut self.gate,
                     &session,
                     spec,
+                    proof,
                     now,
                     &mut fx,
                 );

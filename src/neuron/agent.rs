@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::identity::Keyring;
 use super::staging::ConfigSlot;
+use super::state;
 use super::workload::Workload;
 use crate::api::ApiError;
 use crate::api::identity::REPORT_AUTH_HEADER;
@@ -23,6 +24,9 @@ pub struct AgentOptions {
     pub zone: String,
     pub labels: Vec<(String, String)>,
     pub seed: u64,
+    /// Where the agent keeps its key and credential between processes (0600): its id is
+    /// bound to that key, and a restarted agent proves it holds it.
+    pub state: Option<std::path::PathBuf>,
 }
 
 struct Agent {
@@ -80,6 +84,9 @@ impl Agent {
             zone: self.options.zone.clone(),
             labels: self.options.labels.clone(),
             config_version: self.config.version.clone(),
+            proof: self
+                .keys
+                .registration_proof(chrono::Utc::now().timestamp_millis()),
         };
         self.post("/api/v1/agents/register", &registration).await
     }
@@ -115,6 +122,18 @@ impl Agent {
         }
         let answer: Commands = self.send(request).await?;
         Ok(answer.commands)
+    }
+
+    /// Keep the key and credential for the next process (a failure to write is logged: the
+    /// agent runs on, but a restart will need an admin to release its id).
+    fn save_keys(&mut self) {
+        let (Some(path), Some(saved)) = (&self.options.state, self.keys.save()) else {
+            return;
+        };
+        if let Err(e) = state::save(path, &saved) {
+            eprintln!("plexus neuron {}: {e}", self.options.id);
+            self.logs.push(("error".into(), e));
+        }
     }
 
     fn now(&self) -> u64 {
@@ -190,7 +209,11 @@ impl Agent {
                             .push(("error".into(), format!("identity refused: {reason}")));
                     }
                     let now = self.now();
+                    let before = self.keys.serial();
                     self.keys.on_command(now, &identity);
+                    if self.keys.serial() != before {
+                        self.save_keys();
+                    }
                 }
                 rollout => {
                     // Answer a rollout step at once rather than on the next heartbeat: the
@@ -238,6 +261,15 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         started: Instant::now(),
         keys: Keyring::agreeing(&id, rand::random()),
     };
+    if let Some(path) = agent.options.state.clone() {
+        match state::load(&path) {
+            Ok(Some(saved)) => {
+                agent.keys = Keyring::resume(&id, saved, 0, chrono::Utc::now().timestamp_millis());
+            }
+            Ok(None) => {}
+            Err(e) => return Err(ApiError::bad_input(e)),
+        }
+    }
     let mut backoff = Duration::from_millis(200);
     let registered = loop {
         match agent.register().await {
@@ -276,8 +308,8 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
             }
             Err(e) if e.code == crate::api::ErrorCode::NotFound => {
                 // The server restarted and forgot us: join again (and enrol afresh).
+                // The keys stay: the id is bound to them, and the registration proves it.
                 agent.register().await?;
-                agent.keys = Keyring::agreeing(&agent.options.id, rand::random());
             }
             Err(e) => eprintln!("plexus neuron {}: {e}", agent.options.id),
         }

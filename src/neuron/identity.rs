@@ -20,16 +20,38 @@ struct Held {
     key: SigningKey,
     /// Local time it was received: with its lifetime, when to renew and when it runs out.
     received: Millis,
+    /// Taken from a saved state rather than received: how much of its life was left then.
+    left_at_resume: Option<Millis>,
 }
 
 impl Held {
+    fn life_left_from(&self) -> (Millis, Millis) {
+        match self.left_at_resume {
+            Some(left) => (self.received, left),
+            None => (self.received, self.credential.lifetime_ms()),
+        }
+    }
+
     fn renew_at(&self) -> Millis {
-        self.received + self.credential.lifetime_ms() * 2 / 3
+        let (from, left) = self.life_left_from();
+        let renew_before_end = self.credential.lifetime_ms() / 3;
+        from + left.saturating_sub(renew_before_end)
     }
 
     fn expired(&self, now: Millis) -> bool {
-        now >= self.received + self.credential.lifetime_ms()
+        let (from, left) = self.life_left_from();
+        now >= from + left
     }
+}
+
+/// What an agent keeps on disk between its processes: the secret its keys derive from, which
+/// generation it is on, and the credential it holds. Whoever reads it can act as the agent:
+/// the file is 0600.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedKeys {
+    pub secret: crate::api::identity::Bytes32,
+    pub generation: u32,
+    pub credential: Credential,
 }
 
 /// The longest wait before an identity request is repeated.
@@ -55,6 +77,9 @@ pub struct Keyring {
     /// The X25519 share of the identity request in flight, and how many were made.
     pending_kx: Option<x25519_dalek::StaticSecret>,
     kx_made: u64,
+    /// An agent's handshake was refused (its credential is not on record there, say the server
+    /// lost its store): it enrols next, endorsed by the key it holds.
+    handshake_refused: bool,
     /// The last report counter used (agents): grows for the life of the process.
     report_counter: std::sync::atomic::AtomicU64,
 }
@@ -87,6 +112,7 @@ impl Keyring {
             agree: false,
             pending_kx: None,
             kx_made: 0,
+            handshake_refused: false,
             report_counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -97,6 +123,45 @@ impl Keyring {
             agree: true,
             ..Keyring::new(neuron, secret)
         }
+    }
+
+    /// What to save for the next process (none before the first credential).
+    pub fn save(&self) -> Option<SavedKeys> {
+        let held = self.held.as_ref()?;
+        Some(SavedKeys {
+            secret: Bytes32(self.secret),
+            generation: self.generation,
+            credential: held.credential.clone(),
+        })
+    }
+
+    /// An agent's keyring from what its previous process saved, at local time `now` and Unix
+    /// time `now_unix`: it holds its credential again (to handshake, or to endorse a renewal if
+    /// the credential ran out meanwhile).
+    pub fn resume(neuron: &str, saved: SavedKeys, now: Millis, now_unix: i64) -> Self {
+        let mut keys = Keyring::agreeing(neuron, saved.secret.0);
+        keys.generation = saved.generation;
+        let key = keys.key(saved.generation, b"plexus-neuron-key\0");
+        if key.verifying_key().to_bytes() == saved.credential.public_key.0 {
+            let left = (saved.credential.not_after - now_unix).max(0) as Millis;
+            keys.held = Some(Held {
+                credential: saved.credential,
+                key,
+                received: now,
+                left_at_resume: Some(left),
+            });
+        }
+        keys
+    }
+
+    /// A signed registration: proof that this process holds the key its id is bound to.
+    pub fn registration_proof(&self, now_unix: i64) -> Option<crate::api::wire::RegistrationProof> {
+        let held = self.held.as_ref()?;
+        let bytes = crate::api::wire::register_bytes(&spiffe_id(&self.neuron), now_unix);
+        Some(crate::api::wire::RegistrationProof {
+            at: now_unix,
+            signature: sign(&held.key, &bytes),
+        })
     }
 
     /// A fresh X25519 share for the identity request about to go out (agents only).
@@ -225,6 +290,7 @@ impl Keyring {
             let presented = match self.fault {
                 Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
                 Some(IdentityMode::Expired) => self.held.as_ref(),
+                _ if self.handshake_refused => None,
                 _ => self.held.as_ref().filter(|h| !h.expired(now)),
             };
             if let Some(h) = presented {
@@ -329,11 +395,13 @@ impl Keyring {
                 };
                 self.generation += 1;
                 self.pending_kx = None;
+                self.handshake_refused = false;
                 self.session = Some((credential.serial, agreed));
                 self.held = Some(Held {
                     credential: credential.clone(),
                     key,
                     received: now,
+                    left_at_resume: None,
                 });
             }
             NeuronCommand::Session {
@@ -350,11 +418,17 @@ impl Keyring {
                     && let Some(key) = self.session_from(*serial, session_key.as_ref(), kx.as_ref())
                 {
                     self.pending_kx = None;
+                    self.handshake_refused = false;
                     self.session = Some((*serial, key));
                 }
             }
             NeuronCommand::IdentityRefused { enrolment, .. } => {
                 self.enrolling = None;
+                // Only agents change course (a simulated neuron under an identity fault must
+                // keep presenting what the fault broke, so that it is detected).
+                if !enrolment && self.agree && self.handshake_sent.is_some() {
+                    self.handshake_refused = true;
+                }
                 if !enrolment {
                     self.session = None;
                     self.handshake_sent = None;
@@ -425,6 +499,7 @@ impl Keyring {
             credential,
             key,
             received: 0,
+            left_at_resume: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod logs;
 pub mod sim;
 pub mod staging;
+pub mod state;
 pub mod workload;
 
 pub use fleet::{SimConfig, SimFleet};

@@ -39,7 +39,10 @@ pub async fn register(
         labels: registration.labels,
         config_version: registration.config_version,
     };
-    state.engine().register_agent(&session, spec).await?;
+    state
+        .engine()
+        .register_agent(&session, spec, registration.proof)
+        .await?;
     Ok(Json(Registered {
         heartbeat_ms: state.engine().config().heartbeat_ms,
     }))

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/neurons/{id}", get(neuron))
         .route("/neurons/{id}/logs", get(logs))
         .route("/neurons/{id}/recover", post(recover))
+        .route("/neurons/{id}/forget", post(forget_neuron))
         .route("/failures", get(failures))
         .route("/events", get(events::events))
         .route("/users", get(users).post(add_user))

@@ -230,6 +230,19 @@ pub async fn issue_token(
     ))
 }
 
+/// Release an agent id from its key (admin).
+pub async fn forget_neuron(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(neuron): Path<String>,
+) -> Reply<CommandReply> {
+    Ok(Json(
+        state
+            .submit(&caller, Command::ForgetNeuron { neuron })
+            .await?,
+    ))
+}
+
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,

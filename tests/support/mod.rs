@@ -115,8 +115,9 @@ pub fn config_push(selector: &str, dry_run: bool) -> Command {
     }
 }
 
-/// Agent processes that are killed when the test ends, however it ends.
-pub struct Agents(pub Vec<std::process::Child>);
+/// Agent processes that are killed when the test ends, however it ends, and the temp dir their
+/// keys live in between processes.
+pub struct Agents(pub Vec<std::process::Child>, pub tempfile::TempDir);
 
 impl Drop for Agents {
     fn drop(&mut self) {
@@ -180,17 +181,21 @@ pub fn screen_text(app: &plexus::tui::App, w: u16, h: u16) -> String {
 
 /// `plexus neuron --join URL --id ID` processes, one per id.
 pub fn spawn_agents(token: &str, url: &str, ids: impl IntoIterator<Item = String>) -> Agents {
+    let state = tempfile::tempdir().expect("a temp dir for the agents' keys");
+    let dir = state.path().to_path_buf();
     Agents(
         ids.into_iter()
             .map(|id| {
                 std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
                     .args(["neuron", "--join", url, "--id", &id])
                     .env("PLEXUS_TOKEN", token)
+                    .env("PLEXUS_DATA_DIR", &dir)
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
                     .expect("an agent process")
             })
             .collect(),
+        state,
     )
 }

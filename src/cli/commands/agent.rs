@@ -4,15 +4,21 @@ use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
 
+/// The files an agent reads: its token, and where it keeps its key between processes.
+pub struct Files {
+    pub token_file: Option<std::path::PathBuf>,
+    pub state: Option<std::path::PathBuf>,
+}
+
 pub async fn run(
     global: &Global,
     server: String,
     id: String,
     zone: String,
     labels: Vec<(String, String)>,
-    token_file: Option<std::path::PathBuf>,
+    files: Files,
 ) -> Result<i32, ApiError> {
-    let token = match token_file {
+    let token = match files.token_file {
         Some(path) => read_token(&path)?,
         None => global.token.clone().ok_or_else(|| {
             ApiError::bad_input(
@@ -25,10 +31,17 @@ pub async fn run(
     run_agent(AgentOptions {
         server,
         token,
-        id,
+        id: id.clone(),
         zone,
         labels,
         seed: global.seed,
+        state: files.state.or_else(|| {
+            global
+                .data_dir
+                .clone()
+                .or_else(crate::cli::boot::default_data_dir)
+                .map(|dir| dir.join("agents").join(format!("{id}.json")))
+        }),
     })
     .await
 }

@@ -131,3 +131,19 @@ fn detail_text(d: &NeuronDetail) -> String {
     }
     out.join("\n")
 }
+
+/// `plexus neurons forget ID`: release an agent id from its key (admin; audited).
+pub async fn forget(
+    backend: &dyn Backend,
+    id: String,
+    format: OutputFormat,
+) -> Result<i32, ApiError> {
+    let reply = backend
+        .submit(crate::api::Command::ForgetNeuron { neuron: id })
+        .await?;
+    match format {
+        OutputFormat::Json => output::json(&reply)?,
+        OutputFormat::Table => println!("{}", reply.summary()),
+    }
+    Ok(0)
+}

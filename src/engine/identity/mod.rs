@@ -68,6 +68,9 @@ struct Keys {
     latest: Option<(u64, Bytes32, i64, i64)>,
     enroll_open: bool,
     issued: u32,
+    /// The holder of the bound key proved it at registration: a renewal it endorses is taken
+    /// even if its credential ran out while it was away.
+    proven: bool,
 }
 
 impl Keys {
@@ -183,6 +186,28 @@ impl IdentityBook {
         k.sessions = [None, None];
     }
 
+    /// Forget everything about a slot (an id released, or a slot reused).
+    pub fn clear(&mut self, idx: u32) {
+        *self.keys(idx) = Keys::default();
+    }
+
+    /// The key an id is bound to (its latest credential), to keep across restarts.
+    pub fn binding(&self, idx: u32) -> Option<(u64, Bytes32, i64, i64)> {
+        self.neurons.get(idx as usize).and_then(|k| k.latest)
+    }
+
+    /// Bind a slot to a stored credential (an agent re-registered after a server restart).
+    pub fn restore(&mut self, idx: u32, latest: (u64, Bytes32, i64, i64)) {
+        let k = self.keys(idx);
+        k.latest = Some(latest);
+        self.next_serial = self.next_serial.max(latest.0 + 1);
+    }
+
+    /// The caller proved it holds the bound key (a signed registration).
+    pub fn proven(&mut self, idx: u32) {
+        self.keys(idx).proven = true;
+    }
+
     pub fn enroll(
         &mut self,
         idx: u32,
@@ -223,7 +248,7 @@ impl IdentityBook {
         }
         let endorsed = match (&e.endorsement, &k.latest) {
             (Some(end), Some((serial, key, _, not_after))) if end.serial == *serial => {
-                if now_unix > *not_after {
+                if now_unix > *not_after && !k.proven {
                     return Err(format!(
                         "renewal endorsed by credential #{serial}, which expired at {}",
                         rfc3339(*not_after)
@@ -254,6 +279,7 @@ impl IdentityBook {
         let credential = self.ca.issue(id, e.public_key, serial, now_unix, not_after);
         let k = self.keys(idx);
         k.enroll_open = false;
+        k.proven = false;
         k.issued += 1;
         k.latest = Some((serial, e.public_key, now_unix, not_after));
         k.install(Session {
@@ -289,6 +315,23 @@ impl IdentityBook {
             return Err(format!("credential names {}, not {id}", c.id));
         }
         self.ca.vouches_for(c)?;
+        // The id is bound to the key of its latest credential: an older credential (a key
+        // replaced, or an id released and taken by another) opens nothing.
+        match self.neurons.get(idx as usize).and_then(|k| k.latest) {
+            Some((serial, key, ..)) if serial == c.serial && key == c.public_key => {}
+            Some((serial, ..)) => {
+                return Err(format!(
+                    "credential #{} is not this neuron's latest (#{serial})",
+                    c.serial
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "credential #{} names no credential on record for {id}; enrol",
+                    c.serial
+                ));
+            }
+        }
         if now_unix > c.not_after {
             return Err(format!(
                 "credential #{} expired at {}",

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod chaos;
 pub mod files;
+pub mod pins;
 pub mod rollouts;
 pub mod sqlite;
 mod writer;
@@ -160,6 +161,12 @@ pub enum StoreOp {
         injected_at: i64,
         until_at: Option<i64>,
     },
+    /// An agent id is bound to the key of the credential just issued to it.
+    AgentPinned(pins::Pin),
+    /// An admin released an agent id (`plexus neurons forget ID`).
+    AgentReleased {
+        neuron: String,
+    },
     /// A chaos fault was reverted (`by`: duration, stopped, engine restart).
     ChaosReleased {
         id: String,
@@ -216,6 +223,8 @@ pub struct StoreInit {
     /// The federation CA's secret, kept beside the store (see `engine::identity::keyfile`);
     /// `None` derives it from the seed (virtual-time simulations only).
     pub ca_secret: Option<[u8; 32]>,
+    /// Agent ids and the keys they are bound to.
+    pub agent_pins: Vec<pins::Pin>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -187,6 +187,7 @@ impl SqliteStore {
         conn.execute_batch(super::rollouts::SCHEMA).map_err(err)?;
         conn.execute_batch(super::alerts::SCHEMA).map_err(err)?;
         conn.execute_batch(super::chaos::SCHEMA).map_err(err)?;
+        conn.execute_batch(super::pins::SCHEMA).map_err(err)?;
         conn.execute(
             "UPDATE failures SET resolved_at = ?1, resolution = 'engine restarted' WHERE resolved_at IS NULL",
             params![now_unix_ms],
@@ -232,6 +233,7 @@ impl SqliteStore {
             neuron_versions: super::rollouts::neuron_versions(&conn).map_err(err)?,
             alerts: super::alerts::load(&conn).map_err(err)?,
             ca_secret: None,
+            agent_pins: super::pins::load(&conn).map_err(err)?,
         };
         Ok(SqliteStore {
             conn,
@@ -427,6 +429,7 @@ impl SqliteStore {
             other => match super::rollouts::apply(tx, other)
                 .or_else(|| super::alerts::apply(tx, other))
                 .or_else(|| super::chaos::apply(tx, other))
+                .or_else(|| super::pins::apply(tx, other))
             {
                 Some(result) => result?,
                 None => 0,
