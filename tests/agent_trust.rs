@@ -142,13 +142,33 @@ async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
     let alice = FakeAgent::join(&base, &token, "alice").await;
     let bob = FakeAgent::join(&base, &token, "bob").await;
 
-    // An honest, sealed report is taken.
-    let body = alice.body(heartbeat(1), vec![("info".into(), "honest line".into())]);
+    // An honest, sealed report is taken; a control sequence in a log line is kept escaped.
+    let body = alice.body(
+        heartbeat(1),
+        vec![("info".into(), "honest line \u{1b}[2J".into())],
+    );
     let auth = alice.keys.seal_report("alice", &body).unwrap();
     let (status, commands) = alice.send_raw(&body, Some(auth.header())).await;
     assert_eq!(status, 200);
     assert!(!refused(&commands), "{commands:?}");
-    assert!(logs_of(&admin, "alice").await.contains("honest line"));
+    let logs = logs_of(&admin, "alice").await;
+    assert!(logs.contains("honest line \\u{1b}[2J"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "{logs}");
+    // A zone with a control sequence is refused at registration, naming the field.
+    let (status, text) = register(
+        &base,
+        &token,
+        &Registration {
+            id: "carol".into(),
+            zone: "lab\u{1b}]0;owned\u{7}".into(),
+            labels: vec![],
+            config_version: "v1".into(),
+            proof: None,
+        },
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("zone: control character"), "{text}");
 
     // The same bytes again: a replay.
     let (_, commands) = alice.send_raw(&body, Some(auth.header())).await;

@@ -550,3 +550,27 @@ async fn the_server_sees_users_and_tokens_the_cli_makes_on_its_data_dir_within_a
     let took = until_status(&server.base, &token, 401).await;
     assert!(took.as_millis() <= 1500, "refused after {took:?}");
 }
+
+/// A file the CLI reads cannot grow memory: an endless device is refused with exit 2.
+#[test]
+fn the_cli_refuses_an_endless_input_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args([
+            "--virtual-time",
+            "--neurons",
+            "2",
+            "broadcast",
+            "config",
+            "/dev/zero",
+        ])
+        .env("PLEXUS_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("larger than 16 MiB"),
+        "{stderr}"
+    );
+}

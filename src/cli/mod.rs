@@ -55,7 +55,7 @@ pub fn main() -> i32 {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("plexus: {}", e.message);
+            eprintln!("plexus: {}", output::escape_controls(&e.message));
             e.code.exit_code()
         }
     }
@@ -145,7 +145,7 @@ async fn console(
     let status = backend.status().await?;
     match format {
         OutputFormat::Json => output::json(&status)?,
-        OutputFormat::Table => println!("{}", output::status_text(&status)),
+        OutputFormat::Table => crate::cli::output::print(&output::status_text(&status)),
     }
     Ok(0)
 }

@@ -11,8 +11,36 @@ pub fn json<T: Serialize>(value: &T) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Left-aligned columns, two spaces apart, widths from the content.
+/// Print human output with every control character but the newline escaped: ids, zones,
+/// comments and log lines come from users and agents, and must not drive the terminal.
+pub fn print(text: &str) {
+    println!("{}", escape_controls(text));
+}
+
+/// `text` with control characters (but `\n`) shown as escapes (`\u{1b}`).
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Left-aligned columns, two spaces apart, widths from the content; control characters in a
+/// cell are shown escaped.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| escape_controls(c).into_owned()).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -166,5 +194,23 @@ mod tests {
             ],
         );
         assert_eq!(text, "A     B\nlong  x\ns     y");
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped_and_newlines_kept() {
+        let text = "zone=\u{1b}[2J\u{1b}]0;owned\u{7}\nnext line\ttab";
+        let shown = escape_controls(text);
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\t'));
+        assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+        assert_eq!(shown.lines().count(), 2, "the newline stays");
+        assert!(matches!(
+            escape_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -234,7 +234,7 @@ pub fn parse(file: &str, text: &str, base: &AlertConfig) -> Result<AlertConfig, 
 /// Read and parse `path` on top of `base`.
 pub fn load(path: &Path, base: &AlertConfig) -> Result<AlertConfig, SourceError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = crate::config::read_text(path)
         .map_err(|e| SourceError::new(&file, format!("cannot read: {e}")))?;
     parse(&file, &text, base)
 }

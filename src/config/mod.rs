@@ -127,7 +127,7 @@ impl Config {
     /// Reads `path`; a missing file is the defaults.
     pub fn load(path: &Path) -> Result<Config, SourceError> {
         let file = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match crate::config::read_text(path) {
             Ok(text) => Config::parse(&file, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(SourceError::new(&file, format!("cannot read: {e}"))),
@@ -187,5 +187,35 @@ mod tests {
             e.map(|e| (e.line, e.key)),
             Some((Some(2), Some("aliases.x".into())))
         );
+    }
+}
+
+/// The largest file Plexus reads as input (configs, scenarios, profiles, key maps, themes, alert
+/// rules, FL captures): anything larger, or a device that never ends (`/dev/zero`), is refused
+/// before it can grow memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a text input file, refusing it past [`MAX_INPUT_BYTES`].
+pub fn read_text(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {} MiB", MAX_INPUT_BYTES / (1024 * 1024)),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
+#[cfg(test)]
+mod read_tests {
+    #[test]
+    fn an_endless_device_is_refused_not_read() {
+        let err = super::read_text("/dev/zero").unwrap_err();
+        assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
     }
 }

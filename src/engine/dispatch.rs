@@ -46,17 +46,34 @@ pub fn audit_entry(
     };
     AuditEntry {
         at_unix_ms,
+        target: bounded_target(target),
         user: principal.map_or("-".into(), |p| p.user.clone()),
         role: principal.map_or("-".into(), |p| p.role.as_str().into()),
         session: session.to_string(),
         source: principal.map_or("-".into(), |p| p.source.clone()),
         action: command_name.to_string(),
-        target,
         params_digest,
         outcome,
         error_code,
         message,
     }
+}
+
+/// The longest audit target kept whole; a longer one is cut and its SHA-256 appended, so two
+/// long targets still differ in the log and a record cannot be made huge.
+pub const AUDIT_TARGET_MAX: usize = 256;
+
+fn bounded_target(target: String) -> String {
+    if target.len() <= AUDIT_TARGET_MAX {
+        return target;
+    }
+    use sha2::{Digest, Sha256};
+    let mut cut = AUDIT_TARGET_MAX - 24;
+    while !target.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let hash = hex::encode(&Sha256::digest(target.as_bytes())[..8]);
+    format!("{}…#{hash}", &target[..cut])
 }
 
 /// Admit, execute and audit one command; the returned effects carry the audit record.
@@ -356,11 +373,16 @@ pub fn register_agent(
     let target = spec.id.clone();
     let (principal, result) = match gate.admit(session, Action::NeuronRegister, wall) {
         Err((principal, denial)) => (principal, Err(denial)),
-        Ok(principal) => (
-            Some(principal),
-            core.register_agent(spec, proof.as_ref(), now, fx)
-                .map(|_| ()),
-        ),
+        Ok(principal) => {
+            let result = gate
+                .admit_registration(&principal.user, wall)
+                .and_then(|()| check_registration(&spec))
+                .and_then(|()| {
+                    core.register_agent(spec, proof.as_ref(), now, fx)
+                        .map(|_| ())
+                });
+            (Some(principal), result)
+        }
     };
     fx.store(StoreOp::Audit(audit_entry(
         principal.as_ref(),
@@ -374,8 +396,36 @@ pub fn register_agent(
     result
 }
 
+/// What an agent says of itself becomes ids, labels and rows on screens: no control characters,
+/// bounded sizes.
+fn check_registration(spec: &NeuronSpec) -> Result<(), ApiError> {
+    use crate::api::bounds::{MAX_ITEMS, count, id};
+    id("zone", &spec.zone)?;
+    id("config_version", &spec.config_version)?;
+    count("labels", spec.labels.len() as u64, 0, MAX_ITEMS as u64)?;
+    for (i, (k, v)) in spec.labels.iter().enumerate() {
+        id(&format!("labels[{i}].key"), k)?;
+        id(&format!("labels[{i}].value"), v)?;
+    }
+    Ok(())
+}
+
 /// `p95 < 250ms` breached: what was seen, and where.
 fn breach_detail(v: &Verdict) -> String {
     let observed = v.observed.map_or("-".to_string(), |o| format!("{o:.3}"));
     format!("{} observed {observed} ({})", v.threshold, v.scope)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_audit_target_is_cut_and_hashed() {
+        let long = "x".repeat(10_000);
+        let a = super::bounded_target(long.clone());
+        let b = super::bounded_target(format!("{long}y"));
+        assert!(a.len() <= super::AUDIT_TARGET_MAX + 4, "{}", a.len());
+        assert!(a.contains("…#"));
+        assert_ne!(a, b, "different targets stay different");
+        assert_eq!(super::bounded_target("n-0001".into()), "n-0001");
+    }
 }

@@ -182,7 +182,7 @@ impl Scenario {
         if let Some(text) = shipped(file_or_name) {
             return Scenario::parse(&format!("built-in {file_or_name}.toml"), text);
         }
-        let text = std::fs::read_to_string(file_or_name)
+        let text = crate::config::read_text(file_or_name)
             .map_err(|e| SourceError::new(file_or_name, format!("cannot read: {e}")))?;
         Scenario::parse(file_or_name, &text)
     }

@@ -36,7 +36,7 @@ pub fn load_profile(name_or_path: &str) -> Result<profile::Profile, crate::confi
     let (file, text) = match BUILTIN_PROFILES.iter().find(|(n, _)| *n == name_or_path) {
         Some((n, t)) => (format!("built-in assets/profiles/{n}.toml"), t.to_string()),
         None => {
-            let text = std::fs::read_to_string(name_or_path).map_err(|e| {
+            let text = crate::config::read_text(name_or_path).map_err(|e| {
                 crate::config::SourceError::new(
                     name_or_path,
                     format!("cannot read the profile ({e}); built-in: smoke, federation, elasticity, soak"),

@@ -1467,7 +1467,7 @@ impl App {
             return Outcome::redraw();
         }
         // Checked before the dialog opens: a bad document never reaches the confirm.
-        let config = match std::fs::read_to_string(&file)
+        let config = match crate::config::read_text(&file)
             .map_err(|e| format!("{file}: {e}"))
             .and_then(|text| {
                 crate::api::rollout_doc::parse_config(&file, &text).map_err(|e| e.to_string())

@@ -156,7 +156,7 @@ impl Keymap {
     /// What the console starts with: the named keymap plus the user file if there is one. On
     /// any error, the bundled default and the error to show.
     pub fn load(base: &str, user_file: Option<&Path>) -> (Keymap, Option<SourceError>) {
-        let result = match user_file.map(|p| (p, std::fs::read_to_string(p))) {
+        let result = match user_file.map(|p| (p, crate::config::read_text(p))) {
             Some((path, Ok(text))) => {
                 Keymap::with_overrides(base, &path.display().to_string(), &text)
             }

@@ -18,7 +18,7 @@ pub async fn run(
             let report = report(backend).await?;
             match format {
                 OutputFormat::Json => output::json(&report)?,
-                OutputFormat::Table => println!("{}", alerts_table(&report)),
+                OutputFormat::Table => crate::cli::output::print(&alerts_table(&report)),
             }
             Ok(0)
         }
@@ -50,7 +50,7 @@ pub async fn run(
             };
             match format {
                 OutputFormat::Json => output::json(&list)?,
-                OutputFormat::Table => println!("{}", silences_table(&list)),
+                OutputFormat::Table => crate::cli::output::print(&silences_table(&list)),
             }
             Ok(0)
         }
@@ -91,7 +91,7 @@ async fn resolve(backend: &dyn Backend, prefix: &str) -> Result<String, ApiError
 fn print_reply(reply: &CommandReply, format: OutputFormat) -> Result<i32, ApiError> {
     match format {
         OutputFormat::Json => output::json(reply)?,
-        OutputFormat::Table => println!("{}", reply.summary()),
+        OutputFormat::Table => crate::cli::output::print(&reply.summary()),
     }
     Ok(0)
 }

@@ -92,7 +92,7 @@ pub async fn run(
             };
             match format {
                 OutputFormat::Json => output::json(&records)?,
-                OutputFormat::Table => println!("{}", records_table(&records)),
+                OutputFormat::Table => crate::cli::output::print(&records_table(&records)),
             }
             Ok(0)
         }

@@ -28,7 +28,7 @@ pub async fn run(
             };
             match format {
                 OutputFormat::Json => output::json(&faults)?,
-                OutputFormat::Table => println!("{}", fault_table(&faults)),
+                OutputFormat::Table => crate::cli::output::print(&fault_table(&faults)),
             }
             Ok(0)
         }
@@ -46,7 +46,7 @@ pub async fn run(
                 .collect();
             match format {
                 OutputFormat::Json => output::json(&rows)?,
-                OutputFormat::Table => println!("{}", table(&["NAME", "TITLE"], &rows)),
+                OutputFormat::Table => crate::cli::output::print(&table(&["NAME", "TITLE"], &rows)),
             }
             Ok(0)
         }
@@ -79,7 +79,7 @@ fn print_fault(reply: &CommandReply, format: OutputFormat) -> Result<i32, ApiErr
     };
     match format {
         OutputFormat::Json => output::json(fault)?,
-        OutputFormat::Table => println!("{}", reply.summary()),
+        OutputFormat::Table => crate::cli::output::print(&reply.summary()),
     }
     Ok(0)
 }

@@ -130,7 +130,7 @@ fn run_fl(global: &Global, a: FlRunArgs) -> Result<i32, ApiError> {
     }
     match global.format() {
         OutputFormat::Json => output::json(&summary)?,
-        OutputFormat::Table => println!("{}", table(&summary)),
+        OutputFormat::Table => crate::cli::output::print(&table(&summary)),
     }
     Ok(if summary.diverged { 1 } else { 0 })
 }
@@ -201,6 +201,6 @@ fn replay(global: &Global, a: FlReplayArgs) -> Result<i32, ApiError> {
 }
 
 fn read(path: &Path) -> Result<String, ApiError> {
-    std::fs::read_to_string(path)
+    crate::config::read_text(path)
         .map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))
 }

@@ -9,7 +9,7 @@ pub async fn list(backend: &dyn Backend, format: OutputFormat) -> Result<i32, Ap
     let neurons = backend.neurons().await?;
     match format {
         OutputFormat::Json => output::json(&*neurons)?,
-        OutputFormat::Table => println!("{}", output::neuron_rows(&neurons)),
+        OutputFormat::Table => crate::cli::output::print(&output::neuron_rows(&neurons)),
     }
     Ok(0)
 }
@@ -18,7 +18,7 @@ pub async fn show(backend: &dyn Backend, id: &str, format: OutputFormat) -> Resu
     let detail = backend.neuron(id).await?;
     match format {
         OutputFormat::Json => output::json(&detail)?,
-        OutputFormat::Table => println!("{}", detail_text(&detail)),
+        OutputFormat::Table => crate::cli::output::print(&detail_text(&detail)),
     }
     Ok(0)
 }
@@ -34,7 +34,7 @@ pub async fn logs(
         OutputFormat::Json => output::json(&lines)?,
         OutputFormat::Table => {
             for line in &lines {
-                println!("{}", log_text(line));
+                crate::cli::output::print(&log_text(line));
             }
         }
     }
@@ -143,7 +143,7 @@ pub async fn forget(
         .await?;
     match format {
         OutputFormat::Json => output::json(&reply)?,
-        OutputFormat::Table => println!("{}", reply.summary()),
+        OutputFormat::Table => crate::cli::output::print(&reply.summary()),
     }
     Ok(0)
 }

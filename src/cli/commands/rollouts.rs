@@ -18,7 +18,7 @@ const WAIT_LIMIT: Duration = Duration::from_secs(600);
 
 fn read(file: &std::path::Path) -> Result<(String, String), ApiError> {
     let name = file.display().to_string();
-    let text = std::fs::read_to_string(file)
+    let text = crate::config::read_text(file)
         .map_err(|e| ApiError::bad_input(format!("{name}: cannot read: {e}")))?;
     Ok((name, text))
 }
@@ -123,7 +123,7 @@ async fn submit_and_wait(
     if !wait {
         match format {
             OutputFormat::Json => json(&reply)?,
-            OutputFormat::Table => println!("{}", reply.summary()),
+            OutputFormat::Table => crate::cli::output::print(&reply.summary()),
         }
         return Ok(0);
     }
@@ -231,7 +231,7 @@ fn print_view(v: &RolloutView, format: OutputFormat) -> Result<(), ApiError> {
             .unwrap_or_default()
     );
     if let Some(cause) = &s.cause {
-        println!("cause: {cause}");
+        println!("cause: {}", crate::cli::output::escape_controls(cause));
     }
     let rows: Vec<Vec<String>> = v
         .targets

@@ -7,7 +7,7 @@ pub async fn run(backend: &dyn Backend, format: OutputFormat) -> Result<i32, Api
     let status = backend.status().await?;
     match format {
         OutputFormat::Json => output::json(&status)?,
-        OutputFormat::Table => println!("{}", output::status_text(&status)),
+        OutputFormat::Table => crate::cli::output::print(&output::status_text(&status)),
     }
     Ok(0)
 }

@@ -58,7 +58,7 @@ pub async fn run(
             let baseline = match baseline {
                 Some(path) => Some((
                     path.display().to_string(),
-                    std::fs::read_to_string(&path)
+                    crate::config::read_text(&path)
                         .map_err(|e| ApiError::bad_input(format!("{}: {e}", path.display())))?,
                 )),
                 None => None,
@@ -133,7 +133,7 @@ pub async fn run(
                 }
                 _ => {
                     let path = results.join(&id).join("summary.json");
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                    let text = crate::config::read_text(&path).map_err(|e| {
                         ApiError::not_found(format!(
                             "{}: {e} (a test running on a server needs --connect)",
                             path.display()
@@ -160,7 +160,7 @@ pub async fn run(
             let reply = backend.submit(Command::TestCleanup).await?;
             match format {
                 OutputFormat::Json => output::json(&reply)?,
-                OutputFormat::Table => println!("{}", reply.summary()),
+                OutputFormat::Table => crate::cli::output::print(&reply.summary()),
             }
             Ok(0)
         }

@@ -29,7 +29,7 @@ pub async fn run(
                             ]
                         })
                         .collect();
-                    println!("{}", table(&["NAME", "ROLE", "CREATED", "TOKEN"], &rows));
+                    crate::cli::output::print(&table(&["NAME", "ROLE", "CREATED", "TOKEN"], &rows));
                 }
             }
         }
@@ -70,7 +70,7 @@ fn print_reply(reply: &CommandReply, format: OutputFormat) -> Result<(), ApiErro
     match format {
         OutputFormat::Json => output::json(reply),
         OutputFormat::Table => {
-            println!("{}", reply.summary());
+            crate::cli::output::print(&reply.summary());
             Ok(())
         }
     }

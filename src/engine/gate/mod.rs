@@ -60,6 +60,8 @@ pub struct Gate {
     users: HashMap<String, User>,
     sessions: HashMap<String, Session>,
     limiter: RateLimiter,
+    /// Agent registrations per user per minute.
+    registrations: RateLimiter,
     /// Bumped whenever users, roles or tokens change (the server's token check follows it).
     version: u64,
 }
@@ -109,6 +111,7 @@ impl Gate {
             sessions: HashMap::new(),
             decisions: HashMap::new(),
             limiter,
+            registrations: RateLimiter::new([(Action::NeuronRegister, ratelimit::REGISTRATIONS)]),
             version: 0,
             cfg,
         }
@@ -438,6 +441,19 @@ impl Gate {
             ));
         }
         Ok(principal)
+    }
+
+    /// A registration by `user` at `now`, within [`ratelimit::REGISTRATIONS`].
+    pub fn admit_registration(&mut self, user: &str, now_unix_ms: i64) -> Result<(), ApiError> {
+        self.registrations
+            .admit(user, Action::NeuronRegister, now_unix_ms)
+            .map_err(|retry_at| {
+                denied(format!(
+                    "rate limit: at most {} agent registrations per minute per user; retry after {}",
+                    ratelimit::REGISTRATIONS.count,
+                    rfc3339(retry_at)
+                ))
+            })
     }
 
     /// Whether this action needs its admission stored (it is rate-limited).

@@ -45,8 +45,31 @@ pub fn default_limits() -> Vec<(Action, Limit)> {
                 window_ms: hour,
             },
         ),
+        // Cheap actions are still bounded: each writes an audit record and a store row.
+        (
+            Action::AlertAck,
+            Limit {
+                count: 600,
+                window_ms: hour,
+            },
+        ),
+        (
+            Action::AlertSilence,
+            Limit {
+                count: 120,
+                window_ms: hour,
+            },
+        ),
     ]
 }
+
+/// Agent registrations one user may make per minute (kept in memory: a restart forgets them).
+/// A stress test registers its mock neurons in a burst; 5,000 leaves room for that and bounds
+/// what a leaked agents' token can flood the registry with.
+pub const REGISTRATIONS: Limit = Limit {
+    count: 5_000,
+    window_ms: 60_000,
+};
 
 #[derive(Debug, Default)]
 pub struct RateLimiter {

@@ -136,7 +136,7 @@ impl Theme {
     /// By name: a user file `themes_dir/NAME.toml` wins over a bundled theme of the same name.
     pub fn load(name: &str, themes_dir: Option<&Path>, depth: Depth) -> Result<Theme, SourceError> {
         if let Some(path) = themes_dir.map(|d| d.join(format!("{name}.toml"))) {
-            match std::fs::read_to_string(&path) {
+            match crate::config::read_text(&path) {
                 Ok(text) => return Theme::parse(name, &path.display().to_string(), &text, depth),
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(SourceError::new(
