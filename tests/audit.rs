@@ -194,3 +194,80 @@ fn retention_prunes_exactly_what_is_older_than_ninety_days_behind_a_checkpoint()
     let report = verify(store.connection()).unwrap();
     assert!(report.intact && report.records == 0 && report.checkpoint_seq == 5);
 }
+
+/// Deleting the newest records leaves a chain that verifies on its own; the signed head kept
+/// outside the database catches it — through the real CLI.
+#[test]
+fn deleting_the_newest_records_and_editing_a_record_time_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let plexus = |args: &[&str]| {
+        Process::new(env!("CARGO_BIN_EXE_plexus"))
+            .args(["--neurons", "0", "--data-dir"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for name in ["t1", "t2", "t3", "t4"] {
+        assert!(
+            plexus(&["users", "add", name, "--role", "viewer"])
+                .status
+                .success()
+        );
+    }
+    let verify = || {
+        let out = plexus(&["audit", "verify", "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = verify();
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["head_seq"], 4, "{report}");
+    assert!(report["trust"].as_str().unwrap().contains("signed head"));
+
+    // The record time is covered: the number retention reads must agree with the hashed text.
+    let mut conn = open(dir.path());
+    let original: i64 = conn
+        .query_row("SELECT at FROM audit WHERE seq = 2", [], |r| r.get(0))
+        .unwrap();
+    conn.execute("UPDATE audit SET at = 0 WHERE seq = 2", [])
+        .unwrap();
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["first_bad_seq"], 2, "{report}");
+    assert!(
+        report["problem"]
+            .as_str()
+            .unwrap()
+            .contains("time was altered")
+    );
+    // …and retention cannot be tricked by it into pruning the newer record before it.
+    let first: i64 = conn
+        .query_row("SELECT at FROM audit WHERE seq = 1", [], |r| r.get(0))
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    // Retention that keeps record 1 and everything after it; record 2 now looks ancient.
+    let removed = plexus::engine::audit::prune::prune(&tx, first, 0).unwrap();
+    assert_eq!(
+        removed, 0,
+        "record 1 is newer than the retention: nothing is a prefix of old records"
+    );
+    tx.rollback().unwrap();
+    conn.execute("UPDATE audit SET at = ?1 WHERE seq = 2", [original])
+        .unwrap();
+    assert_eq!(verify().0, Some(0));
+
+    // Tail truncation: the last two records deleted.
+    let conn = open(dir.path());
+    conn.execute("DELETE FROM audit WHERE seq >= 3", [])
+        .unwrap();
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report["problem"]
+            .as_str()
+            .unwrap()
+            .contains("records 3 to 4 are missing"),
+        "{report}"
+    );
+}

@@ -210,6 +210,12 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Records before this were pruned under the retention policy (0 = none pruned).
     pub checkpoint_seq: u64,
+    /// The last record the signed head (kept outside the database) names, if there is one.
+    #[serde(default)]
+    pub head_seq: Option<u64>,
+    /// What this verification can and cannot catch.
+    #[serde(default)]
+    pub trust: String,
 }
 
 /// Filters of `plexus audit list`.

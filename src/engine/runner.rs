@@ -10,7 +10,8 @@ use tokio::sync::broadcast;
 use rusqlite::Connection;
 
 use super::alerts::notifier::{Delivery, Notifier};
-use super::audit::verify::verify;
+use super::audit::head::HeadFile;
+use super::audit::verify::verify_with_head;
 use super::clock::{Clock, FakeClock, rfc3339};
 use super::core::Core;
 use super::dispatch;
@@ -23,8 +24,9 @@ use crate::api::Action;
 use crate::api::metrics::EngineMetrics;
 use crate::api::{ApiError, EventEnvelope, Millis, Query, QueryReply};
 
-/// How often the audit retention policy runs.
+/// How often the audit retention policy runs, and when first.
 const PRUNE_EVERY_MS: Millis = 3_600_000;
+const FIRST_PRUNE_MS: Millis = 60_000;
 /// How often users and tokens are re-read from the store (another process on the same data dir,
 /// e.g. `plexus users token NAME`, may have changed them).
 const USERS_SYNC_MS: Millis = 1_000;
@@ -53,6 +55,8 @@ pub struct Runner {
     last_snapshot: Millis,
     /// Delivers alert notifications off this thread (when any sink is configured).
     notifier: Option<Notifier>,
+    /// The audit head outside the database, for `audit verify`.
+    audit_head: Option<HeadFile>,
     next_users_sync: Millis,
     next_session_prune: Millis,
     /// Batches with user, role or token changes not yet committed: while any is in flight the
@@ -84,8 +88,17 @@ impl Runner {
             ))
             .to_path_buf(),
         };
-        let store = SqliteStore::open(&path, clock.unix_ms(), &options.first_admin)
+        let mut store = SqliteStore::open(&path, clock.unix_ms(), &options.first_admin)
             .map_err(|e| ApiError::failed(e.to_string()))?;
+        let audit_head = match &options.data_dir {
+            Some(dir) => {
+                let key = std::env::var_os("PLEXUS_AUDIT_KEY").map(std::path::PathBuf::from);
+                let open = || HeadFile::open(dir, key.as_deref()).map_err(ApiError::bad_input);
+                store = store.with_head(open()?);
+                Some(open()?)
+            }
+            None => None,
+        };
         let reader = store
             .reader()
             .map_err(|e| ApiError::failed(e.to_string()))?;
@@ -113,10 +126,6 @@ impl Runner {
                 None
             };
         let core = Core::new(cfg.clone(), host, options.seed, epoch, init, now, &mut fx);
-        fx.store(StoreOp::PruneAudit {
-            now: epoch + now as i64,
-            retention_ms: options.security.audit_retention_days as i64 * 86_400_000,
-        });
         let mut runner = Runner {
             core,
             gate,
@@ -127,7 +136,8 @@ impl Runner {
                 neurons: Arc::new(Vec::new()),
                 health: Vec::new(),
             }),
-            next_prune: now + PRUNE_EVERY_MS,
+            // Not at start: a short headless command (`audit verify`) never changes the store.
+            next_prune: now + FIRST_PRUNE_MS,
             writer,
             clock,
             events,
@@ -139,6 +149,7 @@ impl Runner {
             snapshot_every_ms: cfg.snapshot_ms.max(neurons / 100),
             last_snapshot: now,
             notifier,
+            audit_head,
             next_users_sync: now + USERS_SYNC_MS,
             next_session_prune: now + SESSION_PRUNE_MS,
             users_in_flight: Arc::default(),
@@ -497,7 +508,9 @@ impl Runner {
             Query::Audit { filter } => {
                 QueryReply::Audit(dispatch::list_audit(&self.reader, &filter)?)
             }
-            Query::VerifyAudit => QueryReply::Verify(verify(&self.reader).map_err(store_error)?),
+            Query::VerifyAudit => QueryReply::Verify(
+                verify_with_head(&self.reader, self.audit_head.as_ref()).map_err(store_error)?,
+            ),
             Query::EventsSince { seq } => QueryReply::Events(
                 self.recent
                     .iter()

@@ -308,6 +308,8 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             first_bad_seq: None,
             problem: None,
             checkpoint_seq: 0,
+            head_seq: None,
+            trust: String::new(),
         }),
         Query::Session => QueryReply::Session(crate::api::SessionInfo {
             id: "s-fixture".into(),

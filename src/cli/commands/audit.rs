@@ -145,8 +145,11 @@ pub async fn run(
                 OutputFormat::Table => println!(
                     "audit chain BROKEN at record {}: {}",
                     report.first_bad_seq.unwrap_or_default(),
-                    report.problem.clone().unwrap_or_default()
+                    output::escape_controls(&report.problem.clone().unwrap_or_default())
                 ),
+            }
+            if format == OutputFormat::Table && !report.trust.is_empty() {
+                eprintln!("checked: {}", report.trust);
             }
             Ok(if report.intact { 0 } else { 1 })
         }

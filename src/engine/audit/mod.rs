@@ -4,6 +4,7 @@
 //! deleted or reordered record breaks the chain at its sequence number.
 
 pub mod export;
+pub mod head;
 pub mod prune;
 pub mod verify;
 

@@ -6,9 +6,13 @@ use rusqlite::{Transaction, params};
 /// Delete records strictly older than `retention_ms` before `now_unix_ms`; returns how many.
 pub fn prune(tx: &Transaction<'_>, now_unix_ms: i64, retention_ms: i64) -> rusqlite::Result<u64> {
     let cutoff = now_unix_ms - retention_ms;
+    // Only the prefix in which every record is old: a record whose time was edited into the
+    // past cannot take the newer records before it with it.
     let last: Option<(i64, String)> = tx
         .query_row(
-            "SELECT seq, hash FROM audit WHERE at < ?1 ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, hash FROM audit
+             WHERE seq < COALESCE((SELECT MIN(seq) FROM audit WHERE at >= ?1), 9223372036854775807)
+             ORDER BY seq DESC LIMIT 1",
             params![cutoff],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

@@ -37,7 +37,12 @@ pub fn load(path: &Path) -> Result<[u8; 32], String> {
 
 /// The data dir's CA secret, made (random, 0600) when the dir is first used.
 pub fn load_or_create(dir: &Path) -> Result<[u8; 32], String> {
-    let path = dir.join(CA_KEY_FILE);
+    load_or_create_at(&dir.join(CA_KEY_FILE))
+}
+
+/// A 32-byte secret kept at `path`, made (random, 0600) when missing.
+pub fn load_or_create_at(path: &Path) -> Result<[u8; 32], String> {
+    let path = path.to_path_buf();
     if path.exists() {
         return load(&path);
     }

@@ -164,6 +164,8 @@ pub struct SqliteStore {
     conn: Connection,
     path: String,
     init: StoreInit,
+    /// The audit head kept outside the database (stores in a data dir).
+    head: Option<crate::engine::audit::head::HeadFile>,
 }
 
 impl SqliteStore {
@@ -239,7 +241,14 @@ impl SqliteStore {
             conn,
             path: shown,
             init,
+            head: None,
         })
+    }
+
+    /// Keep the audit head in `head` after every batch that appends to the log.
+    pub fn with_head(mut self, head: crate::engine::audit::head::HeadFile) -> Self {
+        self.head = Some(head);
+        self
     }
 
     pub fn connection(&self) -> &Connection {
@@ -455,7 +464,20 @@ impl Store for SqliteStore {
         for op in batch {
             Self::apply_one(&tx, op).map_err(&err)?;
         }
-        tx.commit().map_err(&err)
+        let appended =
+            self.head.is_some() && batch.iter().any(|op| matches!(op, StoreOp::Audit(_)));
+        let head = if appended {
+            Some(chain_head(&tx).map_err(&err)?)
+        } else {
+            None
+        };
+        tx.commit().map_err(&err)?;
+        if let (Some(file), Some((seq, hash))) = (&self.head, head)
+            && let Err(e) = file.advance(seq, &hash)
+        {
+            eprintln!("plexus: cannot write the audit head: {e}");
+        }
+        Ok(())
     }
 
     fn init(&self) -> StoreInit {
