@@ -414,3 +414,91 @@ async fn healthy(admin: &plexus::client::Embedded, id: &str) -> plexus::api::Neu
     }
     panic!("{id} never became healthy");
 }
+
+/// A per-agent invite: one use, one id, and the agent it admits acts only as itself — through a
+/// real `plexus neuron` process started with the invite in a token file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_admits_one_agent_once_and_its_token_acts_only_as_that_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = 200);
+    let admin = session(&engine, ADMIN).await;
+    let (base, _server) = support::serve(&engine);
+    let invite = |id: &str| {
+        let admin = &admin;
+        let id = id.to_string();
+        async move {
+            match admin
+                .submit(plexus::api::Command::InviteAgent {
+                    neuron: id,
+                    ttl_ms: 3_600_000,
+                })
+                .await
+                .unwrap()
+            {
+                plexus::api::CommandReply::AgentInvited { invite, .. } => invite,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    // Wrong id, then the right one; a second use is refused.
+    let token = invite("invited").await;
+    let claim = |id: &str| Registration {
+        id: id.into(),
+        zone: "lab".into(),
+        labels: vec![],
+        config_version: "v1".into(),
+        proof: None,
+    };
+    let (status, text) = register(&base, &token, &claim("someone-else")).await;
+    assert_eq!(status, 403, "{text}");
+    let (status, text) = register(&base, &token, &claim("invited")).await;
+    assert_eq!(status, 200, "{text}");
+    let own: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let own = own["token"]
+        .as_str()
+        .expect("the agent's own token")
+        .to_string();
+    let (status, _) = register(&base, &token, &claim("invited")).await;
+    assert_eq!(status, 401, "an invite is spent once");
+    // The agent's own token acts only as that agent: not as another, and not as an operator.
+    let (status, text) = register(&base, &own, &claim("other-agent")).await;
+    assert_eq!(status, 403, "{text}");
+    let status = reqwest::Client::new()
+        .get(format!("{base}/api/v1/status"))
+        .bearer_auth(&own)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403, "an agent's token reads nothing");
+
+    // A real agent process joins with an invite in a file, and runs healthy on its own token.
+    let file = dir.path().join("invite.txt");
+    std::fs::write(&file, invite("proc-agent").await).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args([
+            "neuron",
+            "--join",
+            &base,
+            "--id",
+            "proc-agent",
+            "--token-file",
+        ])
+        .arg(&file)
+        .env("PLEXUS_DATA_DIR", state.path())
+        .env_remove("PLEXUS_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let detail = healthy(&admin, "proc-agent").await;
+    assert!(detail.identity.is_some());
+    let saved = std::fs::read_to_string(state.path().join("agents/proc-agent.json")).unwrap();
+    assert!(
+        saved.contains("\"token\": \"plx_"),
+        "the agent keeps its own token"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -76,6 +76,21 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     }
 }
 
+/// An agent id: 1-64 letters, digits, `-`, `_` or `.` (it becomes a SPIFFE id, a user name
+/// `ID@agents` and a file name).
+pub fn agent_id(field: &str, value: &str) -> Result<(), ApiError> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(refuse(field, "use 1-64 letters, digits, '-', '_' or '.'"))
+    }
+}
+
 /// An identifier: text of at most [`MAX_ID_LEN`] bytes.
 pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
     text(field, value, MAX_ID_LEN)
@@ -128,6 +143,10 @@ impl Command {
             Command::Recover { neuron }
             | Command::ClearFaults { neuron }
             | Command::ForgetNeuron { neuron } => id("neuron", neuron),
+            Command::InviteAgent { neuron, ttl_ms } => {
+                agent_id("neuron", neuron)?;
+                duration("ttl_ms", *ttl_ms, MAX_DURATION_MS)
+            }
             Command::InjectFault { neuron, fault } => {
                 id("neuron", neuron)?;
                 fault.check("fault")

@@ -52,6 +52,11 @@ pub enum Command {
     RemoveUser {
         name: String,
     },
+    /// A one-time join token for agent `neuron`, valid for `ttl_ms` (shown once).
+    InviteAgent {
+        neuron: String,
+        ttl_ms: u64,
+    },
     /// Release an agent id from the key that enrolled it (its credential and sessions end).
     ForgetNeuron {
         neuron: String,
@@ -167,7 +172,8 @@ impl Command {
             | Command::RevokeToken { .. }
             | Command::RemoveUser { .. }
             | Command::SetRole { .. }
-            | Command::ForgetNeuron { .. } => Action::UsersManage,
+            | Command::ForgetNeuron { .. }
+            | Command::InviteAgent { .. } => Action::UsersManage,
             Command::ExportAudit { .. } => Action::AuditExport,
             Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
             Command::StressStart { .. }
@@ -197,6 +203,7 @@ impl Command {
             Command::RemoveUser { .. } => "users.remove",
             Command::SetRole { .. } => "users.role",
             Command::ForgetNeuron { .. } => "neurons.forget",
+            Command::InviteAgent { .. } => "neurons.invite",
             Command::ExportAudit { .. } => "audit.export",
             Command::ChaosInject { .. } => "chaos.inject",
             Command::ChaosStop { .. } => "chaos.stop",
@@ -222,7 +229,8 @@ impl Command {
             Command::Recover { neuron }
             | Command::InjectFault { neuron, .. }
             | Command::ClearFaults { neuron }
-            | Command::ForgetNeuron { neuron } => neuron.clone(),
+            | Command::ForgetNeuron { neuron }
+            | Command::InviteAgent { neuron, .. } => neuron.clone(),
             Command::AddUser { name, .. }
             | Command::IssueToken { name }
             | Command::RevokeToken { name }
@@ -276,6 +284,12 @@ pub enum CommandReply {
     },
     NeuronForgotten {
         neuron: String,
+    },
+    /// The only time an invite is shown.
+    AgentInvited {
+        neuron: String,
+        invite: String,
+        expires: String,
     },
     UserAdded {
         user: UserView,
@@ -355,6 +369,9 @@ impl CommandReply {
                 format!("fault {fault} injected into {neuron}")
             }
             CommandReply::FaultsCleared { neuron } => format!("faults cleared on {neuron}"),
+            CommandReply::AgentInvited {
+                neuron, expires, ..
+            } => format!("invite for agent {neuron}, one use, until {expires}"),
             CommandReply::NeuronForgotten { neuron } => {
                 format!(
                     "{neuron} released: the next agent to register with this id enrols a new key"

@@ -196,6 +196,9 @@ pub fn register_bytes(spiffe_id: &str, at: i64) -> Vec<u8> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Registered {
     pub heartbeat_ms: u64,
+    /// After an invite: the agent's own token, shown this once (keep it, the invite is spent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// `POST /api/v1/agents/{id}/messages`.

@@ -429,6 +429,16 @@ pub enum NeuronsCommand {
         /// Neuron id, e.g. n-0001.
         id: String,
     },
+    /// A one-time join token for agent ID (admin; audited): give it to that agent alone
+    /// (`plexus neuron --id ID --token-file FILE`); registering spends it and hands the agent a
+    /// token of its own that acts only as ID. Printed once.
+    Invite {
+        /// Agent id.
+        id: String,
+        /// How long the invite is valid, e.g. 30m, 1h, 2d (up to 30 days).
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: u64,
+    },
     /// Release an agent id from the key that enrolled it (admin): the next agent to register
     /// with that id enrols a new key. Audited.
     Forget {
@@ -462,6 +472,11 @@ pub enum UsersCommand {
         #[arg(value_parser = parse_role)]
         role: Role,
     },
+}
+
+/// `30m`, `1h`, `2d` as milliseconds.
+pub fn parse_ttl(text: &str) -> Result<u64, String> {
+    crate::api::chaos::parse_duration_ms(text)
 }
 
 pub fn parse_label(text: &str) -> Result<(String, String), String> {

@@ -160,6 +160,14 @@ fn execute(
             let token = gate.issue_token(&name, &mut fx.store)?;
             Ok(CommandReply::TokenIssued { name, token })
         }
+        Command::InviteAgent { neuron, ttl_ms } => {
+            let (invite, expires_at) = gate.invite(&neuron, ttl_ms, wall, &mut fx.store);
+            Ok(CommandReply::AgentInvited {
+                neuron,
+                invite,
+                expires: crate::engine::clock::rfc3339(expires_at),
+            })
+        }
         Command::ForgetNeuron { neuron } => {
             core.forget_agent(&neuron, now, fx)?;
             Ok(CommandReply::NeuronForgotten { neuron })
@@ -358,6 +366,17 @@ pub fn admit_query(
     }
 }
 
+/// An invited agent's principal acts for its own id alone (Kubernetes' NodeRestriction).
+pub fn acts_for(principal: &Principal, neuron: &str) -> Result<(), ApiError> {
+    match &principal.agent_of {
+        Some(own) if own != neuron => Err(ApiError::new(
+            ErrorCode::Denied,
+            format!("agent '{own}' may register and report only as itself, not as '{neuron}'"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// An agent joins: admitted like a command (neuron.register) and audited.
 pub fn register_agent(
     core: &mut Core,
@@ -374,8 +393,8 @@ pub fn register_agent(
     let (principal, result) = match gate.admit(session, Action::NeuronRegister, wall) {
         Err((principal, denial)) => (principal, Err(denial)),
         Ok(principal) => {
-            let result = gate
-                .admit_registration(&principal.user, wall)
+            let result = acts_for(&principal, &spec.id)
+                .and_then(|()| gate.admit_registration(&principal.user, wall))
                 .and_then(|()| check_registration(&spec))
                 .and_then(|()| {
                     core.register_agent(spec, proof.as_ref(), now, fx)

@@ -101,6 +101,14 @@ enum Request {
         report: Box<OpenedReport>,
         reply: Reply<Vec<NeuronCommand>>,
     },
+    /// An agent registers with a one-time invite: spent, and turned into a token of its own.
+    RedeemInvite {
+        invite: String,
+        source: String,
+        spec: NeuronSpec,
+        proof: Option<RegistrationProof>,
+        reply: Reply<String>,
+    },
     Command(String, Command, Reply<CommandReply>),
     Query(String, Query, Reply<QueryReply>),
     Advance(Millis, Reply<()>),
@@ -294,6 +302,26 @@ impl Engine {
         let session = session.to_string();
         self.ask(|reply| Request::AgentRegister {
             session,
+            spec,
+            proof,
+            reply,
+        })
+        .await
+    }
+
+    /// An agent joins with a one-time invite (`plexus neurons invite ID`): the invite is spent,
+    /// the agent registered, and the token it will use from now on returned (once).
+    pub async fn redeem_invite(
+        &self,
+        invite: &str,
+        source: &str,
+        spec: NeuronSpec,
+        proof: Option<RegistrationProof>,
+    ) -> Result<String, ApiError> {
+        let (invite, source) = (invite.to_string(), source.to_string());
+        self.ask(|reply| Request::RedeemInvite {
+            invite,
+            source,
             spec,
             proof,
             reply,

@@ -64,6 +64,8 @@ pub struct Runner {
     users_in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// The gate version whose token hashes were last published.
     tokens_published: u64,
+    /// The handles' shared state (set when the thread starts running).
+    shared: Weak<Shared>,
 }
 
 impl Runner {
@@ -107,11 +109,12 @@ impl Runner {
         if let Some(dir) = &options.data_dir {
             super::store::files::private_files(dir);
         }
-        let gate = Gate::new(
+        let mut gate = Gate::new(
             options.security.clone(),
             init.users.clone(),
             init.admissions.clone(),
         );
+        gate.reload_invites(init.invites.clone());
         let writer = StoreWriter::spawn(Box::new(store) as Box<dyn Store>);
         let now = clock.now();
         let mut fx = Effects::new(epoch);
@@ -154,6 +157,7 @@ impl Runner {
             next_session_prune: now + SESSION_PRUNE_MS,
             users_in_flight: Arc::default(),
             tokens_published: u64::MAX,
+            shared: Weak::new(),
         };
         runner.flush(fx, None);
         runner.snapshot = Arc::new(runner.build_snapshot());
@@ -170,12 +174,14 @@ impl Runner {
     }
 
     /// Publish the valid token hashes when users or tokens changed (cheap when they did not).
-    fn publish_tokens(&mut self, shared: &Weak<Shared>) {
+    /// Called before every flush, so a reply that hands out a token (or confirms a revocation)
+    /// can only be sent once the server's token check already knows it.
+    fn publish_tokens(&mut self) {
         if self.gate.version() == self.tokens_published {
             return;
         }
-        self.tokens_published = self.gate.version();
-        if let Some(shared) = shared.upgrade() {
+        if let Some(shared) = self.shared.upgrade() {
+            self.tokens_published = self.gate.version();
             shared.tokens.store(self.tokens());
         }
     }
@@ -191,6 +197,10 @@ impl Runner {
                 self.gate.reload_users(users);
             }
             Err(e) => eprintln!("plexus: cannot re-read users from the store: {e}"),
+        }
+        let now_unix = self.clock.unix_ms_at(self.clock.now());
+        if let Ok(invites) = super::store::invites::load(&self.reader, now_unix) {
+            self.gate.reload_invites(invites);
         }
     }
 
@@ -214,6 +224,7 @@ impl Runner {
 
     /// Send events, queue store writes; `ack` fires once those writes are committed.
     fn flush(&mut self, mut fx: Effects, mut ack: Option<Ack>) {
+        self.publish_tokens();
         let now = self.clock.now();
         let notifications = std::mem::take(&mut fx.notifications);
         let push = fx.alert_push.take();
@@ -308,11 +319,11 @@ impl Runner {
     }
 
     pub fn run(mut self, requests: mpsc::Receiver<Request>, shared: Weak<Shared>) {
+        self.shared = shared.clone();
         if self.fake_clock.is_some() {
             while let Ok(request) = requests.recv() {
                 self.handle(request);
                 self.publish(&shared);
-                self.publish_tokens(&shared);
             }
         } else {
             let tick = Duration::from_millis(self.tick_ms);
@@ -323,7 +334,6 @@ impl Runner {
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
-                self.publish_tokens(&shared);
                 let now = Instant::now();
                 if now >= next_tick {
                     self.tick();
@@ -459,11 +469,44 @@ impl Runner {
                 let wall = fx.wall(now);
                 let admitted = self.gate.admit(&session, Action::NeuronRegister, wall);
                 let result = match admitted {
-                    Ok(_) => self.core.agent_message(&neuron, *report, now, &mut fx),
+                    Ok(principal) => match dispatch::acts_for(&principal, &neuron) {
+                        Ok(()) => self.core.agent_message(&neuron, *report, now, &mut fx),
+                        Err(denial) => Err(denial),
+                    },
                     Err((_, denial)) => Err(denial),
                 };
                 self.flush(fx, None);
                 let _ = reply.send(result);
+            }
+            Request::RedeemInvite {
+                invite,
+                source,
+                spec,
+                proof,
+                reply,
+            } => {
+                let mut fx = self.effects();
+                let wall = fx.wall(now);
+                let redeemed = self.gate.redeem(&invite, &spec.id, wall, &mut fx.store);
+                let result = redeemed.and_then(|(_, token)| {
+                    let session =
+                        self.gate
+                            .open_token_session(&token, &source, wall, &mut fx.store)?;
+                    dispatch::register_agent(
+                        &mut self.core,
+                        &mut self.gate,
+                        &session.id,
+                        spec,
+                        proof,
+                        now,
+                        &mut fx,
+                    )
+                    .map(|()| token)
+                });
+                let ack: Ack = Box::new(move |stored| {
+                    let _ = reply.send(stored.map_err(ApiError::failed).and(result));
+                });
+                self.flush(fx, Some(ack));
             }
             Request::Advance(ms, reply) => {
                 let result = self.advance(ms);

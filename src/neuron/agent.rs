@@ -40,6 +40,8 @@ struct Agent {
     logs: Vec<(String, String)>,
     started: Instant,
     keys: Keyring,
+    /// The token an invite turned into (kept in the state file; the invite is spent).
+    own_token: Option<String>,
 }
 
 impl Agent {
@@ -78,7 +80,17 @@ impl Agent {
         }
     }
 
-    async fn register(&self) -> Result<Registered, ApiError> {
+    async fn register(&mut self) -> Result<Registered, ApiError> {
+        let registered: Registered = self.register_once().await?;
+        if let Some(token) = &registered.token {
+            self.options.token = token.clone();
+            self.own_token = Some(token.clone());
+            self.save_keys();
+        }
+        Ok(registered)
+    }
+
+    async fn register_once(&self) -> Result<Registered, ApiError> {
         let registration = Registration {
             id: self.options.id.clone(),
             zone: self.options.zone.clone(),
@@ -127,8 +139,12 @@ impl Agent {
     /// Keep the key and credential for the next process (a failure to write is logged: the
     /// agent runs on, but a restart will need an admin to release its id).
     fn save_keys(&mut self) {
-        let (Some(path), Some(saved)) = (&self.options.state, self.keys.save()) else {
+        let Some(path) = &self.options.state else {
             return;
+        };
+        let saved = state::AgentState {
+            token: self.own_token.clone(),
+            keys: self.keys.save(),
         };
         if let Err(e) = state::save(path, &saved) {
             eprintln!("plexus neuron {}: {e}", self.options.id);
@@ -260,11 +276,20 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         )],
         started: Instant::now(),
         keys: Keyring::agreeing(&id, rand::random()),
+        own_token: None,
     };
     if let Some(path) = agent.options.state.clone() {
         match state::load(&path) {
             Ok(Some(saved)) => {
-                agent.keys = Keyring::resume(&id, saved, 0, chrono::Utc::now().timestamp_millis());
+                if let Some(keys) = saved.keys {
+                    let now_unix = chrono::Utc::now().timestamp_millis();
+                    agent.keys = Keyring::resume(&id, keys, 0, now_unix);
+                }
+                // An invite is spent once: the token it turned into is the one to use.
+                if let Some(token) = saved.token {
+                    agent.options.token = token.clone();
+                    agent.own_token = Some(token);
+                }
             }
             Ok(None) => {}
             Err(e) => return Err(ApiError::bad_input(e)),

@@ -6,10 +6,20 @@ use std::path::Path;
 
 use super::identity::SavedKeys;
 
+/// What an agent keeps between processes.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct AgentState {
+    /// Its own token (after an invite was spent), used instead of the one it was started with.
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub keys: Option<SavedKeys>,
+}
+
 /// The largest state file read (one credential is under 1 KiB).
 const MAX_STATE_BYTES: u64 = 64 * 1024;
 
-pub fn load(path: &Path) -> Result<Option<SavedKeys>, String> {
+pub fn load(path: &Path) -> Result<Option<AgentState>, String> {
     let shown = path.display();
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -37,7 +47,7 @@ pub fn load(path: &Path) -> Result<Option<SavedKeys>, String> {
         .map_err(|e| format!("agent state {shown}: line {}: {e}", e.line()))
 }
 
-pub fn save(path: &Path, saved: &SavedKeys) -> Result<(), String> {
+pub fn save(path: &Path, saved: &AgentState) -> Result<(), String> {
     let shown = path.display();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("agent state {shown}: {e}"))?;

@@ -13,38 +13,39 @@ use axum::http::HeaderMap;
 use crate::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
 use crate::api::wire::{Commands, Registered, Registration, SealedReport};
 use crate::engine::fleet::host::NeuronSpec;
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
+use crate::engine::gate::token::INVITE_PREFIX;
 
 pub async fn register(
     State(state): State<AppState>,
     caller: Caller,
     Body(registration): Body<Registration>,
 ) -> Result<Json<Registered>, HttpError> {
-    if !valid_id(&registration.id) {
-        return Err(HttpError::from(crate::api::ApiError::bad_input(
-            "id: use 1-64 letters, digits, '-', '_' or '.'",
-        )));
-    }
-    let session = state.session_of(&caller).await?;
+    crate::api::bounds::agent_id("id", &registration.id)?;
     let spec = NeuronSpec {
         id: registration.id,
         zone: registration.zone,
         labels: registration.labels,
         config_version: registration.config_version,
     };
+    // A one-time invite is spent here and becomes the agent's own token (answered once).
+    if caller.token.starts_with(INVITE_PREFIX) {
+        let token = state
+            .engine()
+            .redeem_invite(&caller.token, &caller.source, spec, registration.proof)
+            .await?;
+        return Ok(Json(Registered {
+            heartbeat_ms: state.engine().config().heartbeat_ms,
+            token: Some(token),
+        }));
+    }
+    let session = state.session_of(&caller).await?;
     state
         .engine()
         .register_agent(&session, spec, registration.proof)
         .await?;
     Ok(Json(Registered {
         heartbeat_ms: state.engine().config().heartbeat_ms,
+        token: None,
     }))
 }
 

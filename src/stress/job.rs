@@ -39,8 +39,14 @@ pub struct Done {
 }
 
 /// `st-` and the start time in ms, in hex: sortable, unique per process start.
+/// A test id: the start time (so ids sort by it) and a random part (two tests started in the
+/// same millisecond, by two operators or two tests in one process, must not share an id).
 pub fn new_id() -> String {
-    format!("st-{:x}", chrono::Utc::now().timestamp_millis())
+    format!(
+        "st-{:x}{:04x}",
+        chrono::Utc::now().timestamp_millis(),
+        rand::random::<u16>()
+    )
 }
 
 /// Refuse what the generator cannot do before anything starts (exit 2).

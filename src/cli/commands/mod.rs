@@ -33,6 +33,9 @@ pub async fn run(
         CommandLine::Neurons {
             show: Some(NeuronsCommand::Forget { id }),
         } => neurons::forget(backend, id, format).await,
+        CommandLine::Neurons {
+            show: Some(NeuronsCommand::Invite { id, ttl }),
+        } => neurons::invite(backend, id, ttl, format).await,
         CommandLine::Logs { id, tail } => neurons::logs(backend, &id, tail, format).await,
         CommandLine::Recover { id, no_wait } => recover::run(backend, &id, !no_wait, format).await,
         CommandLine::Watch { count, for_secs } => watch::run(backend, count, for_secs).await,

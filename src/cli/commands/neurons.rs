@@ -147,3 +147,23 @@ pub async fn forget(
     }
     Ok(0)
 }
+
+/// `plexus neurons invite ID [--ttl 1h]`: a one-time join token, printed once.
+pub async fn invite(
+    backend: &dyn Backend,
+    id: String,
+    ttl_ms: u64,
+    format: OutputFormat,
+) -> Result<i32, ApiError> {
+    let reply = backend
+        .submit(crate::api::Command::InviteAgent { neuron: id, ttl_ms })
+        .await?;
+    match (&reply, format) {
+        (crate::api::CommandReply::AgentInvited { invite, .. }, OutputFormat::Table) => {
+            println!("{invite}");
+            eprintln!("{}; shown once, stored only as a hash", reply.summary());
+        }
+        _ => output::json(&reply)?,
+    }
+    Ok(0)
+}

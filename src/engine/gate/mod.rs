@@ -14,6 +14,7 @@ use crate::api::metrics::GateCount;
 use crate::api::security::UserView;
 use crate::api::{Action, ApiError, ErrorCode, Role, SessionInfo};
 use crate::engine::clock::rfc3339;
+use crate::engine::store::invites::Invite;
 use crate::engine::store::{StoreOp, StoredUser};
 use ratelimit::{Limit, RateLimiter};
 use session::Session;
@@ -44,6 +45,8 @@ pub struct Principal {
     pub role: Role,
     pub session: String,
     pub source: String,
+    /// An invited agent's principal acts for this one agent id and nothing else.
+    pub agent_of: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +54,7 @@ struct User {
     role: Role,
     created_unix_ms: i64,
     token_hash: Option<String>,
+    agent_of: Option<String>,
 }
 
 pub struct Gate {
@@ -64,6 +68,8 @@ pub struct Gate {
     registrations: RateLimiter,
     /// Bumped whenever users, roles or tokens change (the server's token check follows it).
     version: u64,
+    /// Agent invites not yet used, by token hash.
+    invites: HashMap<String, Invite>,
 }
 
 /// Live sessions one user may hold; opening one more ends that user's least recently active.
@@ -104,6 +110,7 @@ impl Gate {
                             role: Role::parse(&u.role)?,
                             created_unix_ms: u.created_unix_ms,
                             token_hash: u.token_hash,
+                            agent_of: u.agent_of,
                         },
                     ))
                 })
@@ -113,6 +120,7 @@ impl Gate {
             limiter,
             registrations: RateLimiter::new([(Action::NeuronRegister, ratelimit::REGISTRATIONS)]),
             version: 0,
+            invites: HashMap::new(),
             cfg,
         }
     }
@@ -186,6 +194,8 @@ impl Gate {
     }
 
     /// Authenticate, authorize and rate-limit, and count the decision.
+    // The refusal carries the principal so it can be audited; it is the cold path.
+    #[allow(clippy::result_large_err)]
     pub fn admit(
         &mut self,
         session_id: &str,
@@ -308,15 +318,18 @@ impl Gate {
                         role: Role::parse(&u.role)?,
                         created_unix_ms: u.created_unix_ms,
                         token_hash: u.token_hash,
+                        agent_of: u.agent_of,
                     },
                 ))
             })
             .collect();
         let changed = fresh.len() != self.users.len()
             || fresh.iter().any(|(name, u)| {
-                self.users
-                    .get(name)
-                    .is_none_or(|old| old.role != u.role || old.token_hash != u.token_hash)
+                self.users.get(name).is_none_or(|old| {
+                    old.role != u.role
+                        || old.token_hash != u.token_hash
+                        || old.agent_of != u.agent_of
+                })
             });
         if changed {
             self.users = fresh;
@@ -325,13 +338,101 @@ impl Gate {
         changed
     }
 
-    /// The hashes of every token that is valid now (the server checks a bearer token against
-    /// them before it reads a request's body).
+    /// The hashes of every token that is valid now, invites not yet used included (the server
+    /// checks a bearer token against them before it reads a request's body).
     pub fn token_hashes(&self) -> std::collections::HashSet<String> {
         self.users
             .values()
             .filter_map(|u| u.token_hash.clone())
+            .chain(self.invites.keys().cloned())
             .collect()
+    }
+
+    /// The invites as the store has them now (see [`Gate::reload_users`]).
+    pub fn reload_invites(&mut self, stored: Vec<Invite>) {
+        let fresh: HashMap<String, Invite> =
+            stored.into_iter().map(|i| (i.hash.clone(), i)).collect();
+        if fresh.len() != self.invites.len() || fresh.keys().any(|k| !self.invites.contains_key(k))
+        {
+            self.invites = fresh;
+            self.version += 1;
+        }
+    }
+
+    /// A one-time join token for agent `neuron`, valid for `ttl_ms`; shown once, stored hashed.
+    pub fn invite(
+        &mut self,
+        neuron: &str,
+        ttl_ms: u64,
+        now_unix_ms: i64,
+        out: &mut Vec<StoreOp>,
+    ) -> (String, i64) {
+        let token = token::generate_with(token::INVITE_PREFIX);
+        let invite = Invite {
+            hash: token::hash(&token),
+            neuron: neuron.to_string(),
+            expires_at: now_unix_ms.saturating_add(ttl_ms as i64),
+        };
+        out.push(StoreOp::InviteSaved(invite.clone()));
+        let expires_at = invite.expires_at;
+        self.invites.insert(invite.hash.clone(), invite);
+        self.version += 1;
+        (token, expires_at)
+    }
+
+    /// Spend an invite for `neuron`: the agent becomes a user of its own (`ID@agents`, neuron
+    /// manager, bound to that id) with a token of its own, returned once.
+    pub fn redeem(
+        &mut self,
+        invite: &str,
+        neuron: &str,
+        now_unix_ms: i64,
+        out: &mut Vec<StoreOp>,
+    ) -> Result<(String, String), ApiError> {
+        let hash = token::hash(invite);
+        let Some(found) = self.invites.get(&hash) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "the invite is unknown or was used already",
+            ));
+        };
+        if found.expires_at <= now_unix_ms {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                format!("the invite expired at {}", rfc3339(found.expires_at)),
+            ));
+        }
+        if found.neuron != neuron {
+            return Err(ApiError::new(
+                ErrorCode::Denied,
+                format!("the invite is for agent '{}', not '{neuron}'", found.neuron),
+            ));
+        }
+        self.invites.remove(&hash);
+        out.push(StoreOp::InviteUsed {
+            hash,
+            at: now_unix_ms,
+        });
+        let name = format!("{neuron}@agents");
+        if !self.users.contains_key(&name) {
+            self.users.insert(
+                name.clone(),
+                User {
+                    role: Role::NeuronManager,
+                    created_unix_ms: now_unix_ms,
+                    token_hash: None,
+                    agent_of: Some(neuron.to_string()),
+                },
+            );
+            out.push(StoreOp::UserAdded {
+                name: name.clone(),
+                role: Role::NeuronManager.as_str(),
+                created: now_unix_ms,
+                agent_of: Some(neuron.to_string()),
+            });
+        }
+        let token = self.issue_token(&name, out)?;
+        Ok((name, token))
     }
 
     /// Expired (or unknown), judged without counting as activity.
@@ -360,6 +461,7 @@ impl Gate {
 
     /// On refusal the error is `Denied` and says what was missing; the principal is returned
     /// when known so the refusal can be audited.
+    #[allow(clippy::result_large_err)]
     fn decide(
         &mut self,
         session_id: &str,
@@ -375,11 +477,16 @@ impl Gate {
         };
         // The role is the user's current one: a change of role applies at once.
         let role = self.users.get(&session.user).map(|u| u.role);
+        let agent_of = self
+            .users
+            .get(&session.user)
+            .and_then(|u| u.agent_of.clone());
         let principal = Principal {
             user: session.user.clone(),
             role: role.unwrap_or(session.role),
             session: session.id.clone(),
             source: session.source.clone(),
+            agent_of,
         };
         if role.is_none() {
             return Err((
@@ -409,6 +516,14 @@ impl Gate {
                     "session {} expired after {} min idle; open a new session",
                     session.id,
                     idle / 60_000
+                )),
+            ));
+        }
+        if principal.agent_of.is_some() && action != Action::NeuronRegister {
+            return Err((
+                Some(principal),
+                denied(format!(
+                    "an agent's own token may only register and report as that agent, not {action}"
                 )),
             ));
         }
@@ -497,6 +612,7 @@ impl Gate {
                 role,
                 created_unix_ms: now_unix_ms,
                 token_hash: None,
+                agent_of: None,
             },
         );
         self.version += 1;
@@ -504,6 +620,7 @@ impl Gate {
             name: name.to_string(),
             role: role.as_str(),
             created: now_unix_ms,
+            agent_of: None,
         });
         Ok(UserView {
             name: name.to_string(),

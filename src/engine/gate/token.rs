@@ -6,11 +6,18 @@ use sha2::{Digest, Sha256};
 /// Prefix that makes a leaked token recognisable (secret scanners, logs).
 const PREFIX: &str = "plx_";
 
+/// Prefix of a one-time agent invite (`plexus neurons invite ID`).
+pub const INVITE_PREFIX: &str = "plxj_";
+
 pub fn generate() -> String {
+    generate_with(PREFIX)
+}
+
+pub fn generate_with(prefix: &str) -> String {
     // rand's thread RNG is a CSPRNG seeded from the OS.
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 pub fn hash(token: &str) -> String {

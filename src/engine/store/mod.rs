@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod chaos;
 pub mod files;
+pub mod invites;
 pub mod pins;
 pub mod rollouts;
 pub mod sqlite;
@@ -71,6 +72,13 @@ pub enum StoreOp {
         name: String,
         role: &'static str,
         created: i64,
+        /// A user that stands for one agent (made by redeeming an invite).
+        agent_of: Option<String>,
+    },
+    InviteSaved(invites::Invite),
+    InviteUsed {
+        hash: String,
+        at: i64,
     },
     /// A user's token hash; `None` revokes it.
     TokenSet {
@@ -203,6 +211,8 @@ pub struct StoredUser {
     pub role: String,
     pub created_unix_ms: i64,
     pub token_hash: Option<String>,
+    /// The one agent id this user may act for (an invited agent), if any.
+    pub agent_of: Option<String>,
 }
 
 /// What an earlier run left that the engine continues from.
@@ -225,6 +235,8 @@ pub struct StoreInit {
     pub ca_secret: Option<[u8; 32]>,
     /// Agent ids and the keys they are bound to.
     pub agent_pins: Vec<pins::Pin>,
+    /// Invites not yet used or expired.
+    pub invites: Vec<invites::Invite>,
 }
 
 #[derive(Debug, thiserror::Error)]

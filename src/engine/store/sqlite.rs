@@ -142,13 +142,14 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 
 pub fn load_users(conn: &Connection) -> rusqlite::Result<Vec<StoredUser>> {
     let mut stmt =
-        conn.prepare("SELECT name, role, created, token_hash FROM users ORDER BY name")?;
+        conn.prepare("SELECT name, role, created, token_hash, agent_of FROM users ORDER BY name")?;
     let rows = stmt.query_map([], |r| {
         Ok(StoredUser {
             name: r.get(0)?,
             role: r.get(1)?,
             created_unix_ms: r.get(2)?,
             token_hash: r.get(3)?,
+            agent_of: r.get(4)?,
         })
     })?;
     rows.collect()
@@ -190,6 +191,8 @@ impl SqliteStore {
         conn.execute_batch(super::alerts::SCHEMA).map_err(err)?;
         conn.execute_batch(super::chaos::SCHEMA).map_err(err)?;
         conn.execute_batch(super::pins::SCHEMA).map_err(err)?;
+        conn.execute_batch(super::invites::SCHEMA).map_err(err)?;
+        super::invites::migrate(&conn).map_err(err)?;
         conn.execute(
             "UPDATE failures SET resolved_at = ?1, resolution = 'engine restarted' WHERE resolved_at IS NULL",
             params![now_unix_ms],
@@ -236,6 +239,7 @@ impl SqliteStore {
             alerts: super::alerts::load(&conn).map_err(err)?,
             ca_secret: None,
             agent_pins: super::pins::load(&conn).map_err(err)?,
+            invites: super::invites::load(&conn, now_unix_ms).map_err(err)?,
         };
         Ok(SqliteStore {
             conn,
@@ -270,10 +274,11 @@ impl SqliteStore {
                 name,
                 role,
                 created,
+                agent_of,
             } => exec(
-                    tx,
-                "INSERT INTO users (name, role, created) VALUES (?1, ?2, ?3)",
-                params![name, role, created],
+                tx,
+                "INSERT INTO users (name, role, created, agent_of) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role, created, agent_of],
             )?,
             StoreOp::TokenSet { name, hash } => exec(
                     tx,
@@ -439,6 +444,7 @@ impl SqliteStore {
                 .or_else(|| super::alerts::apply(tx, other))
                 .or_else(|| super::chaos::apply(tx, other))
                 .or_else(|| super::pins::apply(tx, other))
+                .or_else(|| super::invites::apply(tx, other))
             {
                 Some(result) => result?,
                 None => 0,
