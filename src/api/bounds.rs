@@ -32,7 +32,19 @@ pub fn number(field: &str, value: f64, lo: f64, hi: f64) -> Result<(), ApiError>
     if value.is_finite() && (lo..=hi).contains(&value) {
         Ok(())
     } else {
-        Err(refuse(field, format!("{value} is not in {lo}..={hi}")))
+        Err(refuse(
+            field,
+            format!("{} is not in {lo}..={hi}", short(value)),
+        ))
+    }
+}
+
+/// A number as a person reads it in an error: `1e308`, not 309 digits.
+fn short(value: f64) -> String {
+    if value.is_finite() && value.abs() < 1e9 {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
     }
 }
 

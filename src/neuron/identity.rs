@@ -75,7 +75,8 @@ pub struct Keyring {
     /// handed them (in-process simulated neurons).
     agree: bool,
     /// The X25519 share of the identity request in flight, and how many were made.
-    pending_kx: Option<x25519_dalek::StaticSecret>,
+    // Boxed: a simulated fleet keeps 100,000 keyrings that never agree a key.
+    pending_kx: Option<Box<x25519_dalek::StaticSecret>>,
     kx_made: u64,
     /// An agent's handshake was refused (its credential is not on record there, say the server
     /// lost its store): it enrols next, endorsed by the key it holds.
@@ -178,7 +179,7 @@ impl Keyring {
             .into();
         let secret = x25519_dalek::StaticSecret::from(bytes);
         let public = Bytes32(x25519_dalek::PublicKey::from(&secret).to_bytes());
-        self.pending_kx = Some(secret);
+        self.pending_kx = Some(Box::new(secret));
         Some(public)
     }
 
@@ -195,7 +196,7 @@ impl Keyring {
                 if !shared.was_contributory() {
                     return None;
                 }
-                let our_kx = Bytes32(x25519_dalek::PublicKey::from(ours).to_bytes());
+                let our_kx = Bytes32(x25519_dalek::PublicKey::from(&**ours).to_bytes());
                 Some(agreed_session_key(
                     shared.as_bytes(),
                     &our_kx,

@@ -49,8 +49,19 @@ pub fn load(path: &Path) -> Result<Option<AgentState>, String> {
 
 pub fn save(path: &Path, saved: &AgentState) -> Result<(), String> {
     let shown = path.display();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("agent state {shown}: {e}"))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(dir)
+            .map_err(|e| format!("agent state {shown}: {e}"))?;
     }
     let temp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
