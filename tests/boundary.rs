@@ -574,3 +574,40 @@ fn the_cli_refuses_an_endless_input_file() {
         "{stderr}"
     );
 }
+
+/// A scenario file's numbers are checked when it is read: file, line and key, exit 2.
+#[test]
+fn a_scenario_with_a_non_finite_number_is_refused_at_parse_time_naming_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/scenarios/combined-storm.toml"),
+    )
+    .unwrap();
+    let broken = shipped.replace(
+        "params = { loss = 0.1 }",
+        "params = { loss = 0.1, jitter_ms = inf }",
+    );
+    assert_ne!(broken, shipped);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("jitter_ms = inf"))
+        .unwrap()
+        + 1;
+    let file = dir.path().join("storm.toml");
+    std::fs::write(&file, broken).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args(["--virtual-time", "--neurons", "6", "chaos", "run"])
+        .arg(&file)
+        .env("PLEXUS_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "storm.toml:{line}: key 'method[2].params.jitter_ms': inf"
+        )),
+        "{stderr}"
+    );
+}

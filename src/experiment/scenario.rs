@@ -158,12 +158,36 @@ fn selector<'de, D: Deserializer<'de>>(d: D) -> Result<Selector, D::Error> {
     Selector::parse(&text).map_err(serde::de::Error::custom)
 }
 
+/// Where `field` is written in the `i`-th `[[method]]` table, for the error's line.
+fn offset_in_step(text: &str, i: usize, field: &str) -> Option<usize> {
+    let start = text.match_indices("[[method]]").nth(i)?.0;
+    let end = text[start + 1..]
+        .find("[[")
+        .map_or(text.len(), |e| start + 1 + e);
+    text[start..end].find(field).map(|o| start + o)
+}
+
 impl Scenario {
     pub fn parse(file: &str, text: &str) -> Result<Scenario, SourceError> {
         let scenario: Scenario =
             toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
         if scenario.method.is_empty() {
             return Err(SourceError::new(file, "the method has no step").key("method"));
+        }
+        // Every number a step carries is checked here, at parse time, as the engine would.
+        for (i, step) in scenario.method.iter().enumerate() {
+            if let Err(e) = step.spec().check(&format!("method[{i}]")) {
+                let (key, why) = e
+                    .message
+                    .split_once(": ")
+                    .map_or((format!("method[{i}]"), e.message.clone()), |(k, w)| {
+                        (k.to_string(), w.to_string())
+                    });
+                let field = key.rsplit('.').next().unwrap_or_default().to_string();
+                return Err(SourceError::new(file, why)
+                    .at(text, offset_in_step(text, i, &field))
+                    .key(key));
+            }
         }
         for (i, probe) in scenario.hypothesis.iter().enumerate() {
             if probe.min.is_none() && probe.max.is_none() && probe.probe != ProbeKind::NoLostWrites

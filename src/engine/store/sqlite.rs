@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS audit_checkpoint (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL, at INTEGER NOT NULL);
 ";
 
+/// Session rows older than this are dropped at start.
+const SESSION_ROWS_KEPT_MS: i64 = 7 * 24 * 3_600_000;
+
 /// Rate-limit admissions older than this are dropped at start (longer than any window).
 const ADMISSIONS_KEPT_MS: i64 = 7 * 24 * 3_600_000;
 
@@ -201,6 +204,13 @@ impl SqliteStore {
         conn.execute(
             "UPDATE recovery_attempts SET finished_at = ?1, outcome = 'interrupted' WHERE outcome = 'in_progress'",
             params![now_unix_ms],
+        )
+        .map_err(err)?;
+        // Session rows are a record of who was connected, not a way in (sessions live in the
+        // engine that opened them): rows of sessions opened a week ago or more are dropped.
+        conn.execute(
+            "DELETE FROM sessions WHERE started < ?1",
+            params![now_unix_ms - SESSION_ROWS_KEPT_MS],
         )
         .map_err(err)?;
         let next = |table: &str| -> Result<u64, rusqlite::Error> {
