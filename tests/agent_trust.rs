@@ -18,6 +18,43 @@ use plexus::engine::identity::ca::Ca;
 use plexus::neuron::identity::Keyring;
 use support::{ADMIN, session};
 
+/// A real-time engine without simulated neurons, served on loopback, an admin session and the
+/// shared agents' token.
+struct Lab {
+    _dir: tempfile::TempDir,
+    _server: axum_server::Handle,
+    admin: plexus::client::Embedded,
+    token: String,
+    base: String,
+}
+
+async fn lab(heartbeat_ms: u64) -> Lab {
+    let dir = tempfile::tempdir().unwrap();
+    let engine =
+        support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = heartbeat_ms);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (base, server) = support::serve(&engine);
+    Lab {
+        _dir: dir,
+        _server: server,
+        admin,
+        token,
+        base,
+    }
+}
+
+/// A registration for `id` in `zone`, without a proof.
+fn claim(id: &str, zone: &str) -> Registration {
+    Registration {
+        id: id.into(),
+        zone: zone.into(),
+        labels: vec![],
+        config_version: "v1".into(),
+        proof: None,
+    }
+}
+
 /// An agent written in the test: the real keyring, the real wire, a hand on every byte.
 struct FakeAgent {
     id: String,
@@ -134,13 +171,12 @@ async fn logs_of(admin: &plexus::client::Embedded, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = support::engine_on(dir.path(), 0, false);
-    let admin = session(&engine, ADMIN).await;
-    let token = support::agent_token(&admin).await;
-    let (base, _server) = support::serve(&engine);
-    let alice = FakeAgent::join(&base, &token, "alice").await;
-    let bob = FakeAgent::join(&base, &token, "bob").await;
+    let Lab {
+        admin, token, base, ..
+    } = &lab(500).await;
+    let (admin, token, base) = (admin, token.as_str(), base.as_str());
+    let alice = FakeAgent::join(base, token, "alice").await;
+    let bob = FakeAgent::join(base, token, "bob").await;
 
     // An honest, sealed report is taken; a control sequence in a log line is kept escaped.
     let body = alice.body(
@@ -151,22 +187,11 @@ async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
     let (status, commands) = alice.send_raw(&body, Some(auth.header())).await;
     assert_eq!(status, 200);
     assert!(!refused(&commands), "{commands:?}");
-    let logs = logs_of(&admin, "alice").await;
+    let logs = logs_of(admin, "alice").await;
     assert!(logs.contains("honest line \\u{1b}[2J"), "{logs}");
     assert!(!logs.contains('\u{1b}'), "{logs}");
     // A zone with a control sequence is refused at registration, naming the field.
-    let (status, text) = register(
-        &base,
-        &token,
-        &Registration {
-            id: "carol".into(),
-            zone: "lab\u{1b}]0;owned\u{7}".into(),
-            labels: vec![],
-            config_version: "v1".into(),
-            proof: None,
-        },
-    )
-    .await;
+    let (status, text) = register(base, token, &claim("carol", "lab\u{1b}]0;owned\u{7}")).await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("zone: control character"), "{text}");
 
@@ -183,7 +208,7 @@ async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
     let auth = alice.keys.seal_report("alice", &sealed).unwrap();
     let (_, commands) = alice.send_raw(&unsigned, Some(auth.header())).await;
     assert!(refused(&commands), "changed bytes: {commands:?}");
-    assert!(!logs_of(&admin, "alice").await.contains("planted"));
+    assert!(!logs_of(admin, "alice").await.contains("planted"));
 
     // Every key an outsider could compute: the old seed-derived CA's session keys.
     let outsider = Ca::from_seed(1);
@@ -210,7 +235,7 @@ async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
     let auth = alice.keys.seal_report("alice", &for_bob).unwrap();
     let (_, commands) = alice.send_to("bob", &for_bob, Some(auth.header())).await;
     assert!(refused(&commands), "alice as bob: {commands:?}");
-    assert!(!logs_of(&admin, "bob").await.contains("as bob"));
+    assert!(!logs_of(admin, "bob").await.contains("as bob"));
 
     // A rollout answer outside a verified report does not count.
     let vote = alice.body(
@@ -247,13 +272,12 @@ async fn forged_replayed_and_borrowed_reports_are_refused_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn honest_agent_processes_run_with_zero_refusals() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = 200);
-    let admin = session(&engine, ADMIN).await;
-    let token = support::agent_token(&admin).await;
-    let (base, _server) = support::serve(&engine);
+    let Lab {
+        admin, token, base, ..
+    } = &lab(200).await;
+    let (admin, token, base) = (admin, token.as_str(), base.as_str());
     let ids: Vec<String> = (1..=3).map(|i| format!("honest-{i}")).collect();
-    let _agents = support::spawn_agents(&token, &base, ids.clone());
+    let _agents = support::spawn_agents(token, base, ids.clone());
     // 30 s at 200 ms: ~150 reports each, every one with float telemetry.
     tokio::time::sleep(Duration::from_secs(30)).await;
     for id in &ids {
@@ -266,7 +290,7 @@ async fn honest_agent_processes_run_with_zero_refusals() {
             identity.issued, 1,
             "{id}: credentials re-issued: {identity:?}"
         );
-        let logs = logs_of(&admin, id).await;
+        let logs = logs_of(admin, id).await;
         assert!(!logs.contains("identity refused"), "{id}: {logs}");
         assert!(
             detail.neuron.state == plexus::api::NeuronState::Healthy,
@@ -289,21 +313,14 @@ async fn register(base: &str, token: &str, registration: &Registration) -> (u16,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = support::engine_on(dir.path(), 0, false);
-    let admin = session(&engine, ADMIN).await;
-    let token = support::agent_token(&admin).await;
-    let (base, _server) = support::serve(&engine);
-    let alice = FakeAgent::join(&base, &token, "alice").await;
-    let mut claim = Registration {
-        id: "alice".into(),
-        zone: "evil".into(),
-        labels: vec![],
-        config_version: "v1".into(),
-        proof: None,
-    };
+    let Lab {
+        admin, token, base, ..
+    } = &lab(500).await;
+    let (admin, token, base) = (admin, token.as_str(), base.as_str());
+    let alice = FakeAgent::join(base, token, "alice").await;
+    let mut claim = claim("alice", "evil");
     // The shared token alone does not take a bound id.
-    let (status, text) = register(&base, &token, &claim).await;
+    let (status, text) = register(base, token, &claim).await;
     assert_eq!(status, 409, "{text}");
     assert!(text.contains("neurons forget alice"), "{text}");
     // Nor a proof made with another key.
@@ -313,13 +330,13 @@ async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
         mallory.registration_proof(now).is_none(),
         "holds no credential"
     );
-    let other = FakeAgent::join(&base, &token, "mallory").await;
+    let other = FakeAgent::join(base, token, "mallory").await;
     claim.proof = other.keys.registration_proof(now);
-    let (status, _) = register(&base, &token, &claim).await;
+    let (status, _) = register(base, token, &claim).await;
     assert_eq!(status, 409, "a proof by mallory's key");
     // The holder of the key proves it and is let back in, keeping its credential.
     claim.proof = alice.keys.registration_proof(now);
-    let (status, text) = register(&base, &token, &claim).await;
+    let (status, text) = register(base, token, &claim).await;
     assert_eq!(status, 200, "{text}");
     // Refusals are audited.
     let records = match admin
@@ -356,7 +373,7 @@ async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
         refused_or_reenrol(&commands),
         "old session after forget: {commands:?}"
     );
-    let newcomer = FakeAgent::join(&base, &token, "alice").await;
+    let newcomer = FakeAgent::join(base, token, "alice").await;
     assert!(newcomer.keys.has_session());
 }
 
@@ -372,13 +389,12 @@ fn refused_or_reenrol(commands: &[NeuronCommand]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_process_restarted_by_hand_rejoins_with_its_saved_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = support::engine_configured(dir.path(), 0, false, |c| c.heartbeat_ms = 200);
-    let admin = session(&engine, ADMIN).await;
-    let token = support::agent_token(&admin).await;
-    let (base, _server) = support::serve(&engine);
-    let mut agents = support::spawn_agents(&token, &base, ["keeper".to_string()]);
-    let first = healthy(&admin, "keeper").await;
+    let Lab {
+        admin, token, base, ..
+    } = &lab(200).await;
+    let (admin, token, base) = (admin, token.as_str(), base.as_str());
+    let mut agents = support::spawn_agents(token, base, ["keeper".to_string()]);
+    let first = healthy(admin, "keeper").await;
     let key = first.identity.unwrap().key_fingerprint;
     let state = agents.1.path().join("agents").join("keeper.json");
     assert!(state.exists(), "the agent saved its key");
@@ -386,15 +402,15 @@ async fn an_agent_process_restarted_by_hand_rejoins_with_its_saved_key() {
     let _ = agents.0[0].kill();
     let _ = agents.0[0].wait();
     agents.0[0] = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
-        .args(["neuron", "--join", &base, "--id", "keeper"])
-        .env("PLEXUS_TOKEN", &token)
+        .args(["neuron", "--join", base, "--id", "keeper"])
+        .env("PLEXUS_TOKEN", token)
         .env("PLEXUS_DATA_DIR", agents.1.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let again = healthy(&admin, "keeper").await;
+    let again = healthy(admin, "keeper").await;
     assert_eq!(
         again.identity.unwrap().key_fingerprint,
         key,
@@ -442,13 +458,7 @@ async fn an_invite_admits_one_agent_once_and_its_token_acts_only_as_that_agent()
     };
     // Wrong id, then the right one; a second use is refused.
     let token = invite("invited").await;
-    let claim = |id: &str| Registration {
-        id: id.into(),
-        zone: "lab".into(),
-        labels: vec![],
-        config_version: "v1".into(),
-        proof: None,
-    };
+    let claim = |id: &str| claim(id, "lab");
     let (status, text) = register(&base, &token, &claim("someone-else")).await;
     assert_eq!(status, 403, "{text}");
     let (status, text) = register(&base, &token, &claim("invited")).await;

@@ -91,14 +91,7 @@ async fn swapped_records_are_caught_at_the_first_of_them() {
 fn the_cli_reports_a_broken_chain_with_exit_one() {
     // Real time here: records written on virtual time (2026-01-01) would be past retention.
     let dir = tempfile::tempdir().unwrap();
-    let plexus = |args: &[&str]| {
-        Process::new(env!("CARGO_BIN_EXE_plexus"))
-            .args(["--neurons", "0", "--data-dir"])
-            .arg(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let plexus = |args: &[&str]| cli(dir.path(), args);
     for name in ["a1", "a2", "a3"] {
         assert!(
             plexus(&["users", "add", name, "--role", "viewer"])
@@ -121,6 +114,16 @@ fn the_cli_reports_a_broken_chain_with_exit_one() {
     assert_eq!(broken.status.code(), Some(1));
     let text = String::from_utf8_lossy(&broken.stdout);
     assert!(text.contains("BROKEN at record 2"), "{text}");
+}
+
+/// The real binary on `dir`, without a simulated fleet.
+fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    Process::new(env!("CARGO_BIN_EXE_plexus"))
+        .args(["--neurons", "0", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn entry(at_unix_ms: i64, target: &str) -> AuditEntry {
@@ -200,14 +203,7 @@ fn retention_prunes_exactly_what_is_older_than_ninety_days_behind_a_checkpoint()
 #[test]
 fn deleting_the_newest_records_and_editing_a_record_time_are_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let plexus = |args: &[&str]| {
-        Process::new(env!("CARGO_BIN_EXE_plexus"))
-            .args(["--neurons", "0", "--data-dir"])
-            .arg(dir.path())
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let plexus = |args: &[&str]| cli(dir.path(), args);
     for name in ["t1", "t2", "t3", "t4"] {
         assert!(
             plexus(&["users", "add", name, "--role", "viewer"])

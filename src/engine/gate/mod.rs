@@ -79,6 +79,24 @@ fn denied(message: String) -> ApiError {
     ApiError::new(ErrorCode::Denied, message)
 }
 
+/// Stored users by name (a row whose role does not parse grants nothing).
+fn by_name(stored: Vec<StoredUser>) -> HashMap<String, User> {
+    stored
+        .into_iter()
+        .filter_map(|u| {
+            Some((
+                u.name,
+                User {
+                    role: Role::parse(&u.role)?,
+                    created_unix_ms: u.created_unix_ms,
+                    token_hash: u.token_hash,
+                    agent_of: u.agent_of,
+                },
+            ))
+        })
+        .collect()
+}
+
 /// User names: what a shell and an audit export can carry without quoting.
 pub fn valid_user_name(name: &str) -> bool {
     !name.is_empty()
@@ -101,20 +119,7 @@ impl Gate {
             }
         }
         Gate {
-            users: users
-                .into_iter()
-                .filter_map(|u| {
-                    Some((
-                        u.name,
-                        User {
-                            role: Role::parse(&u.role)?,
-                            created_unix_ms: u.created_unix_ms,
-                            token_hash: u.token_hash,
-                            agent_of: u.agent_of,
-                        },
-                    ))
-                })
-                .collect(),
+            users: by_name(users),
             sessions: HashMap::new(),
             decisions: HashMap::new(),
             limiter,
@@ -309,20 +314,7 @@ impl Gate {
     /// added users, issued or revoked tokens). Sessions whose user, role or token changed end
     /// at their next request, judged in `decide`; returns whether anything changed.
     pub fn reload_users(&mut self, stored: Vec<StoredUser>) -> bool {
-        let fresh: HashMap<String, User> = stored
-            .into_iter()
-            .filter_map(|u| {
-                Some((
-                    u.name,
-                    User {
-                        role: Role::parse(&u.role)?,
-                        created_unix_ms: u.created_unix_ms,
-                        token_hash: u.token_hash,
-                        agent_of: u.agent_of,
-                    },
-                ))
-            })
-            .collect();
+        let fresh = by_name(stored);
         let changed = fresh.len() != self.users.len()
             || fresh.iter().any(|(name, u)| {
                 self.users.get(name).is_none_or(|old| {

@@ -93,6 +93,27 @@ impl Keys {
     }
 }
 
+/// The session a MAC names, if the engine made it and its credential has not expired.
+fn live_session<S: std::ops::Deref<Target = Session>>(
+    found: Option<S>,
+    serial: u64,
+    now_unix: i64,
+) -> Result<S, String> {
+    let Some(s) = found else {
+        return Err(format!(
+            "no session for credential #{serial} (no verified handshake)"
+        ));
+    };
+    if now_unix > s.not_after {
+        return Err(format!(
+            "credential #{} expired at {}",
+            s.serial,
+            rfc3339(s.not_after)
+        ));
+    }
+    Ok(s)
+}
+
 /// What an accepted enrolment produced.
 #[derive(Debug)]
 pub struct Issued {
@@ -383,24 +404,16 @@ impl IdentityBook {
                 "report without a MAC (the {REPORT_AUTH_HEADER} header)"
             ));
         };
-        let Some(s) = self.neurons.get_mut(idx as usize).and_then(|k| {
-            k.sessions
-                .iter_mut()
-                .flatten()
-                .find(|s| s.serial == auth.serial)
-        }) else {
-            return Err(format!(
-                "no session for credential #{} (no verified handshake)",
-                auth.serial
-            ));
-        };
-        if now_unix > s.not_after {
-            return Err(format!(
-                "credential #{} expired at {}",
-                s.serial,
-                rfc3339(s.not_after)
-            ));
-        }
+        let s = live_session(
+            self.neurons.get_mut(idx as usize).and_then(|k| {
+                k.sessions
+                    .iter_mut()
+                    .flatten()
+                    .find(|s| s.serial == auth.serial)
+            }),
+            auth.serial,
+            now_unix,
+        )?;
         let mut m = HmacSha256::new_from_slice(&s.key).expect("HMAC takes any key length");
         report_mac_input(neuron, auth.counter, digest, |b| m.update(b));
         m.verify_slice(&auth.mac.0).map_err(|_| {
@@ -430,23 +443,13 @@ impl IdentityBook {
         let Some(auth) = auth else {
             return Err("message without a MAC".into());
         };
-        let Some(s) = self
-            .neurons
-            .get(idx as usize)
-            .and_then(|k| k.session(auth.serial))
-        else {
-            return Err(format!(
-                "no session for credential #{} (no verified handshake)",
-                auth.serial
-            ));
-        };
-        if now_unix > s.not_after {
-            return Err(format!(
-                "credential #{} expired at {}",
-                s.serial,
-                rfc3339(s.not_after)
-            ));
-        }
+        let s = live_session(
+            self.neurons
+                .get(idx as usize)
+                .and_then(|k| k.session(auth.serial)),
+            auth.serial,
+            now_unix,
+        )?;
         let mut m = HmacSha256::new_from_slice(&s.key).expect("HMAC takes any key length");
         input(&mut |b| m.update(b));
         m.verify_slice(&auth.mac.0).map_err(|_| {
