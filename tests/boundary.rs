@@ -611,3 +611,22 @@ fn a_scenario_with_a_non_finite_number_is_refused_at_parse_time_naming_line_and_
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_route_answers_like_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 0);
+    let (base, _server) = serve(&engine);
+    let response = reqwest::get(format!("{base}/api/v2/nothing"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v2/nothing")
+    );
+}

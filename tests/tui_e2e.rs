@@ -175,3 +175,55 @@ fn drive_the_console_in_tmux() {
     eprintln!("e2e took {elapsed:?}");
     assert!(elapsed < Duration::from_secs(40), "took {elapsed:?}");
 }
+
+/// SIGTERM and SIGHUP end the console like `q`: the terminal is given back (main screen, cooked
+/// mode) and the exit status is 0.
+#[test]
+fn a_terminating_signal_restores_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    for signal in ["TERM", "HUP"] {
+        let data = tempfile::tempdir().expect("data dir");
+        let config = tempfile::tempdir().expect("config dir");
+        let tmux = Tmux {
+            socket: format!("plexus-sig-{}-{signal}", std::process::id()),
+        };
+        let console = format!(
+            "env PLEXUS_CONFIG_DIR={} TERM=xterm-256color {} --data-dir {} --neurons 3 & pid=$!; sleep 3; kill -{signal} $pid; wait $pid; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
+            config.path().display(),
+            env!("CARGO_BIN_EXE_plexus"),
+            data.path().display(),
+        );
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &console,
+        ]);
+        assert!(out.status.success());
+        let screen = tmux.wait_for("EXIT=", Duration::from_secs(20));
+        assert!(screen.contains("EXIT=0"), "SIG{signal}: {screen}");
+        let screen = tmux.wait("the tty mode", Duration::from_secs(5), |s| {
+            s.contains("icanon")
+        });
+        assert!(
+            screen.lines().any(|l| l.trim() == "icanon"),
+            "SIG{signal}: canonical mode restored: {screen}"
+        );
+        let alternate = tmux.run(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+        assert_eq!(
+            String::from_utf8_lossy(&alternate.stdout).trim(),
+            "0",
+            "SIG{signal}: alternate screen left"
+        );
+    }
+}

@@ -98,9 +98,18 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .nest("/api/v1", v1)
         .nest("/api/federation", original)
+        .fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// An unknown route answers like every other error: `{code, message}` with 404.
+async fn no_route(uri: axum::http::Uri) -> error::HttpError {
+    error::HttpError::from(ApiError::not_found(format!(
+        "no route {}; the API is under /api/v1 and /api/federation (README, Server)",
+        uri.path()
+    )))
 }
 
 /// Record each request's latency under its route pattern (not the raw path: bounded labels).

@@ -308,8 +308,8 @@ pub async fn run(
         again: false,
     };
     let mut experiment: Option<Experiment> = None;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let ending = super::terminal::ending_signal();
+    tokio::pin!(ending);
     let mut redraw = true;
     // Frames are drawn at most `max_fps` times a second; a change inside the gap waits for it.
     let frame_gap = Duration::from_secs_f64(1.0 / f64::from(opts.max_fps.max(1)));
@@ -370,8 +370,9 @@ pub async fn run(
                 }
                 continue;
             }
-            // SIGINT from outside (raw mode turns the Ctrl-C key into a key event instead).
-            _ = &mut ctrl_c => {
+            // SIGINT, SIGTERM or SIGHUP from outside (raw mode turns the Ctrl-C key into a key
+            // event instead): end through the normal exit, which restores the terminal.
+            _ = &mut ending => {
                 if let Some(e) = experiment.take() {
                     e.wind_down().await;
                 }

@@ -62,3 +62,25 @@ pub fn suspend(terminal: &mut DefaultTerminal, mouse: bool) -> color_eyre::Resul
     terminal.clear()?;
     Ok(())
 }
+
+/// Resolves on the first SIGINT, SIGTERM or SIGHUP: every signal that ends the process ends the
+/// console through its normal exit, so the terminal is always restored (raw mode off, main
+/// screen, cursor shown).
+pub async fn ending_signal() {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn next(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = next(&mut term) => {}
+        _ = next(&mut hup) => {}
+    }
+}
