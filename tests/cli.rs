@@ -210,3 +210,22 @@ fn without_a_terminal_and_without_a_subcommand_it_prints_a_status_screen() {
         "{text}"
     );
 }
+
+/// An embedded drill holds for its `--for` and is reverted before the command returns; one
+/// without a duration is refused with a hint, since the next start would revert it anyway.
+#[test]
+fn an_embedded_drill_holds_for_its_duration_or_is_refused() {
+    let out = plexus(&[
+        "chaos", "inject", "crash", "--target", "n-0002", "--for", "3s",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("injected"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("c-1 reverted after 3.0 s"),
+        "{}",
+        out.stderr
+    );
+    let out = plexus(&["chaos", "inject", "crash", "--target", "n-0002"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("give --for D"), "{}", out.stderr);
+}

@@ -15,8 +15,20 @@ pub async fn run(
     match command {
         ChaosCommand::Inject(args) => {
             let spec = spec(args);
+            let embedded = backend.info().mode == "embedded";
+            // An embedded engine ends with this process, and the next start reverts what it
+            // held: a drill here either holds for its duration or is not started at all.
+            if embedded && spec.duration_ms.is_none() {
+                return Err(ApiError::bad_input(
+                    "an embedded drill ends with this command: give --for D to hold it that long here, or inject into a running server (`plexus serve`, then --connect URL) to hold it until `chaos stop`",
+                ));
+            }
             let reply = backend.submit(Command::ChaosInject { spec }).await?;
-            print_fault(&reply, format)
+            let code = print_fault(&reply, format)?;
+            if let (true, CommandReply::ChaosInjected { fault }) = (embedded, &reply) {
+                hold(backend, fault).await?;
+            }
+            Ok(code)
         }
         ChaosCommand::Stop { id } => {
             let reply = backend.submit(Command::ChaosStop { id }).await?;
@@ -69,6 +81,47 @@ fn spec(args: InjectArgs) -> ChaosSpec {
             garbage: args.garbage,
             mode: args.mode.unwrap_or(d.mode),
         },
+    }
+}
+
+/// Hold an embedded drill until the engine reverts it (its duration), with a countdown on stderr
+/// when that is a terminal; then say so.
+async fn hold(backend: &dyn Backend, fault: &ChaosFaultView) -> Result<(), ApiError> {
+    use std::io::{IsTerminal, Write};
+    let total_ms = fault.until_ms.unwrap_or(fault.injected_ms) - fault.injected_ms;
+    let tty = std::io::stderr().is_terminal();
+    let step = std::time::Duration::from_millis(250);
+    let mut held_ms = 0;
+    while held_ms < total_ms {
+        if tty {
+            eprint!(
+                "\rholding {} ({}) on this embedded engine: {:.1} s left ",
+                fault.id,
+                fault.kind,
+                (total_ms - held_ms) as f64 / 1000.0
+            );
+            let _ = std::io::stderr().flush();
+        }
+        backend.sleep(step).await;
+        held_ms += step.as_millis() as u64;
+    }
+    // One more step for the engine to revert it on its own clock.
+    backend.sleep(step).await;
+    if tty {
+        eprintln!();
+    }
+    let QueryReply::Chaos(faults) = backend.query(Query::Chaos).await? else {
+        return Err(ApiError::failed("unexpected reply to chaos list"));
+    };
+    match faults.iter().find(|f| f.id == fault.id) {
+        Some(f) if f.reverted_ms.is_some() => {
+            eprintln!("{} reverted after {:.1} s", f.id, total_ms as f64 / 1000.0);
+            Ok(())
+        }
+        _ => Err(ApiError::failed(format!(
+            "{} was not reverted when its duration ended",
+            fault.id
+        ))),
     }
 }
 
