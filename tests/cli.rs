@@ -229,3 +229,17 @@ fn an_embedded_drill_holds_for_its_duration_or_is_refused() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("give --for D"), "{}", out.stderr);
 }
+
+/// `--fault ID=crash recover ID` on the embedded engine waits (bounded, saying so) for the engine
+/// to judge the neuron, then recovers it.
+#[test]
+fn recovering_a_neuron_broken_at_start_waits_for_detection() {
+    let out = plexus(&["--fault", "n-0002=crash", "recover", "n-0002"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("waiting up to 10 s for detection"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("succeeded"), "{}", out.stdout);
+}

@@ -13,12 +13,42 @@ use crate::client::{Backend, BackendExt};
 const WAIT_LIMIT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
 
+/// How long a fresh embedded engine is given to judge a neuron it has not heard from yet.
+const DETECT_LIMIT: Duration = Duration::from_secs(10);
+
+/// A headless command on the embedded engine starts a fresh fleet: a neuron broken with
+/// `--fault ID=crash` has not been judged yet (it is `pending`). Wait, bounded, until the engine
+/// has a verdict on it, saying so, rather than refuse with "nothing to recover".
+async fn wait_for_a_verdict(backend: &dyn Backend, id: &str) -> Result<(), ApiError> {
+    let mut waited = Duration::ZERO;
+    let mut said = false;
+    while waited < DETECT_LIMIT {
+        let state = backend.neuron(id).await?.neuron.state;
+        if state != crate::api::NeuronState::Pending {
+            return Ok(());
+        }
+        if !said {
+            eprintln!(
+                "{id} has not been judged yet on this fresh embedded engine; waiting up to {} s for detection…",
+                DETECT_LIMIT.as_secs()
+            );
+            said = true;
+        }
+        backend.sleep(POLL).await;
+        waited += POLL;
+    }
+    Ok(())
+}
+
 pub async fn run(
     backend: &dyn Backend,
     id: &str,
     wait: bool,
     format: OutputFormat,
 ) -> Result<i32, ApiError> {
+    if backend.info().mode == "embedded" {
+        wait_for_a_verdict(backend, id).await?;
+    }
     let mut events = backend.subscribe();
     let CommandReply::RecoveryStarted {
         neuron,
