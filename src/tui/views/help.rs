@@ -21,7 +21,10 @@ fn action_row(spec: &ActionSpec, refusal: Option<Refusal>) -> Row<'static> {
     let description = match refusal {
         // The reason replaces the description: it is what the operator needs to know now.
         Some(Refusal::Greyed(reason)) => reason,
-        _ if spec.dangerous => format!("{} (asks first)", spec.description),
+        // Said once, whether or not the description already says it.
+        _ if spec.dangerous && !spec.description.ends_with("(asks first)") => {
+            format!("{} (asks first)", spec.description)
+        }
         _ => spec.description.to_string(),
     };
     Row::new(vec![
