@@ -254,8 +254,14 @@ impl Core {
     pub fn send_downlink(&mut self, now: Millis, fx: &mut Effects) {
         for (to, command) in fx.downlink.drain(..) {
             if command == NeuronCommand::Reenroll {
-                // Asking for a fresh enrolment is what lets one in without an endorsement.
-                self.identity.open_enrolment(to);
+                if self.is_agent(to) && self.identity.binding(to).is_some() {
+                    // A bound agent renews with the key it holds (an endorsement, even past
+                    // expiry): a re-issue must not open its id to whoever enrols first.
+                    self.identity.renewal_only(to);
+                } else {
+                    // Asking for a fresh enrolment is what lets one in without an endorsement.
+                    self.identity.open_enrolment(to);
+                }
             }
             // A real agent's commands cross the simulated link only while chaos impairs it.
             if self.is_agent(to) && !self.link.is_impaired(to, false) {

@@ -436,6 +436,14 @@ impl Keyring {
                 }
                 return Outcome::Handled;
             }
+            NeuronCommand::Reenroll if self.agree && self.held.is_some() => {
+                // An agent's id is bound to its key: it renews, endorsed by the key it holds.
+                self.session = None;
+                self.enrolling = None;
+                self.handshake_sent = None;
+                self.handshake_refused = true;
+                return Outcome::Handled;
+            }
             NeuronCommand::Reenroll => {
                 // A broken identity stays broken until the fault is reverted.
                 if self.fault.is_none() {

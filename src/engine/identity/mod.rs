@@ -207,6 +207,14 @@ impl IdentityBook {
         k.sessions = [None, None];
     }
 
+    /// Recovery asked a bound agent to enrol again: its sessions end, and only a renewal
+    /// endorsed by its key (even an expired one) gets it a new credential.
+    pub fn renewal_only(&mut self, idx: u32) {
+        let k = self.keys(idx);
+        k.sessions = [None, None];
+        k.proven = true;
+    }
+
     /// Forget everything about a slot (an id released, or a slot reused).
     pub fn clear(&mut self, idx: u32) {
         *self.keys(idx) = Keys::default();
