@@ -95,9 +95,10 @@ impl Runner {
         let audit_head = match &options.data_dir {
             Some(dir) => {
                 let key = std::env::var_os("PLEXUS_AUDIT_KEY").map(std::path::PathBuf::from);
-                let open = || HeadFile::open(dir, key.as_deref()).map_err(ApiError::bad_input);
-                store = store.with_head(open()?);
-                Some(open()?)
+                let head = HeadFile::open(dir, key.as_deref()).map_err(ApiError::bad_input)?;
+                // The writer advances it; the engine thread reads it for `audit verify`.
+                store = store.with_head(head.clone());
+                Some(head)
             }
             None => None,
         };

@@ -24,6 +24,7 @@ pub struct Head {
     pub mac: String,
 }
 
+#[derive(Clone)]
 pub struct HeadFile {
     path: PathBuf,
     key: [u8; 32],
