@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A user's role (PRODUCT.md's RBAC matrix). Command-line names: `admin`, `operator`,
+/// A user's role (the RBAC matrix in README, The gate). Command-line names: `admin`, `operator`,
 /// `neuron-manager`, `viewer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -128,7 +128,7 @@ impl Strategy {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecoveryConfig {
     pub enabled: bool,
-    /// Attempts per failure before escalating (PRODUCT.md: 3).
+    /// Attempts per failure before escalating (README, The gate: 3).
     pub max_attempts: u32,
     /// Back-off before attempt k (k = 1, 2, …): base · 2^(k-1), capped.
     pub backoff_base_ms: Millis,

@@ -21,9 +21,9 @@ use session::Session;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecurityConfig {
-    /// Idle time after which a session expires (PRODUCT.md: 60 minutes).
+    /// Idle time after which a session expires (README, The gate: 60 minutes).
     pub session_idle_ms: u64,
-    /// Audit records older than this are pruned, behind a checkpoint (PRODUCT.md: 90 days).
+    /// Audit records older than this are pruned, behind a checkpoint (README, The gate: 90 days).
     pub audit_retention_days: u32,
     pub rate_limits: Vec<(Action, Limit)>,
 }

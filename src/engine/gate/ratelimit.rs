@@ -13,7 +13,7 @@ pub struct Limit {
     pub window_ms: u64,
 }
 
-/// Default limits per action class (PRODUCT.md: 50 config pushes per hour per user).
+/// Default limits per action class (README, The gate: 50 config pushes per hour per user).
 pub fn default_limits() -> Vec<(Action, Limit)> {
     let hour = 3_600_000;
     vec![

@@ -1,7 +1,7 @@
-//! The RBAC matrix from PRODUCT.md as one exhaustive table. Deny by default: a new [`Action`]
+//! The RBAC matrix of README (The gate) as one exhaustive table. Deny by default: a new [`Action`]
 //! without a rule here does not compile, because the match has no wildcard.
 //!
-//! System-level actions (not in PRODUCT.md's matrix; decided here): stress tests, chaos
+//! System-level actions (not in the matrix; decided here): stress tests, chaos
 //! experiments (and fault drills) and test cleanup are allowed to Admin and Operator — the people
 //! who run production exercises — and denied to Neuron Manager and Viewer. Agent registration
 //! and reporting (neuron.register) is neuron management: Admin and Neuron Manager.
