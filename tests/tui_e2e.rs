@@ -60,6 +60,46 @@ impl Drop for Tmux {
     }
 }
 
+/// The console in a fresh tmux server on `socket`, `width`×`height`: `script` gets the command
+/// that starts it on its own data and config dirs (`env … plexus --data-dir D`) and returns the
+/// shell script the pane runs. The dirs live as long as the returned guard.
+fn console_in_tmux(
+    socket: String,
+    width: u16,
+    height: u16,
+    script: impl FnOnce(&str) -> String,
+) -> (Tmux, [tempfile::TempDir; 2]) {
+    let data = tempfile::tempdir().expect("data dir");
+    let config = tempfile::tempdir().expect("config dir");
+    let tmux = Tmux { socket };
+    let plexus = format!(
+        "env PLEXUS_CONFIG_DIR={} TERM=xterm-256color {} --data-dir {}",
+        config.path().display(),
+        env!("CARGO_BIN_EXE_plexus"),
+        data.path().display(),
+    );
+    let (w, h) = (width.to_string(), height.to_string());
+    let out = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        &w,
+        "-y",
+        &h,
+        "sh",
+        "-c",
+        &script(&plexus),
+    ]);
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (tmux, [data, config])
+}
+
 fn row<'a>(screen: &'a str, id: &str) -> &'a str {
     screen.lines().find(|l| l.contains(id)).unwrap_or("")
 }
@@ -71,34 +111,15 @@ fn drive_the_console_in_tmux() {
         return;
     }
     let started = Instant::now();
-    let data = tempfile::tempdir().expect("data dir");
-    let config = tempfile::tempdir().expect("config dir");
-    let tmux = Tmux {
-        socket: format!("plexus-e2e-{}", std::process::id()),
-    };
-    let console = format!(
-        "env PLEXUS_CONFIG_DIR={} TERM=xterm-256color {} --data-dir {} --neurons 6 --heartbeat-ms 500 --fault n-0002=crash-loop; echo EXIT=$?; sleep 60",
-        config.path().display(),
-        env!("CARGO_BIN_EXE_plexus"),
-        data.path().display(),
-    );
-    let out = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "120",
-        "-y",
-        "36",
-        "sh",
-        "-c",
-        &console,
-    ]);
-    assert!(
-        out.status.success(),
-        "tmux: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let (tmux, _dirs) = console_in_tmux(
+        format!("plexus-e2e-{}", std::process::id()),
+        120,
+        36,
+        |plexus| {
+            format!(
+                "{plexus} --neurons 6 --heartbeat-ms 500 --fault n-0002=crash-loop; echo EXIT=$?; sleep 60"
+            )
+        },
     );
     let long = Duration::from_secs(10);
     let short = Duration::from_secs(4);
@@ -185,31 +206,12 @@ fn a_terminating_signal_restores_the_terminal() {
         return;
     }
     for signal in ["TERM", "HUP"] {
-        let data = tempfile::tempdir().expect("data dir");
-        let config = tempfile::tempdir().expect("config dir");
-        let tmux = Tmux {
-            socket: format!("plexus-sig-{}-{signal}", std::process::id()),
-        };
-        let console = format!(
-            "env PLEXUS_CONFIG_DIR={} TERM=xterm-256color {} --data-dir {} --neurons 3 & pid=$!; sleep 3; kill -{signal} $pid; wait $pid; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; sleep 60",
-            config.path().display(),
-            env!("CARGO_BIN_EXE_plexus"),
-            data.path().display(),
-        );
-        let out = tmux.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            &console,
-        ]);
-        assert!(out.status.success());
+        let socket = format!("plexus-sig-{}-{signal}", std::process::id());
+        let (tmux, _dirs) = console_in_tmux(socket, 100, 30, |plexus| {
+            format!(
+                "{plexus} --neurons 3 & pid=$!; sleep 3; kill -{signal} $pid; wait $pid; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; sleep 60"
+            )
+        });
         let screen = tmux.wait_for("EXIT=", Duration::from_secs(20));
         assert!(screen.contains("EXIT=0"), "SIG{signal}: {screen}");
         let screen = tmux.wait("the tty mode", Duration::from_secs(5), |s| {
