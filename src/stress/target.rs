@@ -204,11 +204,10 @@ impl Target for BackendTarget {
 }
 
 /// A registered mock neuron enrols once, so that its heartbeats verify.
-async fn enroll(b: &Arc<dyn Backend>, id: &str, i: u64) -> Result<Keyring, ApiError> {
-    // A mock neuron is an agent: it agrees its session key like a real one.
-    let mut secret = [0u8; 32];
-    secret[..8].copy_from_slice(&i.to_be_bytes());
-    let mut keys = Keyring::agreeing(id, secret);
+async fn enroll(b: &Arc<dyn Backend>, id: &str) -> Result<Keyring, ApiError> {
+    // A mock neuron is an agent: it agrees its session key like a real one, from a random
+    // secret (one derived from its index would let anyone compute its key).
+    let mut keys = Keyring::agreeing(id, rand::random());
     if let Some(message) = keys.due(0, 1000) {
         let logs = Vec::new();
         let body = SealedReport::body_of(&Report { message, logs });
@@ -241,7 +240,7 @@ pub async fn register_pool(
             let _slot = slots.acquire_owned().await;
             let id = pool_id(i);
             b.register_agent(registration(id.clone())).await?;
-            enroll(&b, &id, i).await.map(|keys| (i, keys))
+            enroll(&b, &id).await.map(|keys| (i, keys))
         });
     }
     let mut keys: Vec<Option<Keyring>> = (0..count).map(|_| None).collect();
