@@ -28,6 +28,7 @@ impl Backend for Demo {
             neuron,
             attempt: 1,
             strategy: "restart".into(),
+            attempt_id: 1,
         })
     }
     async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {

@@ -2,8 +2,12 @@
 //! in the data dir, and bad input — matchers, durations, rules files — exiting 2 with the file,
 //! line and key named.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
+
+use plexus::client::Backend;
 
 fn plexus(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_plexus"))
@@ -95,4 +99,50 @@ fn bad_alert_input_exits_2_and_says_where() {
         err.contains("rules.toml:4") && err.contains("rule[0].severity"),
         "{err}"
     );
+}
+
+#[test]
+fn a_headless_read_on_an_embedded_store_shows_its_alerts_as_stored_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // An engine on the data dir leaves a firing alert behind (a crash loop, no recovery).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fingerprint = runtime.block_on(async {
+        let engine = support::engine_with(dir.path(), 6, |cfg| cfg.recovery.enabled = false);
+        let admin = support::session(&engine, support::ADMIN).await;
+        engine.advance(3_000).await.unwrap();
+        admin
+            .submit(plexus::api::Command::InjectFault {
+                neuron: "n-0002".into(),
+                fault: plexus::api::Fault::Crash { persistent: true },
+            })
+            .await
+            .unwrap();
+        engine.advance(30_000).await.unwrap();
+        let report = match admin.query(plexus::api::Query::Alerts).await.unwrap() {
+            plexus::api::QueryReply::Alerts(r) => r,
+            other => panic!("{other:?}"),
+        };
+        let alert = report.active().find(|a| a.rule == "NeuronOffline").unwrap();
+        engine.shutdown();
+        alert.fingerprint.clone()
+    });
+    // Twice: the first read must not have resolved it for the second (its own fleet is healthy).
+    for _ in 0..2 {
+        let (code, out, err) = plexus(dir.path(), &["alerts", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let firing: Vec<&str> = v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["alerts"].as_array().unwrap())
+            .filter(|a| a["state"] == "firing")
+            .map(|a| a["fingerprint"].as_str().unwrap())
+            .collect();
+        assert_eq!(firing, [fingerprint.as_str()], "{out}");
+        assert!(v["resolved"].as_array().unwrap().is_empty(), "{out}");
+    }
+    let (code, _, err) = plexus(dir.path(), &["alerts"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("not re-evaluated"), "{err}");
 }

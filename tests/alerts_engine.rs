@@ -2,7 +2,8 @@
 //! and no false alerts on a lossy but healthy fleet. Minutes of fleet life run in milliseconds.
 
 use plexus::api::alert::{AlertState, Matcher, Notification};
-use plexus::api::{Fault, Millis};
+use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
+use plexus::api::{Event, Fault, Millis, NeuronState};
 use plexus::engine::config::{EngineConfig, LinkConfig};
 use plexus::engine::effects::Effects;
 use plexus::engine::testkit::SimRun;
@@ -325,5 +326,164 @@ fn an_event_rule_fires_on_its_event_and_resolves_after_its_hold() {
             .resolved
             .iter()
             .any(|a| a.rule == "ByzantineNeuronsDetected")
+    );
+}
+
+fn changes(run: &SimRun, rule: &str, state: AlertState) -> Vec<Millis> {
+    run.events_at(
+        |e| matches!(e, Event::AlertChanged { rule: r, state: s, .. } if r == rule && *s == state),
+    )
+}
+
+fn partition(zone: &str, for_ms: Millis) -> ChaosSpec {
+    ChaosSpec {
+        kind: ChaosKind::Partition,
+        target: Selector::parse(&format!("zone:{zone}")).unwrap(),
+        duration_ms: Some(for_ms),
+        params: ChaosParams::default(),
+    }
+}
+
+#[test]
+fn an_offline_alert_holds_through_every_recovery_attempt_and_resolves_once_healthy() {
+    let mut run = SimRun::with_config(10, config(true), 11);
+    run.run_for(5_000);
+    // A crash loop: every restart dies again, so recovery tries, fails and escalates.
+    run.inject("n-0002", Fault::Crash { persistent: true });
+    run.run_for(90_000);
+    let attempts =
+        run.count(|e| matches!(e, Event::RecoveryStarted { neuron, .. } if neuron == "n-0002"));
+    assert_eq!(attempts, 3, "the automatic budget was spent");
+    assert!(
+        run.entered("n-0002", NeuronState::Recovering).len() >= 3,
+        "the neuron went offline → recovering at every attempt"
+    );
+    assert_eq!(
+        changes(&run, "NeuronOffline", AlertState::Firing).len(),
+        1,
+        "one alert per outage"
+    );
+    assert!(changes(&run, "NeuronOffline", AlertState::Resolved).is_empty());
+    assert_eq!(
+        changes(&run, "RecoveryEscalated", AlertState::Firing).len(),
+        1
+    );
+    assert_eq!(sent_for(&run, "NeuronOffline").len(), 1, "notified once");
+
+    // The operator fixes it: the manual attempt is numbered in the episode (#4), and once the
+    // neuron is healthy both alerts resolve, once.
+    run.core.clear_faults("n-0002", run.now).unwrap();
+    let (attempt, _) = run.recover("n-0002").unwrap();
+    assert_eq!(
+        attempt, 4,
+        "numbered per failure episode, not restarted at #1"
+    );
+    run.run_until(20_000, |r| r.state("n-0002") == NeuronState::Healthy)
+        .expect("recovered");
+    run.run_for(2_000);
+    assert_eq!(changes(&run, "NeuronOffline", AlertState::Firing).len(), 1);
+    assert_eq!(
+        changes(&run, "NeuronOffline", AlertState::Resolved).len(),
+        1
+    );
+    assert_eq!(
+        changes(&run, "RecoveryEscalated", AlertState::Resolved).len(),
+        1
+    );
+    assert_eq!(run.core.alerts.report().active().count(), 0);
+}
+
+#[test]
+fn an_offline_that_turns_into_recovering_between_evaluations_still_alerts() {
+    let mut cfg = config(true);
+    // Evaluate rarely: the neuron is convicted and recovering before the rules look.
+    cfg.alerts.eval_ms = 30_000;
+    let mut run = SimRun::with_config(10, cfg, 5);
+    run.run_for(5_000);
+    run.inject("n-0004", Fault::Crash { persistent: true });
+    run.run_for(40_000);
+    assert_eq!(changes(&run, "NeuronOffline", AlertState::Firing).len(), 1);
+}
+
+#[test]
+fn an_escalated_neuron_that_comes_back_by_itself_resolves_its_escalation() {
+    let mut run = SimRun::with_config(10, config(true), 9);
+    run.run_for(5_000);
+    // Cut off long enough for every attempt to time out (restarts cannot reach it).
+    let zone = run.core.registry.neurons[2].zone.to_string();
+    let cut = ChaosSpec {
+        target: Selector::parse("n-0003").unwrap(),
+        ..partition(&zone, 120_000)
+    };
+    let fault = run.chaos(cut).unwrap();
+    run.run_until(120_000, |r| {
+        alert_state(r, "RecoveryEscalated", "n-0003") == Some(AlertState::Firing)
+    })
+    .expect("escalated after its attempts");
+    run.chaos_stop(&fault.id).unwrap();
+    run.run_until(10_000, |r| {
+        alert_state(r, "RecoveryEscalated", "n-0003") == Some(AlertState::Resolved)
+    })
+    .expect("healthy again: the escalation resolves");
+    assert_eq!(run.state("n-0003"), NeuronState::Healthy);
+    assert!(
+        run.core.recovery.failing().next().is_none(),
+        "failures: none"
+    );
+}
+
+#[test]
+fn a_zone_partition_raises_one_zone_alert_within_its_for_and_no_neuron_storm() {
+    let mut run = SimRun::with_config(30, config(true), 3);
+    run.run_for(5_000);
+    let zone = run.core.registry.neurons[0].zone.to_string();
+    let cut_at = run.now;
+    // Longer than group_wait (30 s) after it fires, so the zone alert is notified firing.
+    run.chaos(partition(&zone, 60_000)).unwrap();
+    // The resolution goes out at the group's next interval (5 min).
+    run.run_for(400_000);
+
+    let fired = changes(&run, "ZoneUnreachable", AlertState::Firing);
+    assert_eq!(fired.len(), 1, "one alert for the outage");
+    let after = fired[0] - cut_at;
+    // `for` is 10 s from the zone's last heartbeat; evaluated once a second.
+    assert!(
+        (10_000..=12_000).contains(&after),
+        "fired {after} ms after the cut"
+    );
+    assert_eq!(
+        changes(&run, "ZoneUnreachable", AlertState::Resolved).len(),
+        1
+    );
+    // The zone's ten neurons: each one NeuronOffline for the whole outage, none notified.
+    assert_eq!(changes(&run, "NeuronOffline", AlertState::Firing).len(), 10);
+    assert_eq!(
+        changes(&run, "NeuronOffline", AlertState::Resolved).len(),
+        10
+    );
+    assert!(
+        sent_for(&run, "NeuronOffline").is_empty(),
+        "inhibited by the zone alert"
+    );
+    let zone_sent = sent_for(&run, "ZoneUnreachable");
+    assert_eq!(
+        zone_sent
+            .iter()
+            .map(|n| n.status.as_str())
+            .collect::<Vec<_>>(),
+        ["firing", "resolved"]
+    );
+}
+
+#[test]
+fn a_short_zone_partition_still_raises_its_zone_alert() {
+    let mut run = SimRun::with_config(30, config(true), 4);
+    run.run_for(5_000);
+    let zone = run.core.registry.neurons[1].zone.to_string();
+    run.chaos(partition(&zone, 12_000)).unwrap();
+    run.run_for(30_000);
+    assert_eq!(
+        changes(&run, "ZoneUnreachable", AlertState::Firing).len(),
+        1
     );
 }

@@ -128,7 +128,9 @@ fn manual_recovery_takes_an_escalated_neuron_back() {
     // The operator fixes the cause, then forces recovery.
     run.core.clear_faults("n-0003", run.now).unwrap();
     let (attempt, strategy) = run.recover("n-0003").expect("manual recovery starts");
-    assert_eq!((attempt, strategy), (1, "restart"));
+    // Numbered within the failure episode: after the automatic budget, not #1 again.
+    let budget = run.core.cfg.recovery.max_attempts;
+    assert_eq!((attempt, strategy), (budget + 1, "restart"));
     assert!(run.count(|e| matches!(e, Event::RecoveryStarted { manual: true, .. })) == 1);
     run.run_until(10_000, |r| r.state("n-0003") == NeuronState::Healthy)
         .expect("recovered");

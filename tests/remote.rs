@@ -92,3 +92,60 @@ async fn remote_commands_go_through_the_same_gate() {
     assert_eq!(bad.code, ErrorCode::Unauthenticated);
     assert_eq!(bad.code.exit_code(), 3);
 }
+
+/// `plexus recover ID --connect URL` waits for the attempt it started — not the outcome of an
+/// earlier automatic one — and numbers it within the failure episode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_over_connect_waits_for_its_own_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_configured(dir.path(), 4, false, |cfg| {
+        cfg.heartbeat_ms = 200;
+        cfg.recovery.attempt_timeout_ms = 2_000;
+        cfg.recovery.backoff_base_ms = 100;
+        cfg.recovery.max_attempts = 2;
+    });
+    let admin = session(&engine, ADMIN).await;
+    let token = support::token(&admin, ADMIN).await;
+    let (url, _handle) = support::serve(&engine);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    admin
+        .submit(Command::InjectFault {
+            neuron: "n-0002".into(),
+            fault: plexus::api::Fault::Crash { persistent: true },
+        })
+        .await
+        .unwrap();
+    // Both automatic attempts fail and the episode escalates.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while admin.status().await.unwrap().recoveries.escalated == 0 {
+        assert!(std::time::Instant::now() < deadline, "never escalated");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin
+        .submit(Command::ClearFaults {
+            neuron: "n-0002".into(),
+        })
+        .await
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+            .args(["--connect", &url, "recover", "n-0002", "--json"])
+            .env("PLEXUS_TOKEN", token)
+            .env_remove("PLEXUS_DATA_DIR")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&stderr);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        v["attempt"], 3,
+        "numbered after the two automatic attempts: {v}"
+    );
+    assert_eq!(v["outcome"], "succeeded", "{v}");
+    // It waited for the restart and the healthy heartbeats, not for an earlier attempt's end.
+    assert!(v["took_ms"].as_u64().unwrap() >= 200, "{v}");
+    engine.shutdown();
+}

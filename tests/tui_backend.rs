@@ -56,6 +56,7 @@ impl Backend for FakeBackend {
             neuron,
             attempt: 1,
             strategy: "restart".into(),
+            attempt_id: 1,
         })
     }
     async fn query(&self, query: Query) -> Result<QueryReply, ApiError> {

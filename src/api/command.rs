@@ -274,6 +274,9 @@ pub enum CommandReply {
         neuron: String,
         attempt: u32,
         strategy: String,
+        /// The attempt's unique id, as its `recovery_finished` event will carry it.
+        #[serde(default)]
+        attempt_id: u64,
     },
     FaultInjected {
         neuron: String,
@@ -364,6 +367,7 @@ impl CommandReply {
                 neuron,
                 attempt,
                 strategy,
+                ..
             } => format!("recovery #{attempt} started on {neuron}: {strategy}"),
             CommandReply::FaultInjected { neuron, fault } => {
                 format!("fault {fault} injected into {neuron}")

@@ -48,15 +48,21 @@ pub enum Event {
     },
     RecoveryStarted {
         neuron: String,
+        /// Numbered within the failure episode.
         attempt: u32,
         strategy: String,
         manual: bool,
+        /// Unique over the engine's life: what a caller waiting for its own attempt matches.
+        #[serde(default)]
+        attempt_id: u64,
     },
     RecoveryFinished {
         neuron: String,
         attempt: u32,
         succeeded: bool,
         detail: String,
+        #[serde(default)]
+        attempt_id: u64,
     },
     RecoveryEscalated {
         neuron: String,
@@ -183,6 +189,7 @@ impl Event {
                 attempt,
                 strategy,
                 manual,
+                ..
             } => {
                 let how = if *manual { "manual" } else { "auto" };
                 format!("{neuron} recovery #{attempt} ({how}): {strategy}")
@@ -192,6 +199,7 @@ impl Event {
                 attempt,
                 succeeded,
                 detail,
+                ..
             } => {
                 let verdict = if *succeeded { "succeeded" } else { "failed" };
                 format!("{neuron} recovery #{attempt} {verdict}: {detail}")

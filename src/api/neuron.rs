@@ -107,7 +107,11 @@ pub struct StateChange {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryAttemptView {
+    /// Numbered within the failure episode.
     pub attempt: u32,
+    /// Unique over the engine's life (`recover` waits for its own attempt by it).
+    #[serde(default)]
+    pub id: u64,
     pub strategy: String,
     pub manual: bool,
     pub started: String,

@@ -30,6 +30,9 @@ pub enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub struct Global {
+    /// Set for `plexus alerts` on an embedded store: show the alerts as stored, unevaluated.
+    #[arg(skip)]
+    pub alerts_as_stored: bool,
     /// Simulated neurons in the embedded fleet (spread over 3 zones).
     #[arg(long, global = true, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub neurons: u32,

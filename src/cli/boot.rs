@@ -189,6 +189,7 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
     validate(global)?;
     let mut config = engine_config(global);
     config.alerts = alert_config(global, std::mem::take(&mut config.alerts))?;
+    config.alerts.evaluate = !global.alerts_as_stored;
     let fleet = SimFleet::new(&SimConfig {
         neurons: global.neurons as usize,
         heartbeat_ms: config.heartbeat_ms,

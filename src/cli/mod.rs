@@ -97,6 +97,10 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
         }) => return commands::serve::run(&cli.global, listen, tls_cert.zip(tls_key)).await,
         other => other,
     };
+    // A one-off read of an embedded store's alerts must not judge them by the fleet this
+    // process boots (new, and healthy): it shows them as the last engine on the store left them.
+    let alerts_only = matches!(command, Some(args::CommandLine::Alerts { .. }));
+    cli.global.alerts_as_stored = alerts_only && cli.global.connect.is_none();
     let backend = boot::backend(&cli.global).await?;
     if let Some(args::CommandLine::Stress(stress)) = command {
         return commands::stress::run(backend, stress, &cli.global, format).await;
@@ -111,9 +115,16 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
         args::CommandLine::Watch { .. }
             | args::CommandLine::Users { .. }
             | args::CommandLine::Audit { .. }
+            | args::CommandLine::Alerts { .. }
     );
     if needs_fleet && cli.global.connect.is_none() {
         boot::warm_up(backend.as_ref(), WARM_UP).await?;
+    }
+    if cli.global.alerts_as_stored && format == OutputFormat::Table {
+        eprintln!(
+            "alerts as the last engine on this data dir left them (not re-evaluated here); \
+             --connect a running `plexus serve` for live alerts"
+        );
     }
     commands::run(backend.as_ref(), command, format).await
 }

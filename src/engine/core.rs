@@ -204,7 +204,8 @@ impl Core {
         self.rollouts.advance(now, &self.registry, fx);
         self.send_downlink(now, fx);
 
-        self.alerts.tick(now, &self.registry, &self.guard, fx);
+        self.alerts
+            .tick(now, &self.registry, &self.guard, &self.recovery, fx);
 
         while now >= self.next_health_sample {
             self.health_history
@@ -727,12 +728,12 @@ impl Core {
                     .episode(idx)
                     .is_some_and(|e| e.failing && e.mode != mode)
             {
-                let n = &self.registry.neurons[idx as usize];
+                let n = &mut self.registry.neurons[idx as usize];
                 self.recovery.on_failure(idx, n, mode, evidence, at, fx);
             }
             return;
         };
-        let n = &self.registry.neurons[idx as usize];
+        let n = &mut self.registry.neurons[idx as usize];
         fx.event(Event::NeuronStateChanged {
             neuron: n.id.to_string(),
             from,
@@ -752,7 +753,7 @@ impl Core {
         }
         match failure {
             Some((mode, evidence)) => self.recovery.on_failure(idx, n, mode, evidence, at, fx),
-            None if state == NeuronState::Healthy => self.recovery.on_healthy(idx, at),
+            None if state == NeuronState::Healthy => self.recovery.on_healthy(idx, n, at),
             None => {}
         }
     }

@@ -134,7 +134,9 @@ fn execute(
     match command {
         Command::Recover { neuron } => {
             let (attempt, strategy) = core.recover(&neuron, now, fx)?;
+            let idx = core.find(&neuron)?;
             Ok(CommandReply::RecoveryStarted {
+                attempt_id: core.recovery.active_attempt_id(idx).unwrap_or_default(),
                 neuron,
                 attempt,
                 strategy: strategy.into(),

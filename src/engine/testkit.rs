@@ -200,6 +200,15 @@ impl SimRun {
             .collect()
     }
 
+    /// When the events that match happened.
+    pub fn events_at(&self, matches: impl Fn(&Event) -> bool) -> Vec<Millis> {
+        self.events
+            .iter()
+            .filter(|(_, e)| matches(e))
+            .map(|(at, _)| *at)
+            .collect()
+    }
+
     /// How many events match.
     pub fn count(&self, matches: impl Fn(&Event) -> bool) -> usize {
         self.events.iter().filter(|(_, e)| matches(e)).count()

@@ -103,6 +103,7 @@ impl Core {
                     .iter()
                     .map(|a| RecoveryAttemptView {
                         attempt: a.number,
+                        id: a.id,
                         strategy: a.strategy.as_str().into(),
                         manual: a.manual,
                         started: self.wall(a.started),

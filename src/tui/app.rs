@@ -1799,6 +1799,7 @@ mod tests {
                 neuron: "n-0003".into(),
                 attempt: 1,
                 strategy: "restart".into(),
+                attempt_id: 1,
             }),
         ));
         assert_eq!(out.effect, Some(Effect::Refresh));

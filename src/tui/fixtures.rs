@@ -261,6 +261,7 @@ pub fn detail(id: &str) -> NeuronDetail {
         recovery_attempts: vec![
             RecoveryAttemptView {
                 attempt: 1,
+                id: 11,
                 strategy: "restart".into(),
                 manual: false,
                 started: "2025-03-14T09:26:54Z".into(),
@@ -269,6 +270,7 @@ pub fn detail(id: &str) -> NeuronDetail {
             },
             RecoveryAttemptView {
                 attempt: 2,
+                id: 12,
                 strategy: "reschedule".into(),
                 manual: true,
                 started: "2025-03-14T09:28:02Z".into(),

@@ -27,6 +27,15 @@ pub struct AlertConfig {
     /// Alerts are re-pushed to an Alertmanager this often (well inside its 5 min
     /// resolve_timeout), and at once when one changes.
     pub push_every_ms: Millis,
+    /// Whether rules are evaluated at all. Off for a one-off headless command on an embedded
+    /// store: its simulated fleet is new, and judging stored alerts by it would resolve them
+    /// all; such a command shows (and acts on) the alerts as the last engine left them.
+    #[serde(default = "evaluate_by_default")]
+    pub evaluate: bool,
+}
+
+fn evaluate_by_default() -> bool {
+    true
 }
 
 impl Default for AlertConfig {
@@ -42,6 +51,7 @@ impl Default for AlertConfig {
             resolved_kept_ms: 900_000,
             sinks: SinkConfig::default(),
             push_every_ms: 60_000,
+            evaluate: true,
         }
     }
 }

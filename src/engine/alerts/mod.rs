@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 
 use self::config::AlertConfig;
 use self::group::{Dispatcher, GroupLog, group_key, group_labels};
-use self::observe::{EventMemory, observe};
+use self::observe::{EventMemory, Fleet, observe};
 use self::silence::SilenceBook;
 use super::effects::Effects;
 use super::fleet::guard::HealthGuard;
+use super::fleet::recovery::RecoveryBook;
 use super::fleet::registry::Registry;
 use super::store::StoreOp;
 use crate::api::alert::{Alert, AlertGroup, AlertState, AlertsReport, Labels, Matcher, Silence};
@@ -71,19 +72,28 @@ impl AlertBook {
         now: Millis,
         registry: &Registry,
         guard: &HealthGuard,
+        recovery: &RecoveryBook,
         fx: &mut Effects,
     ) {
         let wall = fx.wall(now);
         self.events.note(&fx.events, wall);
-        if wall < self.next_eval {
+        if wall < self.next_eval || !self.cfg.evaluate {
             return;
         }
         self.next_eval = wall + self.cfg.eval_ms.max(1) as i64;
-        self.evaluate(registry, guard, wall, fx);
+        let fleet = Fleet {
+            registry,
+            guard,
+            recovery,
+            now,
+            wall,
+        };
+        self.evaluate(&fleet, fx);
     }
 
-    fn evaluate(&mut self, registry: &Registry, guard: &HealthGuard, wall: i64, fx: &mut Effects) {
-        let seen = observe(&self.cfg.rules, registry, guard, &self.events, wall);
+    fn evaluate(&mut self, fleet: &Fleet, fx: &mut Effects) {
+        let wall = fleet.wall;
+        let seen = observe(&self.cfg.rules, fleet, &self.events);
         let mut holding = BTreeMap::new();
         for inst in seen.instances {
             let rule = &self.cfg.rules[inst.rule];
@@ -92,10 +102,10 @@ impl AlertBook {
             labels.insert("alertname".into(), rule.name.clone());
             labels.insert("severity".into(), rule.severity.as_str().into());
             let fp = fingerprint::fingerprint(&labels);
-            holding.insert(fp, (inst.rule, labels, inst.value));
+            holding.insert(fp, (inst.rule, labels, inst.value, inst.since));
         }
         let mut changed = std::collections::BTreeSet::new();
-        for (fp, (rule_idx, labels, value)) in &holding {
+        for (fp, (rule_idx, labels, value, since)) in &holding {
             let rule = &self.cfg.rules[*rule_idx];
             let summary = rules::render(&rule.summary, labels, value);
             let alert = self.alerts.entry(fp.clone()).or_insert_with(|| Alert {
@@ -114,9 +124,10 @@ impl AlertBook {
                 inhibited_by: None,
             });
             if alert.state == AlertState::Resolved {
-                // A new incident: a fresh lifecycle and no acknowledgement carried over.
+                // A new incident: a fresh lifecycle and no acknowledgement carried over. Its
+                // `for` counts from when the condition began, if the observation knows.
                 alert.state = AlertState::Pending;
-                alert.active_since = wall;
+                alert.active_since = since.map_or(wall, |s| s.min(wall));
                 alert.fired_at = None;
                 alert.resolved_at = None;
                 alert.acked_by = None;

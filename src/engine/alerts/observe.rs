@@ -5,10 +5,43 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::rules::{Condition, Rule};
 use crate::api::alert::Labels;
-use crate::api::{Event, Millis, NeuronState};
+use crate::api::{Event, FailureMode, Millis, NeuronState};
 use crate::engine::fleet::guard::HealthGuard;
+use crate::engine::fleet::recovery::RecoveryBook;
 use crate::engine::fleet::registry::Registry;
 use crate::engine::fleet::tracked::{Liveness, TrackedNeuron};
+
+/// What the rules look at, at one evaluation.
+pub struct Fleet<'a> {
+    pub registry: &'a Registry,
+    pub guard: &'a HealthGuard,
+    pub recovery: &'a RecoveryBook,
+    /// Engine time and the wall time it maps to.
+    pub now: Millis,
+    pub wall: i64,
+}
+
+impl Fleet<'_> {
+    /// Down: convicted offline, or in an offline failure episode that has not ended — through
+    /// its recovery attempts, until the neuron is healthy again. One outage, one alert.
+    fn down(&self, idx: usize, n: &TrackedNeuron) -> bool {
+        n.liveness == Liveness::Offline
+            || self
+                .recovery
+                .episode(idx as u32)
+                .is_some_and(|e| e.failing && e.mode == FailureMode::Offline)
+    }
+
+    /// Not heard from: down, or late with probes under way.
+    fn silent(&self, idx: usize, n: &TrackedNeuron) -> bool {
+        n.liveness == Liveness::Suspect || self.down(idx, n)
+    }
+
+    /// The wall time of engine time `at` (never later than now).
+    fn wall_of(&self, at: Millis) -> i64 {
+        self.wall - self.now.saturating_sub(at) as i64
+    }
+}
 
 /// One rule's condition holding for one label set.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +50,9 @@ pub struct Instance {
     /// Without `alertname`/`severity` and the rule's own labels (added by the book).
     pub labels: Labels,
     pub value: String,
+    /// When the condition began (wall ms), where the observation knows better than "now": a
+    /// zone went silent at its last heartbeat, not when the detector caught up with it.
+    pub since: Option<i64>,
 }
 
 /// Events the event rules look back on: (kind, labels) → (last wall ms, value).
@@ -82,53 +118,56 @@ pub struct Observation {
     pub unknown: HashSet<String>,
 }
 
-pub fn observe(
-    rules: &[Rule],
-    registry: &Registry,
-    guard: &HealthGuard,
-    events: &EventMemory,
-    wall: i64,
-) -> Observation {
+pub fn observe(rules: &[Rule], fleet: &Fleet, events: &EventMemory) -> Observation {
+    let (registry, guard, wall) = (fleet.registry, fleet.guard, fleet.wall);
     let mut instances = Vec::new();
     let mut unknown = HashSet::new();
-    let live = || registry.neurons.iter().filter(|n| !n.removed);
-    for n in live() {
+    let live = || {
+        registry
+            .neurons
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.removed)
+    };
+    for (_, n) in live() {
         if matches!(n.liveness, Liveness::Pending | Liveness::Suspect) {
             unknown.insert(n.id.to_string());
         }
     }
     for (idx, rule) in rules.iter().enumerate() {
-        let mut push = |labels: Labels, value: String| {
+        let mut push = |labels: Labels, value: String, since: Option<i64>| {
             instances.push(Instance {
                 rule: idx,
                 labels,
                 value,
+                since,
             })
         };
         if rule.condition.per_neuron() {
-            for n in live() {
-                if let Some(value) = neuron_holds(&rule.condition, n) {
-                    push(labels(&[("neuron", &n.id), ("zone", &n.zone)]), value);
+            for (i, n) in live() {
+                if let Some(value) = neuron_holds(&rule.condition, n, fleet.down(i, n)) {
+                    push(labels(&[("neuron", &n.id), ("zone", &n.zone)]), value, None);
                 }
             }
             continue;
         }
         match &rule.condition {
             Condition::ZoneUnreachable => {
-                // zone → (silent, live)
-                let mut zones: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-                for n in live() {
+                let mut zones: BTreeMap<&str, ZoneSilence> = BTreeMap::new();
+                for (i, n) in live() {
                     let z = zones.entry(&n.zone).or_default();
-                    z.1 += 1;
-                    if matches!(n.state, NeuronState::Suspect | NeuronState::Offline) {
-                        z.0 += 1;
+                    z.total += 1;
+                    if fleet.silent(i, n) {
+                        z.silent += 1;
                     }
+                    z.last_heard = z.last_heard.max(n.last_arrival.unwrap_or(n.registered_at));
                 }
-                for (zone, (silent, total)) in zones {
-                    if total >= 2 && silent == total {
+                for (zone, z) in zones {
+                    if z.total >= 2 && z.silent == z.total {
                         push(
                             labels(&[("zone", zone)]),
-                            format!("{silent} of {total} neurons"),
+                            format!("{} of {} neurons", z.silent, z.total),
+                            Some(fleet.wall_of(z.last_heard)),
                         );
                     }
                 }
@@ -140,13 +179,13 @@ pub fn observe(
                     _ => None,
                 };
                 if since.is_some() {
-                    push(Labels::new(), kind.clone());
+                    push(Labels::new(), kind.clone(), None);
                 }
             }
             Condition::Event { kind, hold_ms } => {
                 for ((k, l), (at, value)) in &events.seen {
                     if k == kind && wall - at < *hold_ms as i64 {
-                        push(l.clone(), value.clone());
+                        push(l.clone(), value.clone(), None);
                     }
                 }
             }
@@ -156,9 +195,19 @@ pub fn observe(
     Observation { instances, unknown }
 }
 
-/// Whether a per-neuron condition holds for `n`, with the value shown in the summary.
-fn neuron_holds(condition: &Condition, n: &TrackedNeuron) -> Option<String> {
+/// A zone's neurons: how many, how many silent, and when any of them was last heard.
+#[derive(Default)]
+struct ZoneSilence {
+    total: usize,
+    silent: usize,
+    last_heard: Millis,
+}
+
+/// Whether a per-neuron condition holds for `n` (`down`: see [`Fleet::down`]), with the value
+/// shown in the summary.
+fn neuron_holds(condition: &Condition, n: &TrackedNeuron, down: bool) -> Option<String> {
     match condition {
+        Condition::NeuronState(NeuronState::Offline) => down.then(|| "offline".to_string()),
         Condition::NeuronState(state) => (n.state == *state).then(|| state.as_str().to_string()),
         Condition::LatencyHigh => n.slow.clone(),
         Condition::ErrorRateAbove(limit) => n

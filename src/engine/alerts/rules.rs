@@ -11,7 +11,8 @@ use crate::api::{Millis, NeuronState};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
-    /// The registry holds the neuron in this state.
+    /// The registry holds the neuron in this state; for `offline`, the neuron is down (see
+    /// docs/alerts.md: through its recovery attempts until healthy again).
     NeuronState(NeuronState),
     /// The detector concluded the neuron is slow (telemetry latency above the detector's bound).
     LatencyHigh,
@@ -23,7 +24,7 @@ pub enum Condition {
     ConfigFailure,
     /// Recovery gave up on the neuron after its attempts and escalated.
     RecoveryEscalated,
-    /// Every live neuron of a zone (two or more) is suspect or offline: a partition.
+    /// Every live neuron of a zone (two or more) is silent (suspect or down): a partition.
     ZoneUnreachable,
     /// The local-health guard raised this fleet condition (`fleet_silence`, `engine_stall`).
     FleetCondition(String),

@@ -55,7 +55,11 @@ pub struct Episode {
     pub mode: FailureMode,
     pub since: Millis,
     pub evidence: String,
+    /// Attempts made in this episode, automatic and manual: they are numbered by it.
     pub attempts: u32,
+    /// Attempts made before the operator last took over (a manual attempt gives the automatic
+    /// chain a fresh budget without renumbering).
+    budget_from: u32,
     pub escalated: bool,
     /// Currently failing (as opposed to recovered and inside the flap window).
     pub failing: bool,
@@ -68,6 +72,11 @@ pub struct Episode {
 impl Episode {
     pub fn attempt_in_progress(&self) -> bool {
         self.active.is_some()
+    }
+
+    /// Attempts counted against the automatic budget and its back-off.
+    fn budget_used(&self) -> u32 {
+        self.attempts - self.budget_from
     }
 }
 
@@ -114,6 +123,12 @@ impl RecoveryBook {
         self.episodes.get(&neuron)
     }
 
+    /// The unique id of the attempt in progress on a neuron.
+    pub fn active_attempt_id(&self, neuron: u32) -> Option<u64> {
+        let e = self.episodes.get(&neuron)?;
+        e.active.as_ref().map(|a| e.log[a.record].id)
+    }
+
     /// Episodes currently failing, by neuron index.
     pub fn failing(&self) -> impl Iterator<Item = (u32, &Episode)> {
         self.episodes
@@ -153,7 +168,7 @@ impl RecoveryBook {
     pub fn on_failure(
         &mut self,
         idx: u32,
-        n: &TrackedNeuron,
+        n: &mut TrackedNeuron,
         mode: FailureMode,
         evidence: String,
         now: Millis,
@@ -172,7 +187,7 @@ impl RecoveryBook {
             });
         }
         let cfg = &self.cfg;
-        let backoff_next = |attempts: u32| now + backoff(cfg, attempts + 1);
+        let backoff_next = |used: u32| now + backoff(cfg, used + 1);
         match self.episodes.get_mut(&idx) {
             Some(e) if e.failing => {
                 if e.mode != mode {
@@ -181,8 +196,10 @@ impl RecoveryBook {
                 }
             }
             Some(e) => {
-                // Failed again inside the flap window: same episode, attempts carry on.
-                let next = backoff_next(e.attempts);
+                // Failed again inside the flap window: same episode, attempts carry on (and an
+                // escalation with them).
+                let next = backoff_next(e.budget_used());
+                n.escalated = e.escalated;
                 e.failing = true;
                 e.mode = mode;
                 e.evidence = evidence;
@@ -213,6 +230,7 @@ impl RecoveryBook {
                         since: now,
                         evidence,
                         attempts: 0,
+                        budget_from: 0,
                         escalated: false,
                         failing: true,
                         recovered_at: None,
@@ -225,14 +243,16 @@ impl RecoveryBook {
         }
     }
 
-    /// The neuron is healthy again without an attempt in progress (it came back by itself).
-    pub fn on_healthy(&mut self, idx: u32, now: Millis) {
+    /// The neuron is healthy again without an attempt in progress (it came back by itself):
+    /// nothing is left for an operator to act on, so an escalation no longer holds either.
+    pub fn on_healthy(&mut self, idx: u32, n: &mut TrackedNeuron, now: Millis) {
         if let Some(e) = self.episodes.get_mut(&idx)
             && e.failing
             && e.active.is_none()
         {
             e.failing = false;
             e.recovered_at = Some(now);
+            n.escalated = false;
         }
     }
 
@@ -292,6 +312,7 @@ impl RecoveryBook {
             attempt: record.number,
             succeeded,
             detail,
+            attempt_id: record.id,
         });
         fx.store(StoreOp::AttemptFinished {
             attempt_id: record.id,
@@ -316,7 +337,7 @@ impl RecoveryBook {
             e.recovered_at = Some(now);
         }
         if !succeeded {
-            e.next_attempt_at = now + backoff(&self.cfg, e.attempts + 1);
+            e.next_attempt_at = now + backoff(&self.cfg, e.budget_used() + 1);
         }
         self.counts.success_rate = Some(self.counts.succeeded as f64 / self.finished as f64);
     }
@@ -368,6 +389,7 @@ impl RecoveryBook {
             attempt: number,
             strategy: strategy.as_str().into(),
             manual,
+            attempt_id,
         });
         fx.store(StoreOp::AttemptStarted {
             attempt_id,
@@ -417,7 +439,7 @@ impl RecoveryBook {
                 continue;
             }
             if e.failing && !e.escalated && !paused && now >= e.next_attempt_at {
-                if e.attempts < self.cfg.max_attempts && self.cfg.enabled {
+                if e.budget_used() < self.cfg.max_attempts && self.cfg.enabled {
                     let (number, strategy) = self.start_attempt(idx, n, false, now, fx);
                     touched.push((
                         idx,
@@ -468,7 +490,8 @@ impl RecoveryBook {
     }
 
     /// Operator override: recover now, whatever the attempt count. An escalated episode is taken
-    /// back from the operator's queue and its attempt budget starts over.
+    /// back from the operator's queue and its automatic budget starts over; the attempt keeps
+    /// the episode's numbering (#4 after three automatic ones).
     pub fn manual(
         &mut self,
         idx: u32,
@@ -504,7 +527,7 @@ impl RecoveryBook {
             self.on_failure(idx, n, mode, evidence, now, fx);
         }
         let e = self.episodes.get_mut(&idx).expect("episode exists");
-        e.attempts = 0;
+        e.budget_from = e.attempts;
         e.escalated = false;
         n.escalated = false;
         Ok(self.start_attempt(idx, n, true, now, fx))
