@@ -201,6 +201,7 @@ fn a_selector_picks_targets_and_a_bad_document_sends_nothing() {
         })
         .unwrap();
     assert_eq!(dry.targets, 4);
+    assert_eq!(dry.id, 0, "a dry run takes no rollout id");
     assert!(
         run.core.rollouts.active().is_none(),
         "a dry run starts nothing"

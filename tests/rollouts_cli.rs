@@ -36,6 +36,12 @@ fn a_broadcast_commits_and_the_next_command_sees_the_fleet_on_it() {
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["summary"]["phase"], "committed");
     assert_eq!(v["summary"]["version"], "v2");
+    let took = v["summary"]["took_ms"].as_u64().unwrap();
+    assert!(took > 0, "{v}");
+    // A later process restores it from the store, with how long it took (not 0 ms).
+    let out = plexus(dir.path(), &["rollouts", "show", "1", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(shown["summary"]["took_ms"], took, "{shown}");
     let out = plexus(dir.path(), &["rollouts", "--json"]);
     let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(r["head"], "v2");

@@ -76,3 +76,82 @@ async fn broadcasts_start_rollouts_a_race_is_a_409_and_a_bad_document_a_400() {
     assert_eq!(one["targets"].as_array().unwrap().len(), 6);
     handle.shutdown();
 }
+
+fn cli(url: &str, token: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args(["--connect", url])
+        .args(args)
+        .env("PLEXUS_TOKEN", token)
+        .env_remove("PLEXUS_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+/// A script reads its own writes: when `broadcast` returns "rolled back", `neurons` right after
+/// shows every neuron on the old version (the server's reads come from a snapshot that is
+/// republished before a command's answer and before the event that ends a rollout). `rollouts
+/// show` says how long it took; a dry run takes no id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rollout_returns_the_fleet_read_agrees_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Snapshots republished rarely (as on a large fleet): only read-your-writes keeps it true.
+    let engine = support::engine_configured(dir.path(), 8, false, |cfg| cfg.snapshot_ms = 10_000);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::token(&admin, ADMIN).await;
+    let (url, _handle) = support::serve(&engine);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let config = "tests/fixtures/rollout_config.toml";
+    let run = |args: Vec<&'static str>| {
+        let (u, t) = (url.clone(), token.clone());
+        tokio::task::spawn_blocking(move || cli(&u, &t, &args))
+    };
+    let versions = |out: &std::process::Output| -> Vec<String> {
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["config_version"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let committed = run(vec!["broadcast", "config", config]).await.unwrap();
+    assert_eq!(committed.status.code(), Some(0), "{committed:?}");
+    let after = run(vec!["neurons", "--json"]).await.unwrap();
+    assert!(
+        versions(&after).iter().all(|v| v == "v2"),
+        "read right after the commit: {:?}",
+        versions(&after)
+    );
+
+    admin
+        .submit(plexus::api::Command::InjectFault {
+            neuron: "n-0008".into(),
+            fault: plexus::api::Fault::ConfigFailure,
+        })
+        .await
+        .unwrap();
+    let rolled_back = run(vec!["broadcast", "config", config, "--json"])
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&rolled_back.stderr);
+    assert_eq!(rolled_back.status.code(), Some(1), "rolled back: {stderr}");
+    let after = run(vec!["neurons", "--json"]).await.unwrap();
+    assert!(
+        versions(&after).iter().all(|v| v == "v2"),
+        "read right after the rollback: {:?}",
+        versions(&after)
+    );
+    let dry = run(vec!["broadcast", "config", config, "--dry-run"])
+        .await
+        .unwrap();
+    let dry = String::from_utf8_lossy(&dry.stdout);
+    assert!(dry.starts_with("dry run: would roll out"), "{dry}");
+    assert!(!dry.contains("r-"), "a dry run names no rollout id: {dry}");
+    let show = run(vec!["rollouts", "show", "1", "--json"]).await.unwrap();
+    let show: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert!(
+        show["summary"]["took_ms"].as_u64().unwrap() > 0,
+        "{}",
+        show["summary"]
+    );
+    engine.shutdown();
+}

@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
-use plexus::api::{ApiError, Command, ErrorCode, Role};
+use plexus::api::{ApiError, Command, CommandReply, ErrorCode, Query, QueryReply, Role};
 use plexus::client::{Backend, BackendExt};
 use plexus::stress::job::{Plan, execute};
 use plexus::stress::profile::{Phase, Profile, Scenario};
 use plexus::stress::run::{Live, run};
-use plexus::stress::target::{MOCK_PREFIX, Target, register_pool};
+use plexus::stress::target::{MOCK_PREFIX, Target, pool_id, register_pool};
 use plexus::stress::threshold::Measured;
 
 /// Answers in 1 ms, except the request started at `stall_at`, which takes `stall`.
@@ -161,6 +161,67 @@ async fn cleanup_leaves_no_mock_neuron_behind() {
     engine.shutdown();
 }
 
+/// Mock neurons a test registers are not fleet members: silent ones never alert, are never
+/// recovered and count neither toward health nor toward the guard; they leave with the test.
+#[tokio::test]
+async fn mock_neurons_never_alert_recover_or_count_and_leave_with_their_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine(dir.path(), 3);
+    let admin: Arc<dyn Backend> = Arc::new(support::session(&engine, support::ADMIN).await);
+    let start = |id: &str| Command::StressStart {
+        test_id: id.into(),
+        profile: "smoke".into(),
+    };
+    admin.submit(start("st-a")).await.expect("admitted");
+    admin.submit(start("st-b")).await.expect("admitted");
+    // Registered, then silent: every one goes suspect and offline.
+    register_pool(&admin, 20, 4).await.expect("registers");
+    engine.advance(120_000).await.expect("advances");
+    let status = admin.status().await.expect("status");
+    assert_eq!(status.neurons.total, 3, "{:?}", status.neurons);
+    assert_eq!(status.neurons.healthy, 3);
+    assert_eq!(status.neurons.mock, 20);
+    assert!(status.failures.is_empty(), "{:?}", status.failures);
+    assert_eq!(status.recoveries.attempted, 0);
+    assert!(status.conditions.is_empty(), "{:?}", status.conditions);
+    assert_eq!(status.config_versions.len(), 1, "no drift from the mocks");
+    let alerts = match admin.query(Query::Alerts).await.expect("alerts") {
+        QueryReply::Alerts(r) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(alerts.active().count(), 0, "{alerts:?}");
+    let err = admin.recover(&pool_id(0)).await.unwrap_err();
+    assert!(err.message.contains("mock neuron"), "{err}");
+
+    let finished = |id: &str| Command::StressFinished {
+        test_id: id.into(),
+        verdicts: Vec::new(),
+    };
+    // One test ends: the other still uses the pool.
+    let reply = admin.submit(finished("st-a")).await.expect("recorded");
+    assert!(matches!(
+        reply,
+        CommandReply::StressRecorded {
+            mocks_removed: 0,
+            ..
+        }
+    ));
+    let reply = admin.submit(finished("st-b")).await.expect("recorded");
+    assert!(
+        matches!(
+            reply,
+            CommandReply::StressRecorded {
+                mocks_removed: 20,
+                ..
+            }
+        ),
+        "{reply:?}"
+    );
+    let status = admin.status().await.expect("status");
+    assert_eq!((status.neurons.total, status.neurons.mock), (3, 0));
+    engine.shutdown();
+}
+
 #[tokio::test]
 async fn a_run_writes_every_report_file_and_they_are_valid() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -236,6 +297,14 @@ async fn a_run_writes_every_report_file_and_they_are_valid() {
         rows.len() >= secs && rows.len() <= secs + 1,
         "{} rows, {secs} s",
         rows.len()
+    );
+    // The test's mock neurons left the fleet with it.
+    let neurons = admin.neurons().await.expect("neurons");
+    assert!(
+        neurons.iter().all(|n| !n.id.starts_with(MOCK_PREFIX)),
+        "mock neurons left behind: {:?} {:?}",
+        neurons.iter().map(|n| &n.id).collect::<Vec<_>>(),
+        done.summary.warnings
     );
     let html = std::fs::read_to_string(out.join("report.html")).expect("html");
     assert!(html.matches("<svg").count() >= 2 && html.contains("<polyline"));
@@ -375,6 +444,30 @@ async fn the_original_server_paths_start_follow_stop_and_clean_up() {
         }
     }
     assert_eq!(state, "stopped");
+    // The stopped test's mock neurons leave the fleet with it; cleanup finds none left.
+    let mut mocks = usize::MAX;
+    for _ in 0..50 {
+        let neurons: serde_json::Value = http
+            .get(format!("{base}/api/v1/neurons"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("json");
+        mocks = neurons
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|n| n["id"].as_str().is_some_and(|i| i.starts_with(MOCK_PREFIX)))
+            .count();
+        if mocks == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mocks, 0, "mock neurons left behind");
     let cleaned: serde_json::Value = http
         .post(url("test/cleanup"))
         .bearer_auth(&admin)
@@ -384,7 +477,7 @@ async fn the_original_server_paths_start_follow_stop_and_clean_up() {
         .json()
         .await
         .expect("json");
-    assert_eq!(cleaned["neurons"], 5, "{cleaned}");
+    assert_eq!(cleaned["neurons"], 0, "{cleaned}");
     let _ = std::fs::remove_dir_all(std::path::Path::new("test-results").join(&id));
     handle.shutdown();
     engine.shutdown();

@@ -327,6 +327,9 @@ pub enum CommandReply {
     StressRecorded {
         test_id: String,
         breached: usize,
+        /// Mock neurons that left the fleet with the test.
+        #[serde(default)]
+        mocks_removed: usize,
     },
     CleanedUp {
         /// Mock neurons removed.
@@ -404,21 +407,26 @@ impl CommandReply {
             }
             CommandReply::StressAdmitted { test_id } => format!("stress test {test_id} admitted"),
             CommandReply::StressStopping { test_id } => format!("stress test {test_id} stopping"),
-            CommandReply::StressRecorded { test_id, breached } => {
-                format!("stress test {test_id} finished, {breached} thresholds breached")
-            }
+            CommandReply::StressRecorded {
+                test_id,
+                breached,
+                mocks_removed,
+            } => format!(
+                "stress test {test_id} finished, {breached} thresholds breached, {mocks_removed} mock neurons removed"
+            ),
             CommandReply::CleanedUp { neurons } => format!("{neurons} mock neurons removed"),
             CommandReply::RolloutStarted {
                 rollout: r,
                 dry_run,
             } => {
-                let verb = if *dry_run {
-                    "would roll out"
-                } else {
-                    "rolling out"
-                };
+                if *dry_run {
+                    return format!(
+                        "dry run: would roll out {} → {} to {} neurons in {} waves (nothing started)",
+                        r.replaces, r.version, r.targets, r.waves
+                    );
+                }
                 format!(
-                    "rollout r-{}: {verb} {} → {} to {} neurons in {} waves ({})",
+                    "rollout r-{}: rolling out {} → {} to {} neurons in {} waves ({})",
                     r.id,
                     r.replaces,
                     r.version,

@@ -153,6 +153,21 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether this event ends something a client may be waiting on (a rollout's wave or end,
+    /// a recovery attempt, a chaos fault, an FL run): what it reads next must already agree.
+    pub fn settles(&self) -> bool {
+        matches!(
+            self,
+            Event::RecoveryFinished { .. }
+                | Event::RecoveryEscalated { .. }
+                | Event::FaultInjected { .. }
+                | Event::ChaosInjected { .. }
+                | Event::ChaosReverted { .. }
+                | Event::RolloutProgress { .. }
+                | Event::FlRunFinished { .. }
+        )
+    }
+
     /// The neuron this event is about, if any.
     pub fn neuron(&self) -> Option<&str> {
         match self {

@@ -53,6 +53,9 @@ pub struct StateCounts {
     pub degraded: u64,
     pub recovering: u64,
     pub config_failed: u64,
+    /// A running stress test's mock neurons: listed, not counted above (not fleet members).
+    #[serde(default)]
+    pub mock: u64,
 }
 
 /// A current failure.

@@ -119,6 +119,12 @@ pub fn status_text(s: &StatusReport) -> String {
             c.healthy, c.suspect, c.offline, c.degraded, c.config_failed, c.recovering, c.pending
         ),
     ];
+    if c.mock > 0 {
+        out.push(format!(
+            "stress mocks {} (a running stress test's; not counted above; `plexus stress cleanup` removes them)",
+            c.mock
+        ));
+    }
     if !s.config_versions.is_empty() {
         let versions: Vec<String> = s
             .config_versions

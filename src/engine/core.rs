@@ -58,6 +58,8 @@ pub struct Core {
     stall_reset_at: Millis,
     pub health_history: VecDeque<u64>,
     next_health_sample: Millis,
+    /// Stress tests admitted and not finished: their mock neurons leave when the last ends.
+    pub stress_running: std::collections::BTreeSet<String>,
     // Scratch buffers reused across ticks.
     uplinks: Vec<Uplink>,
     arrivals: Vec<Arrival>,
@@ -122,6 +124,7 @@ impl Core {
             stall_reset_at: 0,
             health_history: VecDeque::new(),
             next_health_sample: now,
+            stress_running: Default::default(),
             uplinks: Vec::new(),
             arrivals: Vec::new(),
             due: Vec::new(),
@@ -196,7 +199,7 @@ impl Core {
             self.registry.count(NeuronState::Suspect) + self.registry.count(NeuronState::Offline);
         if let Some(change) =
             self.guard
-                .evaluate_silence(now, silent as usize, self.registry.live())
+                .evaluate_silence(now, silent as usize, self.registry.members())
         {
             self.on_guard_change(change, now, fx);
         }
@@ -551,7 +554,7 @@ impl Core {
             self.registry.timers[idx as usize] = next;
             match action {
                 TimerAction::Probe(nonce) => {
-                    if was != Liveness::Suspect {
+                    if was != Liveness::Suspect && !self.registry.neurons[idx as usize].mock {
                         self.guard.note_suspicion(now);
                         let n = &self.registry.neurons[idx as usize];
                         let reason = match was {
@@ -751,6 +754,10 @@ impl Core {
                 reason: reason.to_string(),
             });
         }
+        // A stress test's mock neuron is not recovered: it is not part of the fleet.
+        if n.mock {
+            return;
+        }
         match failure {
             Some((mode, evidence)) => self.recovery.on_failure(idx, n, mode, evidence, at, fx),
             None if state == NeuronState::Healthy => self.recovery.on_healthy(idx, n, at),
@@ -846,6 +853,11 @@ impl Core {
     ) -> Result<(u32, &'static str), ApiError> {
         let idx = self.find(id)?;
         let n = &mut self.registry.neurons[idx as usize];
+        if n.mock {
+            return Err(ApiError::failed(format!(
+                "{id} is a stress test's mock neuron: it is not recovered (`plexus stress cleanup` removes it)"
+            )));
+        }
         let (attempt, strategy) = self.recovery.manual(idx, n, now, fx)?;
         let reason = format!("manual recovery attempt #{attempt}: {}", strategy.as_str());
         self.refresh(idx, now, &reason, fx);

@@ -211,6 +211,7 @@ fn execute(
             if test_id.trim().is_empty() {
                 return Err(ApiError::bad_input("the stress test id is empty"));
             }
+            core.stress_running.insert(test_id.clone());
             Ok(CommandReply::StressAdmitted { test_id })
         }
         Command::StressStop { test_id } => Ok(CommandReply::StressStopping { test_id }),
@@ -223,9 +224,17 @@ fn execute(
                     detail: breach_detail(v),
                 });
             }
+            // The test's mock neurons leave the fleet with it (once no other test uses them).
+            core.stress_running.remove(&test_id);
+            let mocks_removed = if core.stress_running.is_empty() {
+                core.remove_mock_neurons(fx)
+            } else {
+                0
+            };
             Ok(CommandReply::StressRecorded {
                 test_id,
                 breached: breached.len(),
+                mocks_removed,
             })
         }
         Command::TestCleanup => Ok(CommandReply::CleanedUp {

@@ -62,6 +62,8 @@ pub struct Runner {
     /// Batches with user, role or token changes not yet committed: while any is in flight the
     /// store is behind the gate, and re-reading it would undo them.
     users_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// A command changed something: publish a fresh snapshot before answering it.
+    publish_before_answer: bool,
     /// The gate version whose token hashes were last published.
     tokens_published: u64,
     /// The handles' shared state (set when the thread starts running).
@@ -158,6 +160,7 @@ impl Runner {
             next_session_prune: now + SESSION_PRUNE_MS,
             users_in_flight: Arc::default(),
             tokens_published: u64::MAX,
+            publish_before_answer: false,
             shared: Weak::new(),
         };
         runner.flush(fx, None);
@@ -226,6 +229,13 @@ impl Runner {
     /// Send events, queue store writes; `ack` fires once those writes are committed.
     fn flush(&mut self, mut fx: Effects, mut ack: Option<Ack>) {
         self.publish_tokens();
+        // Read your writes: a command's answer, or an event that ends what a client waits on,
+        // leaves only after the snapshot reads are served from shows it.
+        if self.publish_before_answer || fx.events.iter().any(crate::api::Event::settles) {
+            self.publish_before_answer = false;
+            let shared = self.shared.clone();
+            self.publish(&shared);
+        }
         let now = self.clock.now();
         let notifications = std::mem::take(&mut fx.notifications);
         let push = fx.alert_push.take();
@@ -382,6 +392,7 @@ impl Runner {
                     &mut fx,
                 );
                 // Answered only once the change and its audit record are committed.
+                self.publish_before_answer = result.is_ok();
                 let ack: Ack = Box::new(move |stored| {
                     let answer = match stored {
                         Ok(()) => result,

@@ -64,6 +64,8 @@ pub enum Action {
     StartStress,
     /// Stress view: stop the running test (asks first).
     StopStress,
+    /// Stress view: remove mock neurons a test left behind (asks first).
+    CleanupStress,
     ShowChaos,
     /// Chaos view: the palette with a run line to edit.
     StartChaos,
@@ -72,7 +74,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -111,6 +113,7 @@ impl Action {
         Action::SilenceAlert,
         Action::StartStress,
         Action::StopStress,
+        Action::CleanupStress,
         Action::ShowChaos,
         Action::StartChaos,
         Action::StopChaos,
@@ -157,6 +160,7 @@ impl Action {
             Action::SilenceAlert => "silence",
             Action::StartStress => "start_stress",
             Action::StopStress => "stop_stress",
+            Action::CleanupStress => "cleanup_stress",
             Action::ShowChaos => "show_chaos",
             Action::StartChaos => "start_chaos",
             Action::StopChaos => "stop_chaos",
@@ -567,6 +571,13 @@ impl Registry {
             )
             .dangerous()
             .needs(Gate::StressRun),
+            spec(
+                A::CleanupStress,
+                "cleanup",
+                "Remove mock neurons a stopped test left behind (asks first)",
+            )
+            .dangerous()
+            .needs(Gate::TestCleanup),
             spec(A::Back, "back", "Back to the neurons table"),
         ];
         let mut chaos = moves();

@@ -1333,6 +1333,7 @@ impl App {
             | Action::HistoryNext => Outcome::default(),
             Action::StartStress => self.new_stress_line(),
             Action::StopStress => self.ask_stop_stress(),
+            Action::CleanupStress => self.ask_cleanup_stress(),
             Action::ShowChaos => {
                 let out = self.switch(View::Chaos);
                 Outcome {

@@ -134,6 +134,22 @@ impl App {
         Outcome::redraw()
     }
 
+    /// `c`: remove the mock neurons a test left behind (a test removes its own when it ends;
+    /// one whose runner died does not), after a confirm that opens on Cancel.
+    pub(super) fn ask_cleanup_stress(&mut self) -> Outcome {
+        self.confirm = Some(Confirm {
+            title: "Remove mock neurons".into(),
+            question: "Remove every stress test mock neuron (ids stress-…) from the fleet?".into(),
+            confirm_label: "Remove",
+            command: Command::TestCleanup,
+            focus: Button::Cancel,
+            touches: 0,
+            then: None,
+            typed: None,
+        });
+        Outcome::redraw()
+    }
+
     pub(super) fn on_stress(&mut self, progress: Result<Progress, ApiError>) -> Outcome {
         let before = self.stress.clone();
         match progress {

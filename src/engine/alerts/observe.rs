@@ -127,7 +127,7 @@ pub fn observe(rules: &[Rule], fleet: &Fleet, events: &EventMemory) -> Observati
             .neurons
             .iter()
             .enumerate()
-            .filter(|(_, n)| !n.removed)
+            .filter(|(_, n)| !n.removed && !n.mock)
     };
     for (_, n) in live() {
         if matches!(n.liveness, Liveness::Pending | Liveness::Suspect) {

@@ -14,8 +14,11 @@ pub struct Registry {
     /// When each neuron's detector timer fires ([`NEVER`] for none).
     pub timers: Vec<Millis>,
     index: HashMap<Arc<str>, u32>,
+    /// Per state, fleet members only (a stress test's mock neurons are not counted).
     counts: [u64; NeuronState::ALL.len()],
     removed: usize,
+    /// Live mock neurons.
+    mocks: usize,
 }
 
 fn slot(state: NeuronState) -> usize {
@@ -25,7 +28,11 @@ fn slot(state: NeuronState) -> usize {
 impl Registry {
     pub fn add(&mut self, neuron: TrackedNeuron, timer: Millis) -> u32 {
         let idx = self.neurons.len() as u32;
-        self.counts[slot(neuron.state)] += 1;
+        if neuron.mock {
+            self.mocks += 1;
+        } else {
+            self.counts[slot(neuron.state)] += 1;
+        }
         self.index.insert(neuron.id.clone(), idx);
         self.neurons.push(neuron);
         self.timers.push(timer);
@@ -46,6 +53,11 @@ impl Registry {
         self.neurons.len() - self.removed
     }
 
+    /// Fleet members: live neurons that are not a stress test's mocks.
+    pub fn members(&self) -> usize {
+        self.live() - self.mocks
+    }
+
     /// Indexes of the neurons not removed.
     pub fn live_indexes(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.neurons.len() as u32).filter(|i| !self.neurons[*i as usize].removed)
@@ -57,7 +69,11 @@ impl Registry {
             return false;
         };
         n.removed = true;
-        self.counts[slot(n.state)] -= 1;
+        if n.mock {
+            self.mocks -= 1;
+        } else {
+            self.counts[slot(n.state)] -= 1;
+        }
         self.index.remove(&n.id);
         self.timers[idx as usize] = NEVER;
         self.removed += 1;
@@ -85,8 +101,10 @@ impl Registry {
         if from == to || n.removed {
             return None;
         }
-        self.counts[slot(from)] -= 1;
-        self.counts[slot(to)] += 1;
+        if !n.mock {
+            self.counts[slot(from)] -= 1;
+            self.counts[slot(to)] += 1;
+        }
         n.state = to;
         n.push_history(HistoryEntry {
             at,
@@ -99,7 +117,7 @@ impl Registry {
 
     pub fn state_counts(&self) -> StateCounts {
         StateCounts {
-            total: self.live() as u64,
+            total: self.members() as u64,
             pending: self.count(NeuronState::Pending),
             healthy: self.count(NeuronState::Healthy),
             suspect: self.count(NeuronState::Suspect),
@@ -107,6 +125,7 @@ impl Registry {
             degraded: self.count(NeuronState::Degraded),
             recovering: self.count(NeuronState::Recovering),
             config_failed: self.count(NeuronState::ConfigFailed),
+            mock: self.mocks as u64,
         }
     }
 

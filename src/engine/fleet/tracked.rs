@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::host::NeuronSpec;
 use super::phi::Intervals;
+use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::wire::Telemetry;
 use crate::api::{FailureMode, Millis, NeuronState};
 
@@ -73,6 +74,10 @@ pub struct TrackedNeuron {
     pub config_failure: Option<String>,
     /// Removed by test cleanup: kept as a tombstone so every index stays valid.
     pub removed: bool,
+    /// A stress test's mock neuron (an agent whose id starts with `stress-`): tracked and shown,
+    /// but not part of the fleet — it never alerts, is never recovered, and never counts toward
+    /// fleet health or the guard's share of silent neurons.
+    pub mock: bool,
 
     /// A recovery attempt is in progress.
     pub recovering: bool,
@@ -91,7 +96,9 @@ impl TrackedNeuron {
         let mut intervals = Intervals::new(window);
         intervals.bootstrap(interval_ms);
         let config: Arc<str> = spec.config_version.as_str().into();
+        let mock = kind != "simulated" && spec.id.starts_with(MOCK_NEURON_PREFIX);
         TrackedNeuron {
+            mock,
             id: spec.id.as_str().into(),
             zone: spec.zone.as_str().into(),
             kind: kind.into(),

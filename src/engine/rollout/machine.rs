@@ -70,6 +70,8 @@ pub struct Rollout {
     /// How long an experiment serves its variant once committed.
     pub experiment_ms: Option<Millis>,
     pub finished_at: Option<Millis>,
+    /// How long a rollout finished by an earlier engine took (engine time does not carry over).
+    pub took_ms: Option<Millis>,
     /// When unanswered Stage or Commit messages go out again.
     next_resend: Millis,
     /// The phase a revert ends in (RolledBack after a failure, Ended for an experiment).
@@ -111,7 +113,9 @@ impl Rollout {
             waves: self.waves,
             wave: self.wave,
             cause: self.cause.clone(),
-            took_ms: self.finished_at.map(|f| f.saturating_sub(self.started_at)),
+            took_ms: self
+                .took_ms
+                .or_else(|| self.finished_at.map(|f| f.saturating_sub(self.started_at))),
         }
     }
 
@@ -524,6 +528,7 @@ impl Draft {
             until: now,
             experiment_ms: self.experiment_ms,
             finished_at: None,
+            took_ms: None,
             next_resend: now,
             revert_ends: RolloutPhase::RolledBack,
         }

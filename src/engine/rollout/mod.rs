@@ -155,7 +155,10 @@ impl RolloutBook {
         };
         let mut rollout = draft.build(now, self.heartbeat_ms);
         if push.dry_run {
-            return Ok(rollout.summary());
+            // A plan, not a rollout: it takes no id (0), so nobody looks for it later.
+            let mut plan = rollout.summary();
+            plan.id = 0;
+            return Ok(plan);
         }
         self.next_id += 1;
         if push.back_to.is_none() {
@@ -357,7 +360,8 @@ impl RolloutBook {
 /// Neurons per config version, most common first.
 pub fn version_counts(registry: &Registry) -> Vec<VersionCount> {
     let mut counts: Vec<VersionCount> = Vec::new();
-    for n in &registry.neurons {
+    // Fleet members only: not removed neurons' tombstones, nor a stress test's mocks.
+    for n in registry.neurons.iter().filter(|n| !n.removed && !n.mock) {
         match counts.iter_mut().find(|c| *c.version == *n.config_version) {
             Some(c) => c.neurons += 1,
             None => counts.push(VersionCount {
@@ -389,6 +393,7 @@ fn stored(r: &Rollout) -> StoredRollout {
         decision: None,
         finished_phase: None,
         cause: None,
+        finished_unix_ms: None,
     }
 }
 
@@ -437,6 +442,13 @@ fn rebuild(
             .unwrap_or(RolloutPhase::Aborted);
         r.cause = s.cause.clone();
         r.finished_at = Some(now);
+        // How long it took, from the stored start and end (not the restart's instant).
+        let started = chrono::DateTime::parse_from_rfc3339(&s.started)
+            .map(|t| t.timestamp_millis())
+            .ok();
+        if let (Some(start), Some(end)) = (started, s.finished_unix_ms) {
+            r.took_ms = Some(end.saturating_sub(start).max(0) as Millis);
+        }
         // The last wave a Commit reached.
         r.wave = r
             .targets

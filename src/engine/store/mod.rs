@@ -202,6 +202,8 @@ pub struct StoredRollout {
     /// Set once finished.
     pub finished_phase: Option<String>,
     pub cause: Option<String>,
+    /// Wall ms it finished at (so a later process still knows how long it took).
+    pub finished_unix_ms: Option<i64>,
 }
 
 /// A registered user as stored.

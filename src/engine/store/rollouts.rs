@@ -69,7 +69,7 @@ pub fn apply(tx: &Transaction<'_>, op: &StoreOp) -> Option<rusqlite::Result<usiz
 pub fn load(conn: &Connection) -> rusqlite::Result<Vec<StoredRollout>> {
     let mut stmt = conn.prepare(
         "SELECT id, kind, version, replaces, config, selector, plan, by_user, started, targets,
-                experiment_ms, phase, cause,
+                experiment_ms, phase, cause, finished_at,
                 (SELECT decision FROM rollout_decisions d WHERE d.rollout = r.id ORDER BY seq DESC LIMIT 1)
          FROM rollouts r ORDER BY id",
     )?;
@@ -88,7 +88,8 @@ pub fn load(conn: &Connection) -> rusqlite::Result<Vec<StoredRollout>> {
             experiment_ms: r.get::<_, Option<i64>>(10)?.map(|m| m as u64),
             finished_phase: r.get(11)?,
             cause: r.get(12)?,
-            decision: r.get(13)?,
+            finished_unix_ms: r.get(13)?,
+            decision: r.get(14)?,
         })
     })?;
     rows.collect()
