@@ -462,3 +462,75 @@ fn state_cells_are_coloured_by_the_theme() {
         let _ = Meaning::ALL;
     }
 }
+
+/// Data that stopped moving (an engine stalled at boot, a remote console that lost its server)
+/// is marked: after two publishing periods the header says how old it is and the rows are
+/// greyed; a report with a new time clears it.
+#[test]
+fn stale_data_is_marked_and_cleared_by_fresh_data() {
+    let mut app = app(80, 24);
+    let fresh = text(&render(&app, 80, 24));
+    assert!(!fresh.contains("STALE"), "{fresh}");
+    // Refreshes keep coming back with the same report (250 ms period: stale after 2 s).
+    app.update(Msg::Now(fixtures::NOW_MS + 1_900));
+    app.update(Msg::Fleet {
+        status: Ok(fixtures::status()),
+        neurons: Ok(fixtures::shared_neurons(40)),
+    });
+    assert!(!app.stale(), "within two periods");
+    app.update(Msg::Now(fixtures::NOW_MS + 41_000));
+    assert!(app.stale());
+    let buffer = render(&app, 80, 24);
+    let screen = text(&buffer);
+    assert!(screen.contains("STALE 41s"), "{screen}");
+    insta::assert_snapshot!("stale_neurons_80x24", screen);
+    // Every row is greyed: no state colour survives.
+    let row = (0..buffer.area.width)
+        .map(|x| buffer[(x, 5)].style().fg)
+        .collect::<Vec<_>>();
+    let dim = plexus::tui::views::style::dim().fg;
+    assert!(row.iter().skip(3).take(20).all(|fg| *fg == dim), "{row:?}");
+
+    // A remote console whose fetches fail keeps the old data, still marked stale.
+    app.update(Msg::Fleet {
+        status: Err(plexus::api::ApiError::unreachable("server gone")),
+        neurons: Err(plexus::api::ApiError::unreachable("server gone")),
+    });
+    assert!(app.stale());
+    // A report with a new time clears it.
+    let mut newer = fixtures::status();
+    newer.at = "2025-03-14T09:30:41Z".into();
+    app.update(Msg::Fleet {
+        status: Ok(newer),
+        neurons: Ok(fixtures::shared_neurons(40)),
+    });
+    assert!(!app.stale());
+    assert!(!text(&render(&app, 80, 24)).contains("STALE"));
+}
+
+/// Columns follow their content: a stress test's ids, versions and zones show whole (not cut at
+/// eight characters), and ids sort numerically as the headless output lists them.
+#[test]
+fn long_ids_show_whole_and_sort_numerically() {
+    let mut app = app(120, 24);
+    let mut neurons = fixtures::neurons(12);
+    for (i, n) in neurons.iter_mut().enumerate() {
+        n.id = format!("stress-n{}", 11 - i).into();
+        n.config_version = "v-stress-canary".into();
+        n.zone = "zone-stress-east".into();
+    }
+    app.update(Msg::Fleet {
+        status: Ok(fixtures::status()),
+        neurons: Ok(Arc::new(neurons)),
+    });
+    let screen = text(&render(&app, 120, 24));
+    for whole in ["stress-n10", "v-stress-canary", "zone-stress-east"] {
+        assert!(screen.contains(whole), "{whole} cut:\n{screen}");
+    }
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("stress-n")))
+        .collect();
+    let expected: Vec<String> = (0..12).map(|i| format!("stress-n{i}")).collect();
+    assert_eq!(rows, expected);
+}

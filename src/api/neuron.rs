@@ -87,6 +87,24 @@ pub struct NeuronView {
     pub escalated: bool,
 }
 
+impl NeuronView {
+    /// Phi once there is something to judge: `None` before the first heartbeat (the detector
+    /// has no arrival to measure silence from).
+    pub fn observed_phi(&self) -> Option<f64> {
+        self.last_heartbeat_ms.map(|_| self.phi)
+    }
+
+    /// Phi as people read it: `-` before the first heartbeat, two decimals below 10 (a healthy
+    /// neuron sits well under 1; the suspicion threshold is a few units), one above.
+    pub fn phi_text(&self) -> String {
+        match self.observed_phi() {
+            None => "-".into(),
+            Some(phi) if phi < 10.0 => format!("{phi:.2}"),
+            Some(phi) => format!("{phi:.1}"),
+        }
+    }
+}
+
 /// One line of a neuron's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {

@@ -122,4 +122,8 @@ pub struct StatusReport {
     /// Neurons per config version, most common first: more than one entry is drift.
     #[serde(default)]
     pub config_versions: Vec<crate::api::rollout::VersionCount>,
+    /// How often the engine republishes this report (ms): a report older than two of these is
+    /// stale (the console marks it so).
+    #[serde(default)]
+    pub refresh_ms: u64,
 }

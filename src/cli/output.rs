@@ -90,7 +90,7 @@ pub fn neuron_rows(neurons: &[NeuronView]) -> String {
             vec![
                 n.id.to_string(),
                 state,
-                format!("{:.1}", n.phi),
+                n.phi_text(),
                 age(n.last_heartbeat_ms),
                 opt(n.latency_ms, 0, "ms"),
                 opt(n.error_rate.map(|e| e * 100.0), 2, "%"),

@@ -210,9 +210,11 @@ impl Runner {
 
     fn build_snapshot(&self) -> Snapshot {
         let now = self.clock.now();
+        let mut status = self.core.status(now);
+        status.refresh_ms = self.snapshot_every_ms;
         Snapshot {
             at: now,
-            status: self.core.status(now),
+            status,
             neurons: self.core.neuron_views(now),
             health: self.core.health_history.iter().copied().collect(),
         }

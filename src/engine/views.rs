@@ -74,6 +74,7 @@ impl Core {
             recent_recoveries: self.recovery.recent.iter().cloned().collect(),
             conditions: self.conditions(),
             config_versions: crate::engine::rollout::version_counts(&self.registry),
+            refresh_ms: self.cfg.snapshot_ms,
         }
     }
 

@@ -67,6 +67,7 @@ pub enum Action {
     /// Stress view: remove mock neurons a test left behind (asks first).
     CleanupStress,
     ShowChaos,
+    ShowStress,
     /// Chaos view: the palette with a run line to edit.
     StartChaos,
     /// Chaos view: stop the selected drill or abort the running experiment (asks first).
@@ -74,7 +75,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 43] = [
         Action::Quit,
         Action::Help,
         Action::ShowOverview,
@@ -115,6 +116,7 @@ impl Action {
         Action::StopStress,
         Action::CleanupStress,
         Action::ShowChaos,
+        Action::ShowStress,
         Action::StartChaos,
         Action::StopChaos,
     ];
@@ -162,6 +164,7 @@ impl Action {
             Action::StopStress => "stop_stress",
             Action::CleanupStress => "cleanup_stress",
             Action::ShowChaos => "show_chaos",
+            Action::ShowStress => "show_stress",
             Action::StartChaos => "start_chaos",
             Action::StopChaos => "stop_chaos",
         }
@@ -491,6 +494,12 @@ impl Registry {
                 A::ShowChaos,
                 "chaos",
                 "Show chaos: faults with detect/recover times, the experiment",
+            )
+            .no_hint(),
+            spec(
+                A::ShowStress,
+                "stress",
+                "Show stress tests: load, latency, thresholds",
             )
             .no_hint(),
             spec(

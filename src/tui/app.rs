@@ -108,17 +108,17 @@ impl Column {
             }
         }
         match self {
-            Column::Id => a.id.cmp(&b.id),
+            Column::Id => super::natural::cmp(&a.id, &b.id),
             Column::State => severity(a.state).cmp(&severity(b.state)),
-            Column::Phi => a.phi.total_cmp(&b.phi),
+            Column::Phi => opt(a.observed_phi(), b.observed_phi()),
             Column::Heartbeat => opt(
                 a.last_heartbeat_ms.map(|v| v as f64),
                 b.last_heartbeat_ms.map(|v| v as f64),
             ),
             Column::Latency => opt(a.latency_ms, b.latency_ms),
             Column::ErrorRate => opt(a.error_rate, b.error_rate),
-            Column::Config => a.config_version.cmp(&b.config_version),
-            Column::Zone => a.zone.cmp(&b.zone),
+            Column::Config => super::natural::cmp(&a.config_version, &b.config_version),
+            Column::Zone => super::natural::cmp(&a.zone, &b.zone),
         }
     }
 }
@@ -162,7 +162,7 @@ fn numeric_key(column: Column, n: &NeuronView) -> Option<u64> {
     }
     match column {
         Column::State => Some(u64::from(severity(n.state))),
-        Column::Phi => Some(f64_key(Some(n.phi))),
+        Column::Phi => Some(f64_key(n.observed_phi())),
         Column::Heartbeat => Some(
             n.last_heartbeat_ms
                 .map_or(u64::MAX, |v| v.min(u64::MAX - 1)),
@@ -476,6 +476,36 @@ pub struct App {
     pub mouse: bool,
     pub stress: super::stress::StressState,
     pub chaos: super::chaos::ChaosState,
+    /// The widest id, config version and zone in the fleet (columns follow their content).
+    pub text_widths: TextWidths,
+    /// The last fleet report's own time, and the local time (unix ms) it was first seen.
+    fleet_seen: Option<(String, i64)>,
+}
+
+/// Widths (in characters) of the text columns' longest values.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TextWidths {
+    pub id: usize,
+    pub config: usize,
+    pub zone: usize,
+}
+
+impl TextWidths {
+    fn of(neurons: &[NeuronView]) -> Self {
+        let mut w = TextWidths::default();
+        for n in neurons {
+            w.id = w.id.max(n.id.chars().count());
+            w.config = w.config.max(n.config_version.chars().count());
+            w.zone = w.zone.max(n.zone.chars().count());
+        }
+        w
+    }
+}
+
+/// Data older than this is marked stale: two of the engine's publishing periods (at least 1 s
+/// each; larger fleets publish less often and say so in the status report).
+pub fn stale_after_ms(status: Option<&StatusReport>) -> i64 {
+    2 * status.map_or(1000, |s| s.refresh_ms.max(1000)) as i64
 }
 
 impl App {
@@ -517,6 +547,8 @@ impl App {
             alerts: AlertsState::default(),
             mouse: false,
             stress: Default::default(),
+            text_widths: TextWidths::default(),
+            fleet_seen: None,
             chaos: Default::default(),
         }
     }
@@ -527,6 +559,20 @@ impl App {
             .as_ref()
             .map(|s| s.role)
             .or_else(|| Role::parse(&self.info.role))
+    }
+
+    /// How long the fleet data has not moved on: since its report's own time last changed (the
+    /// engine republishes at least every second), however many fetches came back meanwhile.
+    pub fn data_age_ms(&self) -> Option<i64> {
+        self.fleet_seen
+            .as_ref()
+            .map(|(_, seen)| (self.now_ms - seen).max(0))
+    }
+
+    /// Whether what is on screen is older than two publishing periods (see [`stale_after_ms`]).
+    pub fn stale(&self) -> bool {
+        self.data_age_ms()
+            .is_some_and(|age| age > stale_after_ms(self.status.as_ref()))
     }
 
     pub fn read_only(&self) -> bool {
@@ -613,6 +659,9 @@ impl App {
                 }
                 match status {
                     Ok(s) => {
+                        if self.fleet_seen.as_ref().is_none_or(|(at, _)| *at != s.at) {
+                            self.fleet_seen = Some((s.at.clone(), self.now_ms));
+                        }
                         changed |= self.status.as_ref() != Some(&s);
                         self.status = Some(s);
                     }
@@ -699,10 +748,10 @@ impl App {
                 Outcome::redraw()
             }
             Msg::Now(ms) => {
-                let before = self.session_age();
+                let before = (self.session_age(), self.data_age_ms().map(|a| a / 1000));
                 self.now_ms = ms;
                 Outcome {
-                    redraw: before != self.session_age(),
+                    redraw: before != (self.session_age(), self.data_age_ms().map(|a| a / 1000)),
                     effect: None,
                 }
             }
@@ -769,6 +818,7 @@ impl App {
             return false;
         }
         let selected_id = self.selected_neuron().map(|n| n.id.clone());
+        self.text_widths = TextWidths::of(&neurons);
         self.neurons = neurons;
         self.order = self.filtered_order();
         self.reselect(selected_id);
@@ -1334,6 +1384,7 @@ impl App {
             Action::StartStress => self.new_stress_line(),
             Action::StopStress => self.ask_stop_stress(),
             Action::CleanupStress => self.ask_cleanup_stress(),
+            Action::ShowStress => self.run_stress(None),
             Action::ShowChaos => {
                 let out = self.switch(View::Chaos);
                 Outcome {

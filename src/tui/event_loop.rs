@@ -333,8 +333,12 @@ pub async fn run(
                 None => return Ok(()),
             },
             Some(msg) = rx.recv() => {
-                if matches!(msg, Msg::Fleet { .. }) && refresher.finished() {
-                    refresher.request(&backend, &app, &tx);
+                if matches!(msg, Msg::Fleet { .. }) {
+                    // Fleet data is aged against the clock at its arrival (see App::stale).
+                    redraw |= app.update(Msg::Now(now_ms())).redraw;
+                    if refresher.finished() {
+                        refresher.request(&backend, &app, &tx);
+                    }
                 }
                 msg
             }

@@ -166,6 +166,7 @@ pub fn status() -> StatusReport {
                 neurons: 10,
             },
         ],
+        refresh_ms: 250,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod fl_fixtures;
 pub mod fl_palette;
 pub mod input;
 pub mod keymap;
+pub mod natural;
 pub mod osc52;
 pub mod palette;
 pub mod rollout_fixtures;

@@ -63,8 +63,8 @@ fn detail_text(d: &NeuronDetail) -> String {
             labels.join(",")
         ),
         format!(
-            "phi {:.2}  last heartbeat {}  interval {} ms (observed mean {} stddev {})",
-            n.phi,
+            "phi {}  last heartbeat {}  interval {} ms (observed mean {} stddev {})",
+            n.phi_text(),
             age(n.last_heartbeat_ms),
             d.heartbeat_interval_ms,
             opt(d.interval_mean_ms, 0, "ms"),

@@ -58,7 +58,7 @@ fn draw_info(frame: &mut Frame, area: Rect, d: &NeuronDetail) {
     if n.escalated {
         state.push(Span::styled(" (escalated)", style::dangerous()));
     }
-    state.extend(field(" phi", format!("{:.2}", n.phi)));
+    state.extend(field(" phi", n.phi_text()));
     let interval = match (d.interval_mean_ms, d.interval_stddev_ms) {
         (Some(mean), Some(sd)) => format!("{mean:.1}ms {} {sd:.1}ms", style::sym("±", "+-")),
         (Some(mean), None) => format!("{mean:.1}ms"),

@@ -40,6 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ("[5] Alerts", View::Alerts),
         ("[6] FL", View::Fl),
         ("[7] Chaos", View::Chaos),
+        ("[8] Stress", View::Stress),
     ];
     let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();
     // Narrow terminals show only the current tab, so who and where always fit.
@@ -132,10 +133,18 @@ fn counts_line(app: &App, width: u16) -> Line<'static> {
         );
     };
     let counts = &status.neurons;
-    let mut spans = vec![Span::styled(
+    let mut spans = Vec::new();
+    if app.stale() {
+        let age = app.data_age_ms().unwrap_or(0) / 1000;
+        spans.push(Span::styled(
+            format!(" {} STALE {age}s ", style::sym("⚠", "!")),
+            style::error(),
+        ));
+    }
+    spans.push(Span::styled(
         format!(" {} neurons ", counts.total),
         style::title(),
-    )];
+    ));
     // Full state names need ~100 columns; below that the short labels keep one line.
     let wide = width >= 110;
     for state in NeuronState::ALL {

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 use super::format;
 use super::style;
 use crate::api::NeuronView;
-use crate::tui::app::{App, Column};
+use crate::tui::app::{App, Column, TextWidths};
 
 /// Rows of data that fit a table body of `body_height` (borders and the header row excluded).
 pub fn visible_rows(body_height: u16) -> usize {
@@ -33,16 +33,19 @@ pub fn window_start(offset: usize, selected: usize, visible: usize, len: usize) 
     start.min(max_start)
 }
 
-fn width(column: Column) -> Constraint {
+/// Text columns take their longest value (within reason), numbers their widest form; the zone
+/// takes what is left.
+fn width(column: Column, widths: &TextWidths) -> Constraint {
+    let text = |longest: usize, least: usize, most: usize| longest.clamp(least, most) as u16;
     match column {
-        Column::Id => Constraint::Length(8),
+        Column::Id => Constraint::Length(text(widths.id, 2, 40)),
         Column::State => Constraint::Length(13),
         Column::Phi => Constraint::Length(5),
         Column::Heartbeat => Constraint::Length(6),
         Column::Latency => Constraint::Length(8),
         Column::ErrorRate => Constraint::Length(6),
-        Column::Config => Constraint::Length(7),
-        Column::Zone => Constraint::Min(6),
+        Column::Config => Constraint::Length(text(widths.config, 6, 32)),
+        Column::Zone => Constraint::Min(text(widths.zone, 4, 32)),
     }
 }
 
@@ -62,19 +65,26 @@ fn aligned(column: Column, text: String) -> Line<'static> {
     }
 }
 
-/// The cell of one neuron in one column.
-pub fn cell(column: Column, n: &NeuronView) -> Cell<'static> {
-    let text = match column {
+/// The text of one neuron in one column.
+fn text(column: Column, n: &NeuronView) -> String {
+    match column {
         Column::Id => n.id.to_string(),
-        Column::State => return Cell::from(n.state.as_str()).style(style::state(n.state)),
-        Column::Phi => format!("{:.1}", n.phi),
+        Column::State => n.state.as_str().to_string(),
+        Column::Phi => n.phi_text(),
         Column::Heartbeat => format::age(n.last_heartbeat_ms),
         Column::Latency => format::millis(n.latency_ms),
         Column::ErrorRate => format::percent(n.error_rate),
         Column::Config => n.config_version.to_string(),
         Column::Zone => n.zone.to_string(),
-    };
-    Cell::from(aligned(column, text))
+    }
+}
+
+/// The cell of one neuron in one column.
+pub fn cell(column: Column, n: &NeuronView) -> Cell<'static> {
+    if column == Column::State {
+        return Cell::from(n.state.as_str()).style(style::state(n.state));
+    }
+    Cell::from(aligned(column, text(column, n)))
 }
 
 fn header(app: &App) -> Row<'static> {
@@ -98,9 +108,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let len = app.order.len();
     let start = window_start(app.offset, app.selected, visible, len);
     let end = (start + visible).min(len);
+    // Stale data is greyed whole: no colour may suggest a state that is no longer known.
+    let stale = app.stale();
     let rows = app.order[start..end].iter().map(|&index| {
         let n = &app.neurons[index as usize];
-        Row::new(Column::ALL.map(|column| cell(column, n)))
+        if stale {
+            Row::new(Column::ALL.map(|column| Cell::from(aligned(column, text(column, n)))))
+                .style(style::dim())
+        } else {
+            Row::new(Column::ALL.map(|column| cell(column, n)))
+        }
     });
     let position = if len == 0 {
         "empty".to_string()
@@ -125,7 +142,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )
         .alignment(Alignment::Right),
     );
-    let table = Table::new(rows, Column::ALL.map(width))
+    let table = Table::new(rows, Column::ALL.map(|c| width(c, &app.text_widths)))
         .header(header(app))
         .block(block)
         .row_highlight_style(style::selected())
