@@ -534,3 +534,90 @@ fn long_ids_show_whole_and_sort_numerically() {
     let expected: Vec<String> = (0..12).map(|i| format!("stress-n{i}")).collect();
     assert_eq!(rows, expected);
 }
+
+/// The palette: its error goes under the line (the typed text stays whole), the verbs it could
+/// become are listed (narrowing as one types, with how many more), one verb shows its usage.
+#[test]
+fn the_palette_keeps_its_input_and_lists_what_it_could_become() {
+    let mut app = app(80, 24);
+    press(&mut app, KeyCode::Char(':'));
+    let screen = text(&render(&app, 80, 24));
+    let last = screen.lines().nth(23).unwrap();
+    assert!(
+        last.contains("audit") && last.contains("more, type to narrow"),
+        "{last}"
+    );
+    typed(&mut app, "str");
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen
+            .lines()
+            .nth(23)
+            .unwrap()
+            .contains(":stress [PROFILE]"),
+        "{screen}"
+    );
+    typed(&mut app, "essy-and-a-long-tail-of-words");
+    press(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(
+        lines[22], " :stressy-and-a-long-tail-of-words",
+        "the input stays whole"
+    );
+    assert!(
+        lines[23].contains("unknown command ':stressy"),
+        "{}",
+        lines[23]
+    );
+    insta::assert_snapshot!("palette_error_80x24", screen);
+}
+
+/// `?` lists the keys; Tab in it lists the palette's commands with their usage.
+#[test]
+fn help_lists_the_palette_commands() {
+    let mut app = app(120, 40);
+    press(&mut app, KeyCode::Char('?'));
+    assert!(text(&render(&app, 120, 40)).contains("Tab commands"));
+    press(&mut app, KeyCode::Tab);
+    let screen = text(&render(&app, 120, 40));
+    for verb in [":stress [PROFILE]", ":chaos", ":recover", ":silence"] {
+        assert!(screen.contains(verb), "{verb}:\n{screen}");
+    }
+    insta::assert_snapshot!("help_commands_120x40", screen);
+    press(&mut app, KeyCode::Tab);
+    assert!(!text(&render(&app, 120, 40)).contains("Commands (:)"));
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.help);
+}
+
+/// A dialog hidden by a too-small terminal takes no keys: Enter does not confirm what cannot be
+/// seen; back at size the dialog is still there.
+#[test]
+fn a_hidden_dialog_takes_no_keys() {
+    let mut app = app(80, 24);
+    press(&mut app, KeyCode::Char('r'));
+    press(&mut app, KeyCode::Tab);
+    assert!(app.confirm.is_some());
+    app.update(Msg::Resize {
+        width: 60,
+        height: 20,
+    });
+    let out = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert_eq!(out.effect, None, "nothing submitted while hidden");
+    app.update(Msg::Resize {
+        width: 80,
+        height: 24,
+    });
+    assert!(app.confirm.is_some(), "the dialog waits");
+    let out = app.update(Msg::Resize {
+        width: 60,
+        height: 20,
+    });
+    let _ = out;
+    let quit = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(quit.effect, Some(plexus::tui::app::Effect::Quit));
+}

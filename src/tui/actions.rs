@@ -611,7 +611,14 @@ impl Registry {
             spec(A::Press, "choose", "Run the focused button"),
             spec(A::Close, "cancel", "Close without doing anything"),
         ];
-        let help = vec![spec(A::Close, "close", "Close the help")];
+        let help = vec![
+            spec(A::Close, "close", "Close the help"),
+            spec(
+                A::SwitchButton,
+                "commands",
+                "Show the palette's commands (or the keys again)",
+            ),
+        ];
         let input = vec![
             spec(A::Press, "run", "Run the line"),
             spec(A::Complete, "complete", "Complete the word"),

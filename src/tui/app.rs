@@ -451,6 +451,8 @@ pub struct App {
     pub detail: Option<DetailState>,
     pub confirm: Option<Confirm>,
     pub help: bool,
+    /// The help shows the palette's commands instead of the keys (Tab switches).
+    pub help_commands: bool,
     pub flash: Option<Flash>,
     /// Terminal size, for paging and scrolling.
     pub size: (u16, u16),
@@ -548,6 +550,7 @@ impl App {
             mouse: false,
             stress: Default::default(),
             text_widths: TextWidths::default(),
+            help_commands: false,
             fleet_seen: None,
             chaos: Default::default(),
         }
@@ -955,7 +958,25 @@ impl App {
         true
     }
 
+    /// Whether the terminal is below the size the layout needs: the screen then says so instead
+    /// of drawing views and dialogs.
+    pub fn too_small(&self) -> bool {
+        let (w, h) = self.size;
+        (w, h) != (0, 0) && (w < super::views::MIN_WIDTH || h < super::views::MIN_HEIGHT)
+    }
+
     fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        // Nothing a key could act on is visible: only quitting is offered (as the screen says),
+        // so no hidden dialog is confirmed or typed into.
+        if self.too_small() {
+            let quit = super::actions::Key::ctrl('c').matches(&key)
+                || (key.code == crossterm::event::KeyCode::Char('q') && key.modifiers.is_empty());
+            return if quit {
+                Outcome::effect(Effect::Quit)
+            } else {
+                Outcome::default()
+            };
+        }
         let Some(action) = self.registry.lookup(&self.active_scopes(), &key) else {
             // Ctrl-C quits from anywhere, dialogs included.
             let ctrl_c = super::actions::Key::ctrl('c');
@@ -971,7 +992,12 @@ impl App {
             return self.on_confirm_action(action);
         }
         if self.help {
-            self.help = false;
+            if action == Action::SwitchButton {
+                self.help_commands = !self.help_commands;
+            } else {
+                self.help = false;
+                self.help_commands = false;
+            }
             return Outcome::redraw();
         }
         if let Some(refused) = self.refused(action) {

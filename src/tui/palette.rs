@@ -241,6 +241,18 @@ impl Palette {
         &self.verbs
     }
 
+    /// The verbs the line's first word could still become, by name.
+    pub fn matching(&self, line: &str) -> Vec<&Verb> {
+        let first = line.trim_start().split(' ').next().unwrap_or("");
+        let mut found: Vec<&Verb> = self
+            .verbs
+            .iter()
+            .filter(|v| v.name.starts_with(first))
+            .collect();
+        found.sort_by_key(|v| v.name);
+        found
+    }
+
     /// The line with a leading alias expanded.
     fn expand(&self, line: &str) -> String {
         let line = line.trim().trim_start_matches(':');
@@ -259,10 +271,8 @@ impl Palette {
             return Err("type a command, e.g. neurons".into());
         };
         let Some(verb) = self.verbs.iter().find(|v| v.name == *name) else {
-            let known: Vec<&str> = self.verbs.iter().map(|v| v.name).collect();
             return Err(format!(
-                "unknown command ':{name}' (commands: {})",
-                known.join(", ")
+                "unknown command ':{name}': Tab completes a command; ? then Tab lists them all"
             ));
         };
         (verb.parse)(args).map_err(|e| format!(":{name} {e}"))

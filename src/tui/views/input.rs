@@ -1,4 +1,5 @@
-//! The `:` palette or `/` filter line, drawn where the flash line is, with its cursor.
+//! The `:` palette or `/` filter line, drawn where the flash line is, with its cursor. Its
+//! error and the verbs it could become go on the line below (see `hints`), never over the input.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -10,20 +11,14 @@ use crate::tui::input::InputLine;
 
 pub fn draw(frame: &mut Frame, area: Rect, line: &InputLine) {
     let prompt = line.kind.prompt();
-    let error = line
-        .error
-        .as_deref()
-        .map(|e| format!("  {e}"))
-        .unwrap_or_default();
     let room = (area.width as usize)
-        .saturating_sub(prompt.len() + 2 + error.chars().count())
+        .saturating_sub(prompt.len() + 2)
         .max(1);
     let scroll = line.input.visual_scroll(room);
     let value: String = line.input.value().chars().skip(scroll).take(room).collect();
     let text = Line::from(vec![
         Span::styled(format!(" {prompt}"), style::key()),
         Span::raw(value),
-        Span::styled(error, style::error()),
     ]);
     frame.render_widget(Paragraph::new(text), area);
     let x = area.x

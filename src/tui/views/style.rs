@@ -48,6 +48,15 @@ pub fn ascii() -> bool {
     LOOK.with(|l| l.borrow().as_ref().is_some_and(|look| look.ascii))
 }
 
+/// Text as the look allows: in `--ascii` mode the few non-ASCII signs in help texts and usages
+/// (`…`, `×`, `→`) spelled out.
+pub fn text(s: &str) -> String {
+    if !ascii() {
+        return s.to_string();
+    }
+    s.replace('…', "...").replace('×', "x").replace('→', "->")
+}
+
 /// `unicode`, or `plain` in `--ascii` mode.
 pub fn sym(unicode: &'static str, plain: &'static str) -> &'static str {
     if ascii() { plain } else { unicode }

@@ -14,7 +14,7 @@ pub fn message(width: u16, height: u16) -> String {
 pub fn draw(frame: &mut Frame, area: Rect) {
     let lines = vec![
         Line::styled(message(area.width, area.height), style::warning()),
-        Line::from("Enlarge the window, or press q to quit."),
+        Line::from("Enlarge the window (keys wait until then), or press q to quit."),
     ];
     // Vertically centre what fits; wrap so even a very narrow terminal shows the whole message.
     let top = area.height.saturating_sub(2) / 2;
