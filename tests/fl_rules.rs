@@ -324,3 +324,44 @@ proptest! {
         }
     }
 }
+
+/// A coordinate-wise rule's shares say what it did: the far update it flags as down-weighted
+/// supplied (almost) none of the coordinates, so its share is small, not an equal one.
+#[test]
+fn coordinate_rules_give_a_far_update_the_share_it_really_had() {
+    // Six honest updates taking turns at each rank, so each supplies some coordinates.
+    let mut rows: Vec<Vec<f32>> = (0..6)
+        .map(|i| (0..12).map(|c| 1.0 + 0.01 * ((i + c) % 6) as f32).collect())
+        .collect();
+    rows.push(vec![50.0; 12]);
+    let ones = vec![1.0; rows.len()];
+    for (rule, params) in [
+        (Rule::Median, p(0)),
+        (
+            Rule::TrimmedMean,
+            Params {
+                beta: 0.2,
+                ..Params::default()
+            },
+        ),
+    ] {
+        let out = run(rule, params, &rows, &ones);
+        let far = rows.len() - 1;
+        assert_eq!(out.verdicts[far], Verdict::DownWeighted, "{rule:?}");
+        let total: f64 = out.shares.iter().sum();
+        assert!(
+            (total - 1.0).abs() < 1e-9,
+            "{rule:?}: shares sum to {total}"
+        );
+        let honest_least = out.shares[..far]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            out.shares[far] < honest_least,
+            "{rule:?}: far share {} vs honest {honest_least}",
+            out.shares[far]
+        );
+        assert_eq!(out.shares[far], 0.0, "{rule:?}: it supplied no coordinate");
+    }
+}

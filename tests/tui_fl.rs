@@ -111,3 +111,28 @@ fn a_viewer_is_refused_with_the_reason_and_no_dialog() {
         .unwrap_or_default();
     assert!(flash.starts_with("start run:"), "{flash}");
 }
+
+/// The start dialog counts the neurons the run will train on, as the engine picks them: a
+/// stress test's mock neurons hold no data and are not counted.
+#[test]
+fn the_start_dialog_counts_only_the_neurons_that_will_train() {
+    let mut app = app(Role::Operator);
+    let mut fleet = fixtures::neurons(10);
+    for n in fleet.iter_mut().take(4) {
+        n.id = format!("stress-{}", n.id).into();
+    }
+    app.update(Msg::Fleet {
+        status: Ok(fixtures::status()),
+        neurons: Ok(std::sync::Arc::new(fleet)),
+    });
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "fl start");
+    press(&mut app, KeyCode::Enter);
+    let dialog = app.confirm.as_ref().expect("asks first");
+    assert!(
+        dialog.question.starts_with("Train across 6 neurons"),
+        "{}",
+        dialog.question
+    );
+    assert_eq!(dialog.touches, 6);
+}

@@ -79,6 +79,21 @@ impl Default for FlRunSpec {
 }
 
 impl FlRunSpec {
+    /// Whether a neuron may train in an engine-owned run: every fleet member, not a stress
+    /// test's mock neurons (which hold no data).
+    pub fn takes_part(id: &str) -> bool {
+        !id.starts_with(super::neuron::MOCK_NEURON_PREFIX)
+    }
+
+    /// How many of `eligible` fleet members the run will train on (the first `neurons`, or all).
+    pub fn participants(&self, eligible: usize) -> usize {
+        if self.neurons == 0 {
+            eligible
+        } else {
+            self.neurons.min(eligible)
+        }
+    }
+
     /// Refuse nonsense before anything starts; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.byzantine) {

@@ -18,7 +18,6 @@ use super::fl::data::{self, Partition};
 use super::fl::model::LogReg;
 use crate::api::fl::ClientUpdate;
 use crate::api::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView};
-use crate::api::neuron::MOCK_NEURON_PREFIX;
 use crate::api::{ApiError, Event, Millis, NeuronState};
 
 /// Runs training at once (the machine's cores are the limit that matters).
@@ -209,15 +208,9 @@ impl Core {
         let mut clients: Vec<u32> = self
             .registry
             .live_indexes()
-            .filter(|&i| {
-                !self.registry.neurons[i as usize]
-                    .id
-                    .starts_with(MOCK_NEURON_PREFIX)
-            })
+            .filter(|&i| FlRunSpec::takes_part(&self.registry.neurons[i as usize].id))
             .collect();
-        if spec.neurons > 0 {
-            clients.truncate(spec.neurons);
-        }
+        clients.truncate(spec.participants(clients.len()));
         if clients.len() < 2 {
             return Err(ApiError::bad_input(format!(
                 "fl config: a run needs at least 2 neurons, the fleet has {}",

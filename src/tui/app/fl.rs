@@ -66,11 +66,13 @@ impl App {
             self.set_flash(FlashKind::Error, format!("fl start: {e}"));
             return Outcome::redraw();
         }
-        let touches = if spec.neurons == 0 {
-            self.neurons.len()
-        } else {
-            spec.neurons.min(self.neurons.len())
-        };
+        // Counted as the engine picks them (mock neurons do not train).
+        let eligible = self
+            .neurons
+            .iter()
+            .filter(|n| FlRunSpec::takes_part(&n.id))
+            .count();
+        let touches = spec.participants(eligible);
         self.confirm = Some(Confirm {
             title: "Start an FL run".into(),
             question: format!(

@@ -1,4 +1,5 @@
-//! Coordinate-wise median (Flower's FedMedian): example counts are ignored, as in Flower.
+//! Coordinate-wise median (Flower's FedMedian): example counts are ignored, as in Flower. Each
+//! update's share is the part of the coordinates whose median it supplied.
 
 use super::{AggregateError, Aggregated, Aggregator, Update, columns, distance_verdicts};
 use crate::api::fl::Rule;
@@ -10,8 +11,9 @@ impl Aggregator for Median {
         Rule::Median
     }
     fn aggregate(&self, updates: &[Update<'_>]) -> Result<Aggregated, AggregateError> {
-        let result = columns::map_columns(updates, columns::median_of);
-        let shares = vec![1.0 / updates.len() as f64; updates.len()];
+        let kept = columns::map_columns(updates, columns::median_kept);
+        let shares = columns::kept_shares(updates, &kept);
+        let result: Vec<f32> = kept.iter().map(|k| k.value).collect();
         Ok(distance_verdicts(updates, &result, shares, true))
     }
 }
