@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod engine;
 pub mod experiment;
+pub mod markup;
 pub mod neuron;
 pub mod server;
 pub mod stress;

@@ -308,6 +308,9 @@ async fn a_run_writes_every_report_file_and_they_are_valid() {
     );
     let html = std::fs::read_to_string(out.join("report.html")).expect("html");
     assert!(html.matches("<svg").count() >= 2 && html.contains("<polyline"));
+    // The report itself is rendered (headings, tables), not Markdown inside a <pre>.
+    assert!(html.contains("<table>") && html.contains("<h2>"), "{html}");
+    assert!(!html.contains("<pre>") && !html.contains("|---"), "{html}");
     // Self-contained: nothing to fetch.
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("https://"));
     engine.shutdown();

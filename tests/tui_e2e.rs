@@ -229,3 +229,23 @@ fn a_terminating_signal_restores_the_terminal() {
         );
     }
 }
+
+/// `plexus chaos run` on a terminal prints its report as text: no Markdown syntax on screen.
+#[test]
+fn chaos_run_prints_text_on_a_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let socket = format!("plexus-chaos-text-{}", std::process::id());
+    let (tmux, dirs) = console_in_tmux(socket, 160, 40, |plexus| {
+        format!("{plexus} --virtual-time chaos run single-crash; echo RUN-ENDED; sleep 30")
+    });
+    let _ = &dirs;
+    let screen = tmux.wait_for("RUN-ENDED", Duration::from_secs(30));
+    assert!(screen.contains("Single crash\n============"), "{screen}");
+    assert!(screen.contains("HealthyShare >= 0.95"), "{screen}");
+    for syntax in ["# ", "| ", "**", "|---"] {
+        assert!(!screen.contains(syntax), "{syntax:?} on screen:\n{screen}");
+    }
+}

@@ -117,12 +117,14 @@ pub fn page(s: &Summary, rows: &[Row], samples: &Samples) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Stress test {}</title>\
          <style>body{{font-family:sans-serif;max-width:760px;margin:2em auto}}\
-         pre{{white-space:pre-wrap;background:#f5f5f5;padding:1em}}</style></head>\
-         <body><h1>Stress test {} — {}</h1>\n{}<pre>{}</pre></body></html>\n",
+         table{{border-collapse:collapse;margin:1em 0}}\
+         th,td{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}\
+         th{{background:#f5f5f5}}</style></head>\
+         <body><h1>Stress test {} — {}</h1>\n{}<section>{}</section></body></html>\n",
         escape(&s.id),
         escape(&s.id),
         escape(&s.profile),
         body,
-        escape(&markdown(s))
+        crate::markup::to_html(&markdown(s))
     )
 }

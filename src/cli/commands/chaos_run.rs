@@ -52,7 +52,17 @@ pub async fn run(
         OutputFormat::Table => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let mut stdout = std::io::stdout();
-            let _ = writeln!(stdout, "{}", report::markdown(&journal));
+            // Text on a terminal; the Markdown itself (as in report.md) down a pipe.
+            let markdown = report::markdown(&journal);
+            let shown = if std::io::stdout().is_terminal() {
+                crate::markup::to_text(&markdown, &|head, rows| {
+                    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+                    output::table(&head, rows)
+                })
+            } else {
+                markdown
+            };
+            let _ = writeln!(stdout, "{shown}");
             let _ = writeln!(stdout, "results: {}", dir.display());
         }
     }
