@@ -243,3 +243,22 @@ fn recovering_a_neuron_broken_at_start_waits_for_detection() {
     );
     assert!(out.stdout.contains("succeeded"), "{}", out.stdout);
 }
+
+/// Options taken from the environment are not shown as required in a usage error.
+#[test]
+fn a_usage_error_does_not_list_options_set_in_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_plexus"))
+        .args(["users", "token"])
+        .env("PLEXUS_DATA_DIR", dir.path())
+        .output()
+        .expect("run plexus");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let usage = stderr
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .expect("a usage line");
+    assert_eq!(usage, "Usage: plexus users token <NAME>");
+    assert!(stderr.contains("<NAME>"), "{stderr}");
+}

@@ -20,13 +20,49 @@ use args::{Cli, OutputFormat};
 /// How long a headless command waits for the first heartbeats.
 const WARM_UP: Duration = Duration::from_secs(2);
 
+/// clap's error usage repeats the options it was given, environment ones included, so with
+/// `PLEXUS_DATA_DIR` set `--data-dir <DATA_DIR>` would read as required. Options that came from
+/// the environment leave the usage line.
+fn usage_without_env(text: &str) -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let from_env: Vec<String> = command
+        .get_arguments()
+        .filter(|a| {
+            a.get_env()
+                .is_some_and(|var| std::env::var_os(var).is_some())
+        })
+        .filter_map(|a| {
+            let value = a.get_value_names()?.first()?.to_string();
+            Some(format!(" --{} <{value}>", a.get_long()?))
+        })
+        .collect();
+    text.lines()
+        .map(|line| {
+            if line.starts_with("Usage:") {
+                from_env
+                    .iter()
+                    .fold(line.to_string(), |l, flag| l.replace(flag.as_str(), ""))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
 /// Parse the command line, run, and return the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
             // clap: 0 for --help/--version, 2 for usage errors.
+            if e.use_stderr() {
+                eprint!("{}", usage_without_env(&e.render().to_string()));
+            } else {
+                let _ = e.print();
+            }
             return e.exit_code();
         }
     };

@@ -58,14 +58,28 @@ fn draw_experiment(frame: &mut Frame, area: Rect, p: &Progress) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [gauge, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
-    let ratio = (p.now_ms as f64 / p.deadline_ms.max(1) as f64).clamp(0.0, 1.0);
+    // The deadline is a bound, not a length: an experiment that ended early is complete.
+    let ended = p.verdict.is_some();
+    let ratio = if ended {
+        1.0
+    } else {
+        (p.now_ms as f64 / p.deadline_ms.max(1) as f64).clamp(0.0, 1.0)
+    };
     let width = gauge.width.saturating_sub(2) as usize;
     let filled = ((width as f64) * ratio).round() as usize;
-    let mut head = vec![Line::from(format!(
-        " t={} of at most {} (method, then recovery)",
-        secs(p.now_ms),
-        secs(p.deadline_ms)
-    ))];
+    let mut head = vec![Line::from(if ended {
+        format!(
+            " ended at t={} ({verdict}; at most {} was allowed)",
+            secs(p.now_ms),
+            secs(p.deadline_ms)
+        )
+    } else {
+        format!(
+            " t={} of at most {} (method, then recovery)",
+            secs(p.now_ms),
+            secs(p.deadline_ms)
+        )
+    })];
     head.push(Line::from(vec![
         Span::raw(" "),
         Span::styled(style::sym("█", "#").repeat(filled), verdict_style),
