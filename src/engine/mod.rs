@@ -112,6 +112,9 @@ enum Request {
     Command(String, Command, Reply<CommandReply>),
     Query(String, Query, Reply<QueryReply>),
     Advance(Millis, Reply<()>),
+    /// A caller presented a token the engine does not know: re-read users and tokens from the
+    /// store now (at most every [`runner::FORCED_SYNC_MS`]), for one just issued by the CLI.
+    SyncUsers(Reply<()>),
 }
 
 /// Events kept for late subscribers and the console's event list.
@@ -363,6 +366,12 @@ impl Engine {
     }
 
     /// Virtual time only: run the engine through `ms` of simulated time, now.
+    /// Re-read users and tokens from the store now (rate-limited), then publish their hashes: a
+    /// token the CLI issued a moment ago works on the first request, not a second later.
+    pub async fn sync_users_now(&self) -> Result<(), ApiError> {
+        self.ask(Request::SyncUsers).await
+    }
+
     pub async fn advance(&self, ms: Millis) -> Result<(), ApiError> {
         if !self.is_virtual() {
             return Err(ApiError::bad_input(

@@ -30,6 +30,9 @@ const FIRST_PRUNE_MS: Millis = 60_000;
 /// How often users and tokens are re-read from the store (another process on the same data dir,
 /// e.g. `plexus users token NAME`, may have changed them).
 const USERS_SYNC_MS: Millis = 1_000;
+/// Unknown tokens make the runner re-read users at most this often: one just issued works at
+/// once, and a caller spraying made-up tokens costs one small read per period, no more.
+pub const FORCED_SYNC_MS: Millis = 200;
 /// How often sessions idle past the timeout are forgotten.
 const SESSION_PRUNE_MS: Millis = 60_000;
 
@@ -62,6 +65,8 @@ pub struct Runner {
     /// Batches with user, role or token changes not yet committed: while any is in flight the
     /// store is behind the gate, and re-reading it would undo them.
     users_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// When an unknown token last made the runner re-read users (see [`FORCED_SYNC_MS`]).
+    last_forced_sync: Option<Millis>,
     /// A command changed something: publish a fresh snapshot before answering it.
     publish_before_answer: bool,
     /// The gate version whose token hashes were last published.
@@ -161,6 +166,7 @@ impl Runner {
             users_in_flight: Arc::default(),
             tokens_published: u64::MAX,
             publish_before_answer: false,
+            last_forced_sync: None,
             shared: Weak::new(),
         };
         runner.flush(fx, None);
@@ -525,6 +531,18 @@ impl Runner {
             Request::Advance(ms, reply) => {
                 let result = self.advance(ms);
                 let _ = reply.send(result);
+            }
+            Request::SyncUsers(reply) => {
+                let now = self.clock.now();
+                if self
+                    .last_forced_sync
+                    .is_none_or(|at| now >= at + FORCED_SYNC_MS)
+                {
+                    self.last_forced_sync = Some(now);
+                    self.sync_users();
+                    self.publish_tokens();
+                }
+                let _ = reply.send(Ok(()));
             }
         }
     }

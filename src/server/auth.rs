@@ -47,7 +47,10 @@ impl FromRequestParts<AppState> for Caller {
                     "missing bearer token (Authorization: Bearer …)",
                 ))
             })?;
-        if !state.engine().token_valid(token) {
+        // Not known: perhaps issued by the CLI a moment ago; the engine re-reads (rate-limited).
+        let known = state.engine().token_valid(token)
+            || (state.engine().sync_users_now().await.is_ok() && state.engine().token_valid(token));
+        if !known {
             return Err(HttpError::from(ApiError::new(
                 ErrorCode::Unauthenticated,
                 "the bearer token matches no user, or was revoked (issue one with `plexus users token NAME`)",
