@@ -8,7 +8,7 @@
 //! (or recovering, which follows at once); recovered: healthy again after the revert. Both are polled every
 //! 20 ms, so each figure is up to 20 ms late.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 //! One wave, no canary, no health gate and no watch window: the figure is the protocol
 //! (stage → vote → durable decision → commit → ack), not the waiting an operator chooses.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};

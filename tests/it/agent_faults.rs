@@ -1,0 +1,270 @@
+//! Chaos on real agent processes: network faults act on the engine's side of an agent's link, so
+//! the detector convicts and the recovery monitor sees them like any other; faults on the neuron
+//! itself are refused for agents with an error naming the kind and the agents.
+
+use crate::support;
+
+use std::time::{Duration, Instant};
+
+use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
+use plexus::api::{Command, CommandReply, ErrorCode, Event, NeuronState, Query, QueryReply};
+use plexus::client::{Backend, BackendExt, Embedded};
+use plexus::experiment::monitor::detects;
+use support::{ADMIN, session};
+
+/// An engine on real time behind a server on 127.0.0.1, with agent processes joined and healthy.
+struct Rig {
+    admin: Embedded,
+    url: String,
+    _agents: support::Agents,
+    handle: axum_server::Handle,
+    _dir: tempfile::TempDir,
+    _engine: plexus::engine::Engine,
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+async fn rig(ids: &[&str]) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = support::engine_on(dir.path(), 0, false);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (url, handle) = support::serve(&engine);
+    let agents = support::spawn_agents(&token, &url, ids.iter().map(|s| s.to_string()));
+    let rig = Rig {
+        url: url.clone(),
+        admin,
+        _agents: agents,
+        handle,
+        _dir: dir,
+        _engine: engine,
+    };
+    let count = ids.len();
+    assert!(
+        wait(&rig.admin, 10, |n| n.len() == count
+            && n.iter().all(|n| n.state == NeuronState::Healthy))
+        .await,
+        "agents joined and healthy"
+    );
+    rig
+}
+
+async fn wait(
+    admin: &Embedded,
+    secs: u64,
+    mut done: impl FnMut(&[plexus::api::NeuronView]) -> bool,
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Ok(neurons) = admin.neurons().await
+            && done(&neurons)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+async fn state_is(admin: &Embedded, id: &str, secs: u64, ok: impl Fn(NeuronState) -> bool) -> bool {
+    wait(admin, secs, |n| {
+        n.iter().any(|n| &*n.id == id && ok(n.state))
+    })
+    .await
+}
+
+async fn inject(admin: &Embedded, kind: ChaosKind, target: &str, params: ChaosParams) -> String {
+    let spec = ChaosSpec {
+        kind,
+        target: Selector::parse(target).unwrap(),
+        duration_ms: None,
+        params,
+    };
+    match admin.submit(Command::ChaosInject { spec }).await {
+        Ok(CommandReply::ChaosInjected { fault }) => fault.id,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn stop(admin: &Embedded, id: &str) {
+    admin
+        .submit(Command::ChaosStop { id: id.into() })
+        .await
+        .expect("the fault is reverted");
+}
+
+/// A cut link: convicted offline through the normal detector, healthy again after the revert,
+/// while the agent beside it stays healthy throughout.
+async fn convicted_and_recovered(kind: ChaosKind, params: ChaosParams) {
+    let rig = rig(&["agent-cut", "agent-ok"]).await;
+    let admin = &rig.admin;
+    let id = inject(admin, kind, "agent-cut", params).await;
+    let injected = Instant::now();
+    assert!(
+        state_is(admin, "agent-cut", 8, |s| matches!(
+            s,
+            NeuronState::Offline | NeuronState::Recovering
+        ))
+        .await,
+        "{} on the agent's link is detected",
+        kind.name()
+    );
+    eprintln!("{} detected after {:?}", kind.name(), injected.elapsed());
+    let detail = admin.neuron("agent-cut").await.unwrap();
+    assert!(
+        detail.history.iter().any(|c| c.to == NeuronState::Offline),
+        "convicted offline: {:?}",
+        detail.history
+    );
+    // What the recovery monitor matches a fault with: the detection event of its neuron.
+    let QueryReply::Events(events) = admin.query(Query::EventsSince { seq: 0 }).await.unwrap()
+    else {
+        panic!("events")
+    };
+    assert!(
+        events.iter().any(|e| matches!(&e.event,
+            Event::FailureDetected { neuron, mode, .. } if neuron == "agent-cut" && detects(kind, *mode))),
+        "a detection the recovery monitor matches to the {} fault",
+        kind.name()
+    );
+    assert_eq!(
+        admin.neuron("agent-ok").await.unwrap().neuron.state,
+        NeuronState::Healthy
+    );
+    stop(admin, &id).await;
+    let reverted = Instant::now();
+    assert!(
+        state_is(admin, "agent-cut", 10, |s| s == NeuronState::Healthy).await,
+        "healthy again after the revert: {:?}",
+        admin.neuron("agent-cut").await.unwrap().history
+    );
+    eprintln!(
+        "{} recovered {:?} after revert",
+        kind.name(),
+        reverted.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_agent_is_convicted_offline_and_recovers_after_revert() {
+    convicted_and_recovered(ChaosKind::Partition, ChaosParams::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn total_packet_loss_on_an_agent_is_convicted_and_recovers_after_revert() {
+    let params = ChaosParams {
+        loss: 1.0,
+        ..ChaosParams::default()
+    };
+    convicted_and_recovered(ChaosKind::PacketLoss, params).await;
+}
+
+/// Held back, not dropped: a 3 s delay (6 heartbeats, longer than the ~2.3 s the detector needs
+/// to convict) gets the agent convicted offline, then its late heartbeats arrive while the fault
+/// still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_on_an_agent_holds_its_heartbeats_back() {
+    let rig = rig(&["agent-slow"]).await;
+    let admin = &rig.admin;
+    let params = ChaosParams {
+        latency_ms: 3000.0,
+        jitter_ms: 100.0,
+        ..ChaosParams::default()
+    };
+    let before = admin.neuron("agent-slow").await.unwrap().history.len();
+    let id = inject(admin, ChaosKind::Latency, "agent-slow", params).await;
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let convicted = loop {
+        let history = admin.neuron("agent-slow").await.unwrap().history;
+        if history[before..]
+            .iter()
+            .any(|c| c.to == NeuronState::Offline)
+        {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(convicted, "convicted offline through the normal detector");
+    // Held back, not dropped: while the latency holds, its heartbeats arrive again (3 s late).
+    assert!(
+        wait(admin, 8, |n| n.iter().any(
+            |n| &*n.id == "agent-slow" && n.last_heartbeat_ms.is_some_and(|age| age < 1000)
+        ))
+        .await,
+        "late heartbeats arrive"
+    );
+    stop(admin, &id).await;
+    assert!(state_is(admin, "agent-slow", 10, |s| s == NeuronState::Healthy).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_on_the_neuron_itself_are_refused_for_agents_and_change_nothing() {
+    let rig = rig(&["agent-x"]).await;
+    let admin = &rig.admin;
+    for kind in [
+        ChaosKind::Crash,
+        ChaosKind::Hang,
+        ChaosKind::IdentityFailure,
+    ] {
+        let spec = ChaosSpec {
+            kind,
+            target: Selector::All,
+            duration_ms: None,
+            params: ChaosParams::default(),
+        };
+        let err = admin
+            .submit(Command::ChaosInject { spec })
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code, ErrorCode::BadInput, "{err:?}");
+        assert!(err.message.contains(kind.name()), "{}", err.message);
+        assert!(err.message.contains("agent-x"), "{}", err.message);
+        assert!(
+            err.message.contains("partition, latency, packet-loss"),
+            "{}",
+            err.message
+        );
+    }
+    match admin.query(Query::Chaos).await.unwrap() {
+        QueryReply::Chaos(held) => assert!(held.is_empty(), "nothing held: {held:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The CLI over a server: the refusal is a bad-input error, exit 2, naming the kind and agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_refuses_a_crash_on_an_agent_with_exit_2() {
+    let rig = rig(&["agent-y"]).await;
+    let token = match rig
+        .admin
+        .submit(Command::IssueToken { name: ADMIN.into() })
+        .await
+        .unwrap()
+    {
+        CommandReply::TokenIssued { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    let url = rig.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+            .args(["--connect", &url, "--token", &token])
+            .args(["chaos", "inject", "crash", "--target", "agent-y"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("'crash'") && stderr.contains("agent-y"),
+        "{stderr}"
+    );
+}

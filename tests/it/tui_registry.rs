@@ -1,0 +1,168 @@
+//! The action registry is the single source of keys, hints and help: these tests check that every
+//! declared action is reachable by its keys, listed in the help overlay and (if marked) hinted.
+
+use crate::support;
+
+use crossterm::event::{KeyEvent, KeyModifiers};
+use plexus::tui::actions::{Registry, Scope};
+use plexus::tui::app::{App, Msg, View};
+use plexus::tui::fixtures;
+use plexus::tui::views::hints;
+
+fn app_in(view: View) -> App {
+    let mut app = App::new(fixtures::info());
+    app.update(Msg::Resize {
+        width: 200,
+        height: 60,
+    });
+    app.update(Msg::Fleet {
+        status: Ok(fixtures::status()),
+        neurons: Ok(fixtures::shared_neurons(10)),
+    });
+    let key = match view {
+        View::Neurons => None,
+        View::Overview => Some('o'),
+        View::Detail => None,
+        View::Audit => Some('a'),
+        View::Rollouts => Some('4'),
+        View::Fl => Some('6'),
+        View::Alerts => Some('5'),
+        // Palette only: `:stress`.
+        View::Stress => None,
+        View::Chaos => Some('7'),
+    };
+    if let Some(c) = key {
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    if view == View::Stress {
+        for c in ":stress".chars() {
+            app.update(Msg::Key(KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                KeyModifiers::NONE,
+            )));
+        }
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+    }
+    if view == View::Detail {
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+    }
+    assert_eq!(app.view, view);
+    app
+}
+
+fn screen(app: &App) -> String {
+    support::screen_text(app, 200, 60)
+}
+
+#[test]
+fn every_action_of_a_view_appears_in_its_help() {
+    for view in [
+        View::Neurons,
+        View::Overview,
+        View::Detail,
+        View::Audit,
+        View::Rollouts,
+        View::Fl,
+        View::Alerts,
+        View::Stress,
+        View::Chaos,
+    ] {
+        let mut app = app_in(view);
+        app.update(Msg::Key(KeyEvent::new(
+            crossterm::event::KeyCode::Char('?'),
+            KeyModifiers::NONE,
+        )));
+        assert!(app.help);
+        let text = screen(&app);
+        for scope in [view.scope(), Scope::Global] {
+            for spec in app.registry.actions(scope) {
+                for needle in [spec.key_labels().as_str(), spec.name, spec.description] {
+                    assert!(
+                        text.contains(needle),
+                        "{view:?} help lacks {needle:?}\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
+    for view in [
+        View::Neurons,
+        View::Overview,
+        View::Detail,
+        View::Audit,
+        View::Rollouts,
+        View::Fl,
+        View::Alerts,
+        View::Stress,
+        View::Chaos,
+    ] {
+        let app = app_in(view);
+        let text = screen(&app);
+        let bar = text.lines().last().unwrap_or_default().to_string();
+        let hinted = hints::hinted(&app);
+        assert!(!hinted.is_empty());
+        for spec in hinted {
+            let entry = format!("{} {}", spec.keys[0].label(), spec.name);
+            assert!(
+                bar.contains(&entry),
+                "{view:?} hint bar lacks {entry:?}: {bar}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_key_of_every_action_reaches_that_action() {
+    let registry = Registry::default();
+    for scope in [Scope::Neurons, Scope::Overview, Scope::Detail, Scope::Audit] {
+        let live = [scope, Scope::Global];
+        for spec in live.iter().flat_map(|s| registry.actions(*s)) {
+            for key in &spec.keys {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                assert_eq!(
+                    registry.lookup(&live, &event),
+                    Some(spec.action),
+                    "{} in {scope:?}",
+                    key.label()
+                );
+            }
+        }
+    }
+    for scope in [Scope::Confirm, Scope::Help, Scope::Input] {
+        for spec in registry.actions(scope) {
+            for key in &spec.keys {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                assert_eq!(registry.lookup(&[scope], &event), Some(spec.action));
+            }
+        }
+    }
+}
+
+#[test]
+fn dangerous_actions_are_marked_in_the_help() {
+    let registry = Registry::default();
+    let recover = registry
+        .actions(Scope::Neurons)
+        .iter()
+        .find(|s| s.name == "recover");
+    assert!(recover.is_some_and(|s| s.dangerous));
+    let mut app = app_in(View::Neurons);
+    app.update(Msg::Key(KeyEvent::new(
+        crossterm::event::KeyCode::Char('?'),
+        KeyModifiers::NONE,
+    )));
+    assert!(screen(&app).contains("(asks first)"));
+}
