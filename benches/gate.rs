@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use plexus::api::{Action, Command};
+use plexus::api::{Command, Permission};
 use plexus::client::{Backend, Embedded};
 use plexus::engine::config::EngineConfig;
 use plexus::engine::gate::SecurityConfig;
@@ -36,7 +36,7 @@ async fn main() {
     let security = SecurityConfig {
         // Rate-limited like the real thing, with a limit the bench never reaches.
         rate_limits: vec![(
-            Action::ConfigPush,
+            Permission::ConfigPush,
             Limit {
                 count: u32::MAX,
                 window_ms: 3_600_000,

@@ -15,7 +15,7 @@ use super::rollout::{
     Experiment, NeuronConfig, RolloutSummary, RolloutView, RolloutsReport, WavePlan,
 };
 use super::security::{
-    Action, AuditFilter, AuditRecord, ExportFormat, Role, SessionInfo, UserView, VerifyReport,
+    AuditFilter, AuditRecord, ExportFormat, Permission, Role, SessionInfo, UserView, VerifyReport,
 };
 use super::status::{FailureView, StatusReport};
 
@@ -163,29 +163,31 @@ pub enum Command {
 
 impl Command {
     /// What the gate must allow.
-    pub fn action(&self) -> Action {
+    pub fn action(&self) -> Permission {
         match self {
-            Command::Recover { .. } => Action::NeuronRecover,
-            Command::InjectFault { .. } | Command::ClearFaults { .. } => Action::NeuronFault,
+            Command::Recover { .. } => Permission::NeuronRecover,
+            Command::InjectFault { .. } | Command::ClearFaults { .. } => Permission::NeuronFault,
             Command::AddUser { .. }
             | Command::IssueToken { .. }
             | Command::RevokeToken { .. }
             | Command::RemoveUser { .. }
             | Command::SetRole { .. }
             | Command::ForgetNeuron { .. }
-            | Command::InviteAgent { .. } => Action::UsersManage,
-            Command::ExportAudit { .. } => Action::AuditExport,
-            Command::ChaosInject { .. } | Command::ChaosStop { .. } => Action::ChaosRun,
+            | Command::InviteAgent { .. } => Permission::UsersManage,
+            Command::ExportAudit { .. } => Permission::AuditExport,
+            Command::ChaosInject { .. } | Command::ChaosStop { .. } => Permission::ChaosRun,
             Command::StressStart { .. }
             | Command::StressStop { .. }
-            | Command::StressFinished { .. } => Action::StressRun,
-            Command::TestCleanup => Action::TestCleanup,
-            Command::BroadcastConfig { .. } | Command::Rollback { .. } => Action::ConfigPush,
-            Command::BroadcastExperiment { .. } => Action::ExperimentDeploy,
-            Command::AlertAck { .. } => Action::AlertAck,
-            Command::SilenceCreate { .. } | Command::SilenceExpire { .. } => Action::AlertSilence,
+            | Command::StressFinished { .. } => Permission::StressRun,
+            Command::TestCleanup => Permission::TestCleanup,
+            Command::BroadcastConfig { .. } | Command::Rollback { .. } => Permission::ConfigPush,
+            Command::BroadcastExperiment { .. } => Permission::ExperimentDeploy,
+            Command::AlertAck { .. } => Permission::AlertAck,
+            Command::SilenceCreate { .. } | Command::SilenceExpire { .. } => {
+                Permission::AlertSilence
+            }
             Command::FlStart { .. } | Command::FlStop { .. } | Command::FlUpdate { .. } => {
-                Action::ExperimentDeploy
+                Permission::ExperimentDeploy
             }
         }
     }
@@ -519,7 +521,7 @@ pub enum Query {
 
 impl Query {
     /// What the gate must allow.
-    pub fn action(&self) -> Action {
+    pub fn action(&self) -> Permission {
         match self {
             Query::Status
             | Query::Neurons
@@ -533,11 +535,13 @@ impl Query {
             | Query::Session
             | Query::Chaos
             | Query::Alerts
-            | Query::Silences => Action::NeuronView,
-            Query::Users => Action::UsersManage,
-            Query::Audit { .. } | Query::VerifyAudit => Action::AuditView,
-            Query::Rollouts | Query::Rollout { .. } => Action::ConfigView,
-            Query::FlRuns | Query::FlRun { .. } | Query::FlModel { .. } => Action::ExperimentView,
+            | Query::Silences => Permission::NeuronView,
+            Query::Users => Permission::UsersManage,
+            Query::Audit { .. } | Query::VerifyAudit => Permission::AuditView,
+            Query::Rollouts | Query::Rollout { .. } => Permission::ConfigView,
+            Query::FlRuns | Query::FlRun { .. } | Query::FlModel { .. } => {
+                Permission::ExperimentView
+            }
         }
     }
 

@@ -29,7 +29,7 @@ pub use fault::Fault;
 pub use neuron::{
     LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange,
 };
-pub use security::{Action, AuditRecord, Outcome, Role, SessionInfo};
+pub use security::{AuditOutcome, AuditRecord, Permission, Role, SessionInfo};
 pub use status::{FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport};
 
 /// Milliseconds on the engine's monotonic clock (since the engine started).

@@ -46,7 +46,7 @@ impl std::fmt::Display for Role {
 /// compile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum Permission {
     /// Read neurons, status, logs, events.
     NeuronView,
     /// Force recovery of a neuron.
@@ -75,44 +75,44 @@ pub enum Action {
     AlertSilence,
 }
 
-impl Action {
-    pub const ALL: [Action; 16] = [
-        Action::NeuronView,
-        Action::NeuronRecover,
-        Action::NeuronFault,
-        Action::ConfigView,
-        Action::ConfigPush,
-        Action::ExperimentView,
-        Action::ExperimentDeploy,
-        Action::AuditView,
-        Action::AuditExport,
-        Action::UsersManage,
-        Action::StressRun,
-        Action::ChaosRun,
-        Action::TestCleanup,
-        Action::NeuronRegister,
-        Action::AlertAck,
-        Action::AlertSilence,
+impl Permission {
+    pub const ALL: [Permission; 16] = [
+        Permission::NeuronView,
+        Permission::NeuronRecover,
+        Permission::NeuronFault,
+        Permission::ConfigView,
+        Permission::ConfigPush,
+        Permission::ExperimentView,
+        Permission::ExperimentDeploy,
+        Permission::AuditView,
+        Permission::AuditExport,
+        Permission::UsersManage,
+        Permission::StressRun,
+        Permission::ChaosRun,
+        Permission::TestCleanup,
+        Permission::NeuronRegister,
+        Permission::AlertAck,
+        Permission::AlertSilence,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::NeuronView => "neuron.view",
-            Action::NeuronRecover => "neuron.recover",
-            Action::NeuronFault => "neuron.fault",
-            Action::ConfigView => "config.view",
-            Action::ConfigPush => "config.push",
-            Action::ExperimentView => "experiment.view",
-            Action::ExperimentDeploy => "experiment.deploy",
-            Action::AuditView => "audit.view",
-            Action::AuditExport => "audit.export",
-            Action::UsersManage => "users.manage",
-            Action::StressRun => "stress.run",
-            Action::ChaosRun => "chaos.run",
-            Action::TestCleanup => "test.cleanup",
-            Action::NeuronRegister => "neuron.register",
-            Action::AlertAck => "alert.ack",
-            Action::AlertSilence => "alert.silence",
+            Permission::NeuronView => "neuron.view",
+            Permission::NeuronRecover => "neuron.recover",
+            Permission::NeuronFault => "neuron.fault",
+            Permission::ConfigView => "config.view",
+            Permission::ConfigPush => "config.push",
+            Permission::ExperimentView => "experiment.view",
+            Permission::ExperimentDeploy => "experiment.deploy",
+            Permission::AuditView => "audit.view",
+            Permission::AuditExport => "audit.export",
+            Permission::UsersManage => "users.manage",
+            Permission::StressRun => "stress.run",
+            Permission::ChaosRun => "chaos.run",
+            Permission::TestCleanup => "test.cleanup",
+            Permission::NeuronRegister => "neuron.register",
+            Permission::AlertAck => "alert.ack",
+            Permission::AlertSilence => "alert.silence",
         }
     }
 
@@ -120,16 +120,16 @@ impl Action {
     pub fn mutates(self) -> bool {
         !matches!(
             self,
-            Action::NeuronView
-                | Action::ConfigView
-                | Action::ExperimentView
-                | Action::AuditView
-                | Action::AuditExport
+            Permission::NeuronView
+                | Permission::ConfigView
+                | Permission::ExperimentView
+                | Permission::AuditView
+                | Permission::AuditExport
         )
     }
 }
 
-impl std::fmt::Display for Action {
+impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -160,18 +160,18 @@ pub struct SessionInfo {
 /// `allowed`, `denied` or `failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum AuditOutcome {
     Allowed,
     Denied,
     Failed,
 }
 
-impl Outcome {
+impl AuditOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Allowed => "allowed",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
+            AuditOutcome::Allowed => "allowed",
+            AuditOutcome::Denied => "denied",
+            AuditOutcome::Failed => "failed",
         }
     }
 }
@@ -191,7 +191,7 @@ pub struct AuditRecord {
     pub target: String,
     /// SHA-256 of the command's parameters in canonical JSON.
     pub params_digest: String,
-    pub outcome: Outcome,
+    pub outcome: AuditOutcome,
     /// Stable error code when denied or failed.
     pub error_code: Option<String>,
     pub message: Option<String>,

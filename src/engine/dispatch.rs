@@ -12,12 +12,12 @@ use super::gate::{Gate, Principal};
 use super::rollout::Push;
 use super::store::StoreOp;
 use super::store::sqlite::audit_rows;
-use crate::api::Action;
+use crate::api::Permission;
 use crate::api::rollout::RolloutKind;
 use crate::api::security::AuditFilter;
 use crate::api::stress::Verdict;
 use crate::api::{
-    ApiError, AuditRecord, Command, CommandReply, ErrorCode, Event, Millis, Outcome, Query,
+    ApiError, AuditOutcome, AuditRecord, Command, CommandReply, ErrorCode, Event, Millis, Query,
 };
 
 /// What the audit record says about who acted.
@@ -31,12 +31,12 @@ pub fn audit_entry(
     at_unix_ms: i64,
 ) -> AuditEntry {
     let (outcome, error_code, message) = match result {
-        Ok(()) => (Outcome::Allowed, None, None),
+        Ok(()) => (AuditOutcome::Allowed, None, None),
         Err(e) => {
             let outcome = if e.code == ErrorCode::Denied {
-                Outcome::Denied
+                AuditOutcome::Denied
             } else {
-                Outcome::Failed
+                AuditOutcome::Failed
             };
             let code = serde_json::to_value(e.code)
                 .ok()
@@ -401,7 +401,7 @@ pub fn register_agent(
     let wall = fx.wall(now);
     let digest = digest_params(&(&spec.id, &spec.zone, &spec.labels));
     let target = spec.id.clone();
-    let (principal, result) = match gate.admit(session, Action::NeuronRegister, wall) {
+    let (principal, result) = match gate.admit(session, Permission::NeuronRegister, wall) {
         Err((principal, denial)) => (principal, Err(denial)),
         Ok(principal) => {
             let result = acts_for(&principal, &spec.id)

@@ -20,7 +20,7 @@ use super::fleet::host::NeuronHost;
 use super::gate::Gate;
 use super::store::{Ack, SqliteStore, Store, StoreOp, StoreWriter};
 use super::{EngineOptions, RECENT_EVENTS_KEPT, Request, Shared, Snapshot};
-use crate::api::Action;
+use crate::api::Permission;
 use crate::api::metrics::EngineMetrics;
 use crate::api::{ApiError, EventEnvelope, Millis, Query, QueryReply};
 
@@ -487,7 +487,7 @@ impl Runner {
             } => {
                 let mut fx = self.effects();
                 let wall = fx.wall(now);
-                let admitted = self.gate.admit(&session, Action::NeuronRegister, wall);
+                let admitted = self.gate.admit(&session, Permission::NeuronRegister, wall);
                 let result = match admitted {
                     Ok(principal) => match dispatch::acts_for(&principal, &neuron) {
                         Ok(()) => self.core.agent_message(&neuron, *report, now, &mut fx),

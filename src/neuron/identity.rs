@@ -87,7 +87,7 @@ pub struct Keyring {
 
 /// What the neuron should do after an identity command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum IdentityStep {
     /// Not an identity command.
     NotMine,
     Handled,
@@ -374,7 +374,7 @@ impl Keyring {
     }
 
     /// Handle an identity command from the engine.
-    pub fn on_command(&mut self, now: Millis, command: &NeuronCommand) -> Outcome {
+    pub fn on_command(&mut self, now: Millis, command: &NeuronCommand) -> IdentityStep {
         let had = self.session.is_some();
         self.unanswered = 0;
         match command {
@@ -386,13 +386,13 @@ impl Keyring {
                 let Some(agreed) =
                     self.session_from(credential.serial, session_key.as_ref(), kx.as_ref())
                 else {
-                    return Outcome::Handled;
+                    return IdentityStep::Handled;
                 };
                 let Some((key, _)) = self
                     .enrolling
                     .take_if(|(k, _)| k.verifying_key().to_bytes() == credential.public_key.0)
                 else {
-                    return Outcome::Handled;
+                    return IdentityStep::Handled;
                 };
                 self.generation += 1;
                 self.pending_kx = None;
@@ -434,7 +434,7 @@ impl Keyring {
                     self.session = None;
                     self.handshake_sent = None;
                 }
-                return Outcome::Handled;
+                return IdentityStep::Handled;
             }
             NeuronCommand::Reenroll if self.agree && self.held.is_some() => {
                 // An agent's id is bound to its key: it renews, endorsed by the key it holds.
@@ -442,7 +442,7 @@ impl Keyring {
                 self.enrolling = None;
                 self.handshake_sent = None;
                 self.handshake_refused = true;
-                return Outcome::Handled;
+                return IdentityStep::Handled;
             }
             NeuronCommand::Reenroll => {
                 // A broken identity stays broken until the fault is reverted.
@@ -452,14 +452,14 @@ impl Keyring {
                     self.enrolling = None;
                     self.handshake_sent = None;
                 }
-                return Outcome::Handled;
+                return IdentityStep::Handled;
             }
-            _ => return Outcome::NotMine,
+            _ => return IdentityStep::NotMine,
         }
         if !had && self.session.is_some() {
-            Outcome::SessionUp
+            IdentityStep::SessionUp
         } else {
-            Outcome::Handled
+            IdentityStep::Handled
         }
     }
 

@@ -5,7 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
 use std::sync::Arc;
 
-use super::identity::{Keyring, Outcome};
+use super::identity::{IdentityStep, Keyring};
 use super::logs::LogRing;
 use super::staging::ConfigSlot;
 use super::workload::Workload;
@@ -256,12 +256,12 @@ impl SimNeuron {
                     return;
                 }
                 match self.keys.on_command(at, &other) {
-                    Outcome::NotMine => {}
-                    Outcome::Handled => {
+                    IdentityStep::NotMine => {}
+                    IdentityStep::Handled => {
                         self.log_identity(at, &other);
                         return;
                     }
-                    Outcome::SessionUp => {
+                    IdentityStep::SessionUp => {
                         self.log_identity(at, &other);
                         self.next_wake = Some(at);
                         return;

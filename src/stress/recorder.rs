@@ -13,19 +13,19 @@ use super::threshold::Measured;
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum RequestOutcome {
     Ok,
     /// The gate said no (denied, rate-limited): the system worked, the request was refused.
     Refused,
     Error,
 }
 
-impl Outcome {
+impl RequestOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Ok => "ok",
-            Outcome::Refused => "refused",
-            Outcome::Error => "error",
+            RequestOutcome::Ok => "ok",
+            RequestOutcome::Refused => "refused",
+            RequestOutcome::Error => "error",
         }
     }
 }
@@ -74,7 +74,7 @@ impl Default for Stats {
 impl Stats {
     pub fn record(
         &mut self,
-        outcome: Outcome,
+        outcome: RequestOutcome,
         code: Option<&str>,
         corrected: Duration,
         sent: Duration,
@@ -82,9 +82,9 @@ impl Stats {
         self.corrected.saturating_record(us(corrected));
         self.sent.saturating_record(us(sent));
         match outcome {
-            Outcome::Ok => self.ok += 1,
-            Outcome::Refused => self.refused += 1,
-            Outcome::Error => self.errors += 1,
+            RequestOutcome::Ok => self.ok += 1,
+            RequestOutcome::Refused => self.refused += 1,
+            RequestOutcome::Error => self.errors += 1,
         }
         if let Some(code) = code {
             *self.codes.entry(code.to_string()).or_default() += 1;
@@ -187,7 +187,7 @@ pub struct Recorder {
     pub total: Stats,
     pub phases: Vec<Stats>,
     pub scenarios: BTreeMap<Scenario, Stats>,
-    pub by_outcome: BTreeMap<(usize, Scenario, Outcome), Histogram<u64>>,
+    pub by_outcome: BTreeMap<(usize, Scenario, RequestOutcome), Histogram<u64>>,
     pub rows: Vec<Row>,
     second: Stats,
 }
@@ -204,7 +204,7 @@ impl Recorder {
         &mut self,
         phase: usize,
         scenario: Scenario,
-        outcome: Outcome,
+        outcome: RequestOutcome,
         code: Option<&str>,
         corrected: Duration,
         sent: Duration,
@@ -276,7 +276,7 @@ mod tests {
         let mut s = Stats::default();
         for ms in 1..=1000u64 {
             let d = Duration::from_millis(ms);
-            s.record(Outcome::Ok, None, d, d);
+            s.record(RequestOutcome::Ok, None, d, d);
         }
         for (q, want) in [(50.0, 500.0), (95.0, 950.0), (99.0, 990.0)] {
             let got = s.percentile_ms(q);
@@ -293,7 +293,7 @@ mod tests {
         for _ in 0..200_000 {
             let u: f64 = rng.random();
             let d = Duration::from_secs_f64(-0.010 * (1.0 - u).ln());
-            s.record(Outcome::Ok, None, d, d);
+            s.record(RequestOutcome::Ok, None, d, d);
         }
         for q in [50.0, 95.0, 99.0] {
             let want = -10.0 * (1.0 - q / 100.0f64).ln();
@@ -308,9 +308,9 @@ mod tests {
         let d = Duration::from_millis(1);
         for i in 0..100 {
             let o = match i % 10 {
-                0 => Outcome::Error,
-                1 => Outcome::Refused,
-                _ => Outcome::Ok,
+                0 => RequestOutcome::Error,
+                1 => RequestOutcome::Refused,
+                _ => RequestOutcome::Ok,
             };
             r.record(0, Scenario::Status, o, None, d, d);
         }

@@ -11,7 +11,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use super::profile::{Profile, Scenario};
-use super::recorder::{Outcome, Recorder, Stats};
+use super::recorder::{Recorder, RequestOutcome, Stats};
 use super::schedule::{Schedule, rate_at};
 use super::target::Target;
 use super::threshold::{Measured, Scope, Threshold, Verdict, evaluate};
@@ -129,20 +129,20 @@ impl Picker {
 
 fn classify(
     result: &Result<Result<(), ApiError>, tokio::time::error::Elapsed>,
-) -> (Outcome, Option<String>) {
+) -> (RequestOutcome, Option<String>) {
     match result {
-        Ok(Ok(())) => (Outcome::Ok, None),
+        Ok(Ok(())) => (RequestOutcome::Ok, None),
         Ok(Err(e)) => {
             let code = serde_json::to_value(e.code)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string));
             let outcome = match e.code {
-                ErrorCode::Denied | ErrorCode::Unauthenticated => Outcome::Refused,
-                _ => Outcome::Error,
+                ErrorCode::Denied | ErrorCode::Unauthenticated => RequestOutcome::Refused,
+                _ => RequestOutcome::Error,
             };
             (outcome, code)
         }
-        Err(_) => (Outcome::Error, Some("timeout".into())),
+        Err(_) => (RequestOutcome::Error, Some("timeout".into())),
     }
 }
 

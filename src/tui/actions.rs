@@ -358,7 +358,7 @@ pub struct ActionSpec {
     /// Worth a place in the (narrow) hint bar.
     pub hint: bool,
     /// What the gate checks when the action reaches it (greyed out when the role lacks it).
-    pub permission: Option<crate::api::Action>,
+    pub permission: Option<crate::api::Permission>,
 }
 
 impl ActionSpec {
@@ -373,7 +373,7 @@ impl ActionSpec {
             permission: None,
         }
     }
-    fn needs(mut self, permission: crate::api::Action) -> Self {
+    fn needs(mut self, permission: crate::api::Permission) -> Self {
         self.permission = Some(permission);
         self
     }
@@ -421,7 +421,7 @@ impl Registry {
 impl Registry {
     /// Every scope's actions with no keys bound: the keymap (built-in, then the user's) binds them.
     pub fn skeleton() -> Self {
-        use crate::api::Action as Gate;
+        use crate::api::Permission as Gate;
         use Action as A;
         let spec = |action: Action, name: &'static str, description: &'static str| {
             ActionSpec::new(action, &[], name, description)

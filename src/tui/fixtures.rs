@@ -357,7 +357,7 @@ pub const NOW_MS: i64 = SESSION_START_MS + 12 * 60_000;
 
 /// `n` audit records: mostly allowed recoveries, some denied pushes and a failure.
 pub fn audit(n: usize) -> Vec<crate::api::AuditRecord> {
-    use crate::api::security::Outcome;
+    use crate::api::security::AuditOutcome;
     let users = [("alice", "operator"), ("bob", "viewer"), ("root", "admin")];
     (0..n)
         .map(|i| {
@@ -365,18 +365,18 @@ pub fn audit(n: usize) -> Vec<crate::api::AuditRecord> {
             let (action, outcome, code, message) = match mix(i, 12) % 6 {
                 0 if role == "viewer" => (
                     "neuron.recover",
-                    Outcome::Denied,
+                    AuditOutcome::Denied,
                     Some("denied"),
                     Some("role viewer may not neuron.recover".to_string()),
                 ),
                 1 => (
                     "config.push",
-                    Outcome::Failed,
+                    AuditOutcome::Failed,
                     Some("failed"),
                     Some("neuron n-0009 did not apply v5".into()),
                 ),
-                2 => ("neuron.view", Outcome::Allowed, None, None),
-                _ => ("neuron.recover", Outcome::Allowed, None, None),
+                2 => ("neuron.view", AuditOutcome::Allowed, None, None),
+                _ => ("neuron.recover", AuditOutcome::Allowed, None, None),
             };
             crate::api::AuditRecord {
                 seq: i as u64 + 1,

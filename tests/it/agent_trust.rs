@@ -379,7 +379,7 @@ async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
     };
     let refusals = records
         .iter()
-        .filter(|r| r.target == "alice" && r.outcome != plexus::api::Outcome::Allowed)
+        .filter(|r| r.target == "alice" && r.outcome != plexus::api::AuditOutcome::Allowed)
         .count();
     assert_eq!(refusals, 2, "{records:?}");
 

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use std::path::Path;
 use std::process::Command as Process;
 
-use plexus::api::{Command, Outcome, Role};
+use plexus::api::{AuditOutcome, Command, Role};
 use plexus::client::Backend;
 use plexus::engine::audit::AuditEntry;
 use plexus::engine::audit::verify::verify;
@@ -136,7 +136,7 @@ fn entry(at_unix_ms: i64, target: &str) -> AuditEntry {
         action: "users.add".into(),
         target: target.into(),
         params_digest: "0".repeat(64),
-        outcome: Outcome::Allowed,
+        outcome: AuditOutcome::Allowed,
         error_code: None,
         message: None,
     }

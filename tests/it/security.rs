@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use plexus::api::security::{AuditFilter, ExportFormat};
 use plexus::api::{
-    Action, ApiError, AuditRecord, Command, ErrorCode, Fault, Outcome, Query, QueryReply, Role,
+    ApiError, AuditOutcome, AuditRecord, Command, ErrorCode, Fault, Permission, Query, QueryReply,
+    Role,
 };
 use plexus::client::{Backend, BackendExt};
 use plexus::engine::gate::rbac::allowed;
@@ -121,12 +122,15 @@ async fn every_role_and_action_is_decided_by_the_matrix_and_audited() {
         for r in &mine {
             assert_eq!(r.role, role.as_str());
             assert!(r.source == "test" && r.session.starts_with("s-"));
-            if r.outcome == Outcome::Denied {
+            if r.outcome == AuditOutcome::Denied {
                 assert_eq!(r.error_code.as_deref(), Some("denied"));
                 assert!(r.message.as_deref().unwrap_or("").contains("may not"));
             }
         }
-        let denied = mine.iter().filter(|r| r.outcome == Outcome::Denied).count();
+        let denied = mine
+            .iter()
+            .filter(|r| r.outcome == AuditOutcome::Denied)
+            .count();
         let expected_denied = commands(role)
             .iter()
             .map(Command::action)
@@ -136,8 +140,8 @@ async fn every_role_and_action_is_decided_by_the_matrix_and_audited() {
         assert_eq!(denied, expected_denied, "{role}");
     }
     // The matrix really is enforced: a viewer is refused a push, an admin is not.
-    assert!(!allowed(Role::Viewer, Action::ConfigPush));
-    assert!(allowed(Role::Admin, Action::ConfigPush));
+    assert!(!allowed(Role::Viewer, Permission::ConfigPush));
+    assert!(allowed(Role::Admin, Permission::ConfigPush));
 }
 
 #[tokio::test]
@@ -194,7 +198,7 @@ async fn a_hundred_concurrent_pushes_admit_exactly_fifty_and_the_count_survives_
     assert_eq!(
         pushes
             .iter()
-            .filter(|r| r.outcome == Outcome::Allowed)
+            .filter(|r| r.outcome == AuditOutcome::Allowed)
             .count(),
         50
     );

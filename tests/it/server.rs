@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use plexus::api::stream::Control;
-use plexus::api::{Action, Command, EventEnvelope, Fault, Role};
+use plexus::api::{Command, EventEnvelope, Fault, Permission, Role};
 use plexus::client::Backend;
 use plexus::engine::Engine;
 use plexus::engine::gate::rbac::allowed;
@@ -56,11 +56,11 @@ struct Endpoint {
     method: &'static str,
     path: &'static str,
     body: Option<&'static str>,
-    action: Action,
+    action: Permission,
 }
 
 fn endpoints() -> Vec<Endpoint> {
-    use Action::*;
+    use Permission::*;
     let e = |method, path, body, action| Endpoint {
         method,
         path,

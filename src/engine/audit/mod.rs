@@ -11,7 +11,7 @@ pub mod verify;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::api::{AuditRecord, Outcome};
+use crate::api::{AuditOutcome, AuditRecord};
 
 /// The previous hash of the first record ever written.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -27,7 +27,7 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub params_digest: String,
-    pub outcome: Outcome,
+    pub outcome: AuditOutcome,
     pub error_code: Option<String>,
     pub message: Option<String>,
 }

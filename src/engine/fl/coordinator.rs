@@ -13,7 +13,7 @@ use super::aggregate::{self, AggregateError, Aggregated, Params, Update};
 use super::attack;
 use super::convergence::{Convergence, ConvergenceConfig};
 use super::data::{self, Dataset, Partition};
-use super::liveness::Liveness;
+use super::liveness::ClientLiveness;
 use super::model::{LocalSgd, LogReg};
 use super::schedule::{LrSchedule, Scheduler, staleness_weight};
 use crate::api::fl::{
@@ -273,7 +273,7 @@ impl Tracker {
 /// Run the configured mode to the end. `on_round` sees each report as it is made (progress).
 pub fn run(
     cfg: FlConfig,
-    liveness: &mut dyn Liveness,
+    liveness: &mut dyn ClientLiveness,
     mut capture: Option<CaptureSink<'_>>,
     on_round: &mut dyn FnMut(&RoundReport),
 ) -> Result<RunSummary, AggregateError> {
@@ -292,7 +292,7 @@ pub fn zone_of(i: usize, zones: usize) -> usize {
 
 fn run_rounds(
     fed: &mut Federation,
-    liveness: &mut dyn Liveness,
+    liveness: &mut dyn ClientLiveness,
     capture: &mut Option<CaptureSink<'_>>,
     on_round: &mut dyn FnMut(&RoundReport),
 ) -> Result<RunSummary, AggregateError> {
@@ -518,7 +518,7 @@ fn aggregate_zones(
 /// by (1 + staleness)^(−a), then adds the result to the model. One aggregation = one "round".
 fn run_async(
     fed: &mut Federation,
-    liveness: &mut dyn Liveness,
+    liveness: &mut dyn ClientLiveness,
     on_round: &mut dyn FnMut(&RoundReport),
 ) -> Result<RunSummary, AggregateError> {
     let n = fed.ids.len();

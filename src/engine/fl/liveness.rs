@@ -1,4 +1,4 @@
-//! Which clients are alive this round. The coordinator asks a [`Liveness`]; the CLI derives it
+//! Which clients are alive this round. The coordinator asks a [`ClientLiveness`]; the CLI derives it
 //! from the simulated fleet (crashed or partitioned neurons drop out) plus a seeded availability
 //! model, and the engine can later wire its real failure detector in the same place.
 
@@ -9,7 +9,7 @@ use crate::api::{Fault, NeuronState};
 use crate::engine::config::LinkConfig;
 use crate::engine::testkit::SimRun;
 
-pub trait Liveness {
+pub trait ClientLiveness {
     /// One flag per client (same order as `neurons`), for `round`.
     fn alive(&mut self, round: u32, neurons: &[String]) -> Vec<bool>;
 
@@ -34,7 +34,7 @@ pub trait Liveness {
 /// Everyone, always (unit tests, benchmarks).
 pub struct AllAlive;
 
-impl Liveness for AllAlive {
+impl ClientLiveness for AllAlive {
     fn alive(&mut self, _round: u32, neurons: &[String]) -> Vec<bool> {
         vec![true; neurons.len()]
     }
@@ -55,7 +55,7 @@ impl Availability {
     }
 }
 
-impl Liveness for Availability {
+impl ClientLiveness for Availability {
     fn alive(&mut self, _round: u32, neurons: &[String]) -> Vec<bool> {
         neurons
             .iter()
@@ -97,7 +97,7 @@ impl FleetLiveness {
     }
 }
 
-impl Liveness for FleetLiveness {
+impl ClientLiveness for FleetLiveness {
     fn alive(&mut self, round: u32, neurons: &[String]) -> Vec<bool> {
         self.sim.run_for(self.round_ms);
         let available = self.availability.alive(round, neurons);

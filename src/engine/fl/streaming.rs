@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::attack;
 use super::coordinator::{Federation, Tracker, detection};
-use super::liveness::Liveness;
+use super::liveness::ClientLiveness;
 use crate::api::fl::{RoundReport, RunSummary, Verdict};
 
 /// Updates between two reports.
@@ -27,7 +27,7 @@ const BATCH: usize = 8;
 
 pub fn run(
     fed: &mut Federation,
-    liveness: &mut dyn Liveness,
+    liveness: &mut dyn ClientLiveness,
     on_round: &mut dyn FnMut(&RoundReport),
 ) -> RunSummary {
     let mut global = fed.model.init();

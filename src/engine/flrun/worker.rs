@@ -1,5 +1,5 @@
 //! One FL run on its own thread. The engine feeds it the fleet's state each tick through
-//! [`RunShared`]; the worker reads it through the coordinator's [`Liveness`] trait, writes each
+//! [`RunShared`]; the worker reads it through the coordinator's [`ClientLiveness`] trait, writes each
 //! round into the run's record (queries read it) and sends events back for the engine to publish.
 
 use std::sync::mpsc::Sender;
@@ -11,7 +11,7 @@ use crate::api::fl_run::{ExcludedClient, FlRoundView, FlRunState};
 use crate::api::{Event, Millis};
 use crate::engine::fl::convergence::Convergence;
 use crate::engine::fl::coordinator::{self, FlConfig};
-use crate::engine::fl::liveness::Liveness;
+use crate::engine::fl::liveness::ClientLiveness;
 
 /// What the engine knows about the run's clients now.
 #[derive(Debug, Default)]
@@ -85,7 +85,7 @@ struct EngineLiveness {
     round_ms: Millis,
 }
 
-impl Liveness for EngineLiveness {
+impl ClientLiveness for EngineLiveness {
     fn alive(&mut self, round: u32, neurons: &[String]) -> Vec<bool> {
         let due = self.start + round as Millis * self.round_ms;
         let mut v = lock(&self.shared.view);

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::api::metrics::GateCount;
 use crate::api::security::UserView;
-use crate::api::{Action, ApiError, ErrorCode, Role, SessionInfo};
+use crate::api::{ApiError, ErrorCode, Permission, Role, SessionInfo};
 use crate::engine::clock::rfc3339;
 use crate::engine::store::invites::Invite;
 use crate::engine::store::{StoreOp, StoredUser};
@@ -25,7 +25,7 @@ pub struct SecurityConfig {
     pub session_idle_ms: u64,
     /// Audit records older than this are pruned, behind a checkpoint (README, The gate: 90 days).
     pub audit_retention_days: u32,
-    pub rate_limits: Vec<(Action, Limit)>,
+    pub rate_limits: Vec<(Permission, Limit)>,
 }
 
 impl Default for SecurityConfig {
@@ -60,7 +60,7 @@ struct User {
 pub struct Gate {
     cfg: SecurityConfig,
     /// Decisions since start, by action and whether allowed (for `/metrics`).
-    decisions: HashMap<(Action, bool), u64>,
+    decisions: HashMap<(Permission, bool), u64>,
     users: HashMap<String, User>,
     sessions: HashMap<String, Session>,
     limiter: RateLimiter,
@@ -114,7 +114,7 @@ impl Gate {
     ) -> Self {
         let mut limiter = RateLimiter::new(cfg.rate_limits.clone());
         for (user, action, at) in admissions {
-            if let Some(action) = Action::ALL.into_iter().find(|a| a.as_str() == action) {
+            if let Some(action) = Permission::ALL.into_iter().find(|a| a.as_str() == action) {
                 limiter.restore(&user, action, at);
             }
         }
@@ -123,7 +123,10 @@ impl Gate {
             sessions: HashMap::new(),
             decisions: HashMap::new(),
             limiter,
-            registrations: RateLimiter::new([(Action::NeuronRegister, ratelimit::REGISTRATIONS)]),
+            registrations: RateLimiter::new([(
+                Permission::NeuronRegister,
+                ratelimit::REGISTRATIONS,
+            )]),
             version: 0,
             invites: HashMap::new(),
             cfg,
@@ -204,7 +207,7 @@ impl Gate {
     pub fn admit(
         &mut self,
         session_id: &str,
-        action: Action,
+        action: Permission,
         now_unix_ms: i64,
     ) -> Result<Principal, (Option<Principal>, ApiError)> {
         let decision = self.decide(session_id, action, now_unix_ms);
@@ -457,7 +460,7 @@ impl Gate {
     fn decide(
         &mut self,
         session_id: &str,
-        action: Action,
+        action: Permission,
         now_unix_ms: i64,
     ) -> Result<Principal, (Option<Principal>, ApiError)> {
         let idle = self.cfg.session_idle_ms;
@@ -511,7 +514,7 @@ impl Gate {
                 )),
             ));
         }
-        if principal.agent_of.is_some() && action != Action::NeuronRegister {
+        if principal.agent_of.is_some() && action != Permission::NeuronRegister {
             return Err((
                 Some(principal),
                 denied(format!(
@@ -553,7 +556,7 @@ impl Gate {
     /// A registration by `user` at `now`, within [`ratelimit::REGISTRATIONS`].
     pub fn admit_registration(&mut self, user: &str, now_unix_ms: i64) -> Result<(), ApiError> {
         self.registrations
-            .admit(user, Action::NeuronRegister, now_unix_ms)
+            .admit(user, Permission::NeuronRegister, now_unix_ms)
             .map_err(|retry_at| {
                 denied(format!(
                     "rate limit: at most {} agent registrations per minute per user; retry after {}",
@@ -564,7 +567,7 @@ impl Gate {
     }
 
     /// Whether this action needs its admission stored (it is rate-limited).
-    pub fn is_limited(&self, action: Action) -> bool {
+    pub fn is_limited(&self, action: Permission) -> bool {
         self.limiter.limit(action).is_some()
     }
 

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
-use crate::api::Action;
+use crate::api::Permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
@@ -14,32 +14,32 @@ pub struct Limit {
 }
 
 /// Default limits per action class (README, The gate: 50 config pushes per hour per user).
-pub fn default_limits() -> Vec<(Action, Limit)> {
+pub fn default_limits() -> Vec<(Permission, Limit)> {
     let hour = 3_600_000;
     vec![
         (
-            Action::ConfigPush,
+            Permission::ConfigPush,
             Limit {
                 count: 50,
                 window_ms: hour,
             },
         ),
         (
-            Action::ExperimentDeploy,
+            Permission::ExperimentDeploy,
             Limit {
                 count: 50,
                 window_ms: hour,
             },
         ),
         (
-            Action::NeuronRecover,
+            Permission::NeuronRecover,
             Limit {
                 count: 120,
                 window_ms: hour,
             },
         ),
         (
-            Action::NeuronFault,
+            Permission::NeuronFault,
             Limit {
                 count: 600,
                 window_ms: hour,
@@ -47,14 +47,14 @@ pub fn default_limits() -> Vec<(Action, Limit)> {
         ),
         // Cheap actions are still bounded: each writes an audit record and a store row.
         (
-            Action::AlertAck,
+            Permission::AlertAck,
             Limit {
                 count: 600,
                 window_ms: hour,
             },
         ),
         (
-            Action::AlertSilence,
+            Permission::AlertSilence,
             Limit {
                 count: 120,
                 window_ms: hour,
@@ -73,12 +73,12 @@ pub const REGISTRATIONS: Limit = Limit {
 
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    limits: HashMap<Action, Limit>,
-    log: HashMap<(String, Action), VecDeque<i64>>,
+    limits: HashMap<Permission, Limit>,
+    log: HashMap<(String, Permission), VecDeque<i64>>,
 }
 
 impl RateLimiter {
-    pub fn new(limits: impl IntoIterator<Item = (Action, Limit)>) -> Self {
+    pub fn new(limits: impl IntoIterator<Item = (Permission, Limit)>) -> Self {
         RateLimiter {
             limits: limits.into_iter().collect(),
             log: HashMap::new(),
@@ -90,12 +90,12 @@ impl RateLimiter {
         self.limits.values().map(|l| l.window_ms).max().unwrap_or(0)
     }
 
-    pub fn limit(&self, action: Action) -> Option<Limit> {
+    pub fn limit(&self, action: Permission) -> Option<Limit> {
         self.limits.get(&action).copied()
     }
 
     /// Replay an admission from the store.
-    pub fn restore(&mut self, user: &str, action: Action, at_unix_ms: i64) {
+    pub fn restore(&mut self, user: &str, action: Permission, at_unix_ms: i64) {
         let log = self.log.entry((user.to_string(), action)).or_default();
         log.push_back(at_unix_ms);
         log.make_contiguous().sort_unstable();
@@ -103,7 +103,7 @@ impl RateLimiter {
 
     /// Admit (and record) or refuse with the Unix ms at which the oldest admission in the window
     /// leaves it.
-    pub fn admit(&mut self, user: &str, action: Action, now_unix_ms: i64) -> Result<(), i64> {
+    pub fn admit(&mut self, user: &str, action: Permission, now_unix_ms: i64) -> Result<(), i64> {
         let Some(limit) = self.limit(action) else {
             return Ok(());
         };
@@ -127,7 +127,7 @@ mod tests {
 
     fn limiter() -> RateLimiter {
         RateLimiter::new([(
-            Action::ConfigPush,
+            Permission::ConfigPush,
             Limit {
                 count: 50,
                 window_ms: 3_600_000,
@@ -142,14 +142,17 @@ mod tests {
         // One attempt a minute for two hours: a sliding log admits 50 in the first hour and
         // only as many more as leave the window after it.
         for minute in 0..120i64 {
-            if rl.admit("ann", Action::ConfigPush, minute * 60_000).is_ok() {
+            if rl
+                .admit("ann", Permission::ConfigPush, minute * 60_000)
+                .is_ok()
+            {
                 admitted += 1;
             }
         }
         assert_eq!(admitted, 50 + 50);
         let mut rl = limiter();
         let first_hour = (0..3600i64)
-            .filter(|s| rl.admit("ann", Action::ConfigPush, s * 1000).is_ok())
+            .filter(|s| rl.admit("ann", Permission::ConfigPush, s * 1000).is_ok())
             .count();
         assert_eq!(first_hour, 50);
     }
@@ -158,19 +161,19 @@ mod tests {
     fn a_refusal_says_when_to_retry_and_users_are_counted_apart() {
         let mut rl = limiter();
         for i in 0..50 {
-            rl.admit("ann", Action::ConfigPush, 1000 + i).unwrap();
+            rl.admit("ann", Permission::ConfigPush, 1000 + i).unwrap();
         }
         assert_eq!(
-            rl.admit("ann", Action::ConfigPush, 5000),
+            rl.admit("ann", Permission::ConfigPush, 5000),
             Err(1000 + 3_600_000)
         );
-        assert!(rl.admit("bob", Action::ConfigPush, 5000).is_ok());
+        assert!(rl.admit("bob", Permission::ConfigPush, 5000).is_ok());
         assert!(
-            rl.admit("ann", Action::NeuronView, 5000).is_ok(),
+            rl.admit("ann", Permission::NeuronView, 5000).is_ok(),
             "unlimited action"
         );
         assert!(
-            rl.admit("ann", Action::ConfigPush, 1000 + 3_600_000)
+            rl.admit("ann", Permission::ConfigPush, 1000 + 3_600_000)
                 .is_ok()
         );
     }

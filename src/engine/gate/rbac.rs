@@ -1,4 +1,4 @@
-//! The RBAC matrix of README (The gate) as one exhaustive table. Deny by default: a new [`Action`]
+//! The RBAC matrix of README (The gate) as one exhaustive table. Deny by default: a new [`Permission`]
 //! without a rule here does not compile, because the match has no wildcard.
 //!
 //! System-level actions (not in the matrix; decided here): stress tests, chaos
@@ -6,43 +6,46 @@
 //! who run production exercises — and denied to Neuron Manager and Viewer. Agent registration
 //! and reporting (neuron.register) is neuron management: Admin and Neuron Manager.
 
-use crate::api::{Action, Role};
+use crate::api::{Permission, Role};
 
-pub fn allowed(role: Role, action: Action) -> bool {
+pub fn allowed(role: Role, action: Permission) -> bool {
     use Role::*;
     match action {
         // Neuron management: all view; admin, operator and neuron manager may update (recover).
-        Action::NeuronView => true,
-        Action::NeuronRecover => matches!(role, Admin | Operator | NeuronManager),
+        Permission::NeuronView => true,
+        Permission::NeuronRecover => matches!(role, Admin | Operator | NeuronManager),
         // Agents joining and reporting: the neuron manager role is made to run neurons (give
         // agents a neuron-manager token, never an admin one).
-        Action::NeuronRegister => matches!(role, Admin | NeuronManager),
+        Permission::NeuronRegister => matches!(role, Admin | NeuronManager),
         // Config push: admin all, operator push, neuron manager and viewer view.
-        Action::ConfigView => true,
-        Action::ConfigPush => matches!(role, Admin | Operator),
+        Permission::ConfigView => true,
+        Permission::ConfigPush => matches!(role, Admin | Operator),
         // Experiments: admin all, operator deploy, the others view.
-        Action::ExperimentView => true,
-        Action::ExperimentDeploy => matches!(role, Admin | Operator),
+        Permission::ExperimentView => true,
+        Permission::ExperimentDeploy => matches!(role, Admin | Operator),
         // Audit: admin export (and view), operator and viewer view, neuron manager none.
-        Action::AuditView => matches!(role, Admin | Operator | Viewer),
-        Action::AuditExport => matches!(role, Admin),
+        Permission::AuditView => matches!(role, Admin | Operator | Viewer),
+        Permission::AuditExport => matches!(role, Admin),
         // System admin: admin only.
-        Action::UsersManage => matches!(role, Admin),
+        Permission::UsersManage => matches!(role, Admin),
         // System-level actions (documented above).
-        Action::NeuronFault | Action::StressRun | Action::ChaosRun | Action::TestCleanup => {
+        Permission::NeuronFault
+        | Permission::StressRun
+        | Permission::ChaosRun
+        | Permission::TestCleanup => {
             matches!(role, Admin | Operator)
         }
         // Alerts (docs/alerts.md): acknowledging says "I am on it" — anyone who may recover
         // a neuron may say so; a silence hides alerts from everyone, so only the roles that
         // run production exercises (admin, operator) may create or expire one. Viewing alerts
         // is neuron.view.
-        Action::AlertAck => matches!(role, Admin | Operator | NeuronManager),
-        Action::AlertSilence => matches!(role, Admin | Operator),
+        Permission::AlertAck => matches!(role, Admin | Operator | NeuronManager),
+        Permission::AlertSilence => matches!(role, Admin | Operator),
     }
 }
 
 /// Why a role may not do an action, in words for the hint bar and error messages.
-pub fn refusal(role: Role, action: Action) -> String {
+pub fn refusal(role: Role, action: Permission) -> String {
     let who: Vec<&str> = Role::ALL
         .into_iter()
         .filter(|r| allowed(*r, action))
@@ -60,9 +63,9 @@ mod tests {
 
     #[test]
     fn the_matrix_matches_the_product_brief() {
-        use Action::*;
-        let expect: [(Role, &[Action]); 4] = [
-            (Role::Admin, &Action::ALL),
+        use Permission::*;
+        let expect: [(Role, &[Permission]); 4] = [
+            (Role::Admin, &Permission::ALL),
             (
                 Role::Operator,
                 &[
@@ -98,7 +101,7 @@ mod tests {
             ),
         ];
         for (role, allowed_actions) in expect {
-            for action in Action::ALL {
+            for action in Permission::ALL {
                 assert_eq!(
                     allowed(role, action),
                     allowed_actions.contains(&action),
@@ -111,7 +114,7 @@ mod tests {
     #[test]
     fn a_refusal_names_who_may() {
         assert_eq!(
-            refusal(Role::Viewer, Action::ConfigPush),
+            refusal(Role::Viewer, Permission::ConfigPush),
             "role viewer may not config.push (allowed to: admin, operator)"
         );
     }

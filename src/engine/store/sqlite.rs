@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use std::path::Path;
 
 use super::{Store, StoreError, StoreInit, StoreOp, StoredUser};
-use crate::api::{AuditRecord, Outcome};
+use crate::api::{AuditOutcome, AuditRecord};
 use crate::engine::audit::{GENESIS, prune::prune};
 
 const SCHEMA: &str = "
@@ -96,9 +96,9 @@ pub fn audit_rows(
             target: r.get(7)?,
             params_digest: r.get(8)?,
             outcome: match outcome.as_str() {
-                "allowed" => Outcome::Allowed,
-                "denied" => Outcome::Denied,
-                _ => Outcome::Failed,
+                "allowed" => AuditOutcome::Allowed,
+                "denied" => AuditOutcome::Denied,
+                _ => AuditOutcome::Failed,
             },
             error_code: r.get(10)?,
             message: r.get(11)?,
