@@ -238,8 +238,11 @@ impl Runner {
     fn flush(&mut self, mut fx: Effects, mut ack: Option<Ack>) {
         self.publish_tokens();
         // Read your writes: a command's answer, or an event that ends what a client waits on,
-        // leaves only after the snapshot reads are served from shows it.
-        if self.publish_before_answer || fx.events.iter().any(crate::api::Event::settles) {
+        // leaves only after the snapshot reads are served from shows it. On virtual time the
+        // runner republishes after every request anyway, and nobody reads between the ticks of
+        // an `advance`: there only a command's answer needs it.
+        let settles = self.fake_clock.is_none() && fx.events.iter().any(crate::api::Event::settles);
+        if self.publish_before_answer || settles {
             self.publish_before_answer = false;
             let shared = self.shared.clone();
             self.publish(&shared);
