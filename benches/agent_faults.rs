@@ -14,7 +14,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
-use plexus::api::{Command, CommandReply, NeuronState, Query, QueryReply};
+use plexus::api::{Command, CommandReply, NeuronState, ask};
+use plexus::client::BackendExt;
 use plexus::client::{Backend, Embedded};
 
 const AGENTS: usize = 10;
@@ -28,8 +29,8 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 }
 
 async fn states(admin: &Embedded) -> Vec<(String, NeuronState)> {
-    match admin.query(Query::Neurons).await {
-        Ok(QueryReply::Neurons(n)) => n.iter().map(|n| (n.id.to_string(), n.state)).collect(),
+    match admin.ask(ask::neurons()).await {
+        Ok(n) => n.iter().map(|n| (n.id.to_string(), n.state)).collect(),
         _ => Vec::new(),
     }
 }

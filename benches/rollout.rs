@@ -15,7 +15,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use plexus::api::rollout::{NeuronConfig, RolloutKind, RolloutPhase, WavePlan};
-use plexus::api::{Command, CommandReply, Query, QueryReply};
+use plexus::api::{Command, CommandReply, ask};
+use plexus::client::BackendExt;
 use plexus::client::{Backend, Embedded};
 use plexus::engine::config::{EngineConfig, LinkConfig};
 use plexus::engine::rollout::Push;
@@ -87,7 +88,7 @@ fn core_figure(tick_ms: u64, runs: u32) {
 
 async fn wait_committed(admin: &Embedded, id: u64, real: bool) {
     loop {
-        if let Ok(QueryReply::Rollout(v)) = admin.query(Query::Rollout { id }).await
+        if let Ok(v) = admin.ask(ask::rollout(id)).await
             && v.summary.phase.is_final()
         {
             assert_eq!(v.summary.phase, RolloutPhase::Committed, "{:?}", v.summary);
@@ -186,8 +187,8 @@ async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
     let _agents = support::spawn_agents(&token, &url, (0..agents).map(|i| format!("agent-{i:03}")));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let neurons = match admin.query(Query::Neurons).await {
-            Ok(QueryReply::Neurons(n)) => n,
+        let neurons = match admin.ask(ask::neurons()).await {
+            Ok(n) => n,
             _ => continue,
         };
         let healthy = neurons

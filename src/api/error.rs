@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Unreachable,
     /// Someone else changed it first (a push that expected another version; exit 1).
     Conflict,
+    /// The session idled past its timeout: open a new one (exit 3; HTTP 401).
+    SessionExpired,
 }
 
 impl ErrorCode {
@@ -27,7 +29,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Failed => 1,
             ErrorCode::BadInput | ErrorCode::NotFound => 2,
-            ErrorCode::Denied | ErrorCode::Unauthenticated => 3,
+            ErrorCode::Denied | ErrorCode::Unauthenticated | ErrorCode::SessionExpired => 3,
             ErrorCode::Unreachable => 4,
             ErrorCode::Conflict => 1,
         }
@@ -62,6 +64,9 @@ impl ApiError {
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
+    }
+    pub fn session_expired(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::SessionExpired, message)
     }
     pub fn unknown_neuron(id: &str) -> Self {
         Self::not_found(format!(

@@ -3,6 +3,7 @@
 //! on the wire is defined here once.
 
 pub mod alert;
+pub mod ask;
 pub mod bounds;
 pub mod chaos;
 pub mod command;

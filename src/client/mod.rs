@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+use crate::api::ask::{self, Ask};
 use crate::api::stress::{Progress, StressRequest, StressStarted};
 use crate::api::wire::{NeuronCommand, Registration, SealedReport};
 use crate::api::{
@@ -75,62 +76,34 @@ pub trait Backend: Send + Sync {
     }
 }
 
-fn unexpected(query: &str) -> ApiError {
-    ApiError::failed(format!(
-        "the backend answered {query} with the wrong kind of reply"
-    ))
-}
-
 /// Typed helpers over [`Backend::query`] and [`Backend::submit`].
 #[async_trait]
 pub trait BackendExt: Backend {
+    /// Run a typed query: its reply comes back as the type the query is answered with.
+    async fn ask<R: Send + 'static>(&self, ask: Ask<R>) -> Result<R, ApiError> {
+        let (query, answer) = ask.into_parts();
+        answer.read(self.query(query).await?)
+    }
     async fn status(&self) -> Result<StatusReport, ApiError> {
-        match self.query(Query::Status).await? {
-            QueryReply::Status(s) => Ok(*s),
-            _ => Err(unexpected("status")),
-        }
+        self.ask(ask::status()).await
     }
     async fn neurons(&self) -> Result<Arc<Vec<NeuronView>>, ApiError> {
-        match self.query(Query::Neurons).await? {
-            QueryReply::Neurons(n) => Ok(n),
-            _ => Err(unexpected("neurons")),
-        }
+        self.ask(ask::neurons()).await
     }
     async fn neuron(&self, id: &str) -> Result<NeuronDetail, ApiError> {
-        match self.query(Query::Neuron { id: id.into() }).await? {
-            QueryReply::Neuron(d) => Ok(*d),
-            _ => Err(unexpected("neuron")),
-        }
+        self.ask(ask::neuron(id)).await
     }
     async fn logs(&self, id: &str, tail: usize) -> Result<Vec<LogLine>, ApiError> {
-        match self
-            .query(Query::Logs {
-                id: id.into(),
-                tail,
-            })
-            .await?
-        {
-            QueryReply::Logs(l) => Ok(l),
-            _ => Err(unexpected("logs")),
-        }
+        self.ask(ask::logs(id, tail)).await
     }
     async fn failures(&self) -> Result<Vec<FailureView>, ApiError> {
-        match self.query(Query::Failures).await? {
-            QueryReply::Failures(f) => Ok(f),
-            _ => Err(unexpected("failures")),
-        }
+        self.ask(ask::failures()).await
     }
     async fn health_history(&self) -> Result<Vec<u64>, ApiError> {
-        match self.query(Query::HealthHistory).await? {
-            QueryReply::HealthHistory(h) => Ok(h),
-            _ => Err(unexpected("health history")),
-        }
+        self.ask(ask::health_history()).await
     }
     async fn recent_events(&self, limit: usize) -> Result<Vec<EventEnvelope>, ApiError> {
-        match self.query(Query::RecentEvents { limit }).await? {
-            QueryReply::Events(e) => Ok(e),
-            _ => Err(unexpected("recent events")),
-        }
+        self.ask(ask::recent_events(limit)).await
     }
     async fn recover(&self, neuron: &str) -> Result<CommandReply, ApiError> {
         self.submit(Command::Recover {

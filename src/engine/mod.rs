@@ -31,6 +31,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot};
 
+use crate::api::ask::Ask;
 use crate::api::wire::{NeuronCommand, OpenedReport, RegistrationProof, SealedReport};
 use crate::api::{
     ApiError, Command, CommandReply, EventEnvelope, Millis, NeuronView, Query, QueryReply,
@@ -231,12 +232,12 @@ impl Engine {
     /// Whether a session has expired (or never existed), without counting as activity.
     pub async fn session_expired(&self, session: &str) -> bool {
         let session = session.to_string();
-        self.ask(|reply| Request::SessionExpired { session, reply })
+        self.request(|reply| Request::SessionExpired { session, reply })
             .await
             .unwrap_or(true)
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ApiError> {
+    async fn request<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ApiError> {
         let (tx, rx) = oneshot::channel();
         let sent = {
             let guard = self.shared.requests.lock().expect("engine request lock");
@@ -260,7 +261,7 @@ impl Engine {
         read_only: bool,
     ) -> Result<SessionInfo, ApiError> {
         let (user, source) = (user.to_string(), source.to_string());
-        self.ask(|reply| Request::OpenSession {
+        self.request(|reply| Request::OpenSession {
             user,
             source,
             read_only,
@@ -276,7 +277,7 @@ impl Engine {
         source: &str,
     ) -> Result<SessionInfo, ApiError> {
         let (token, source) = (token.to_string(), source.to_string());
-        self.ask(|reply| Request::OpenTokenSession {
+        self.request(|reply| Request::OpenTokenSession {
             token,
             source,
             reply,
@@ -287,7 +288,7 @@ impl Engine {
     /// Whether `session` belongs to the user of `token` (a remote client naming its session).
     pub async fn check_session_token(&self, session: &str, token: &str) -> Result<(), ApiError> {
         let (session, token) = (session.to_string(), token.to_string());
-        self.ask(|reply| Request::CheckSessionToken {
+        self.request(|reply| Request::CheckSessionToken {
             session,
             token,
             reply,
@@ -303,7 +304,7 @@ impl Engine {
         proof: Option<RegistrationProof>,
     ) -> Result<(), ApiError> {
         let session = session.to_string();
-        self.ask(|reply| Request::AgentRegister {
+        self.request(|reply| Request::AgentRegister {
             session,
             spec,
             proof,
@@ -322,7 +323,7 @@ impl Engine {
         proof: Option<RegistrationProof>,
     ) -> Result<String, ApiError> {
         let (invite, source) = (invite.to_string(), source.to_string());
-        self.ask(|reply| Request::RedeemInvite {
+        self.request(|reply| Request::RedeemInvite {
             invite,
             source,
             spec,
@@ -342,7 +343,7 @@ impl Engine {
     ) -> Result<Vec<NeuronCommand>, ApiError> {
         let report = Box::new(report.open()?);
         let (session, neuron) = (session.to_string(), neuron.to_string());
-        self.ask(|reply| Request::AgentMessage {
+        self.request(|reply| Request::AgentMessage {
             session,
             neuron,
             report,
@@ -354,22 +355,28 @@ impl Engine {
     /// A command through the gate; answered once its audit record is committed.
     pub async fn submit(&self, session: &str, command: Command) -> Result<CommandReply, ApiError> {
         let session = session.to_string();
-        self.ask(|reply| Request::Command(session, command, reply))
+        self.request(|reply| Request::Command(session, command, reply))
             .await
     }
 
     /// A query through the gate.
     pub async fn query(&self, session: &str, query: Query) -> Result<QueryReply, ApiError> {
         let session = session.to_string();
-        self.ask(|reply| Request::Query(session, query, reply))
+        self.request(|reply| Request::Query(session, query, reply))
             .await
+    }
+
+    /// A typed query in `session`: the reply comes back as the type the query is answered with.
+    pub async fn ask<R>(&self, session: &str, ask: Ask<R>) -> Result<R, ApiError> {
+        let (query, answer) = ask.into_parts();
+        answer.read(self.query(session, query).await?)
     }
 
     /// Virtual time only: run the engine through `ms` of simulated time, now.
     /// Re-read users and tokens from the store now (rate-limited), then publish their hashes: a
     /// token the CLI issued a moment ago works on the first request, not a second later.
     pub async fn sync_users_now(&self) -> Result<(), ApiError> {
-        self.ask(Request::SyncUsers).await
+        self.request(Request::SyncUsers).await
     }
 
     pub async fn advance(&self, ms: Millis) -> Result<(), ApiError> {
@@ -378,7 +385,7 @@ impl Engine {
                 "advance needs an engine on virtual time",
             ));
         }
-        self.ask(|reply| Request::Advance(ms, reply)).await
+        self.request(|reply| Request::Advance(ms, reply)).await
     }
 
     /// Wait `duration` of engine time: real time, or simulated time on a virtual clock.

@@ -10,10 +10,8 @@ use super::monitor::{FaultRecord, Monitor};
 use super::progress::{Phase, Progress};
 use super::scenario::{ProbeKind, Scenario};
 use crate::api::fl_run::FlRunState;
-use crate::api::{
-    ApiError, Command, CommandReply, ErrorCode, Millis, NeuronState, Query, QueryReply,
-};
-use crate::client::Backend;
+use crate::api::{ApiError, Command, CommandReply, ErrorCode, Millis, NeuronState, ask};
+use crate::client::{Backend, BackendExt};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,10 +134,7 @@ async fn run_inner(
                 seen.steps[next_step].fault = Some(fault.id.clone());
                 next_step += 1;
             }
-            let QueryReply::Events(events) = backend.query(Query::EventsSince { seq }).await?
-            else {
-                return Err(ApiError::failed("unexpected reply to events"));
-            };
+            let events = backend.ask(ask::events_since(seq)).await?;
             for env in events {
                 seq = env.seq;
                 if let Some(e) = epoch {
@@ -190,7 +185,7 @@ async fn run_inner(
     }
     .await;
     // Rollbacks always run: revert whatever this run still holds.
-    if let Ok(QueryReply::Chaos(held)) = backend.query(Query::Chaos).await {
+    if let Ok(held) = backend.ask(ask::chaos()).await {
         for f in held.iter().filter(|f| f.active() && ids.contains(&f.id)) {
             let r = backend
                 .submit(Command::ChaosStop { id: f.id.clone() })
@@ -245,17 +240,17 @@ fn judge(j: &mut Journal) {
 }
 
 async fn last_seq(backend: &dyn Backend) -> Result<u64, ApiError> {
-    match backend.query(Query::RecentEvents { limit: 1 }).await? {
-        QueryReply::Events(e) => Ok(e.last().map_or(0, |e| e.seq)),
-        _ => Err(ApiError::failed("unexpected reply to recent events")),
-    }
+    backend
+        .ask(ask::recent_events(1))
+        .await
+        .map(|e| e.last().map_or(0, |e| e.seq))
 }
 
 async fn neurons(backend: &dyn Backend) -> Result<Vec<(String, NeuronState)>, ApiError> {
-    match backend.query(Query::Neurons).await? {
-        QueryReply::Neurons(n) => Ok(n.iter().map(|v| (v.id.to_string(), v.state)).collect()),
-        _ => Err(ApiError::failed("unexpected reply to neurons")),
-    }
+    backend
+        .ask(ask::neurons())
+        .await
+        .map(|n| n.iter().map(|v| (v.id.to_string(), v.state)).collect())
 }
 
 /// The hypothesis' probes: all of them (`during` false), or only those checked during.
@@ -286,18 +281,13 @@ async fn measure(
     kind: ProbeKind,
     fl_run: Option<&str>,
 ) -> Result<f64, ApiError> {
-    let bad = || ApiError::failed("unexpected reply to a probe");
     match kind {
         ProbeKind::HealthyShare => {
-            let QueryReply::Status(s) = backend.query(Query::Status).await? else {
-                return Err(bad());
-            };
+            let s = backend.ask(ask::status()).await?;
             Ok(s.neurons.healthy as f64 / s.neurons.total.max(1) as f64)
         }
         ProbeKind::LatencyP95Ms => {
-            let QueryReply::Neurons(n) = backend.query(Query::Neurons).await? else {
-                return Err(bad());
-            };
+            let n = backend.ask(ask::neurons()).await?;
             let mut l: Vec<f64> = n.iter().filter_map(|v| v.latency_ms).collect();
             l.sort_by(f64::total_cmp);
             Ok(l.get((l.len() * 95).div_ceil(100).saturating_sub(1))
@@ -305,15 +295,11 @@ async fn measure(
                 .unwrap_or(0.0))
         }
         ProbeKind::NoLostWrites => {
-            let QueryReply::Verify(v) = backend.query(Query::VerifyAudit).await? else {
-                return Err(bad());
-            };
+            let v = backend.ask(ask::verify_audit()).await?;
             Ok(if v.intact { 1.0 } else { 0.0 })
         }
         ProbeKind::FlAccuracy => {
-            let QueryReply::FlRuns(runs) = backend.query(Query::FlRuns).await? else {
-                return Err(bad());
-            };
+            let runs = backend.ask(ask::fl_runs()).await?;
             let run = match fl_run {
                 Some(id) => runs.iter().find(|r| r.id == id),
                 None => runs.last(),
@@ -341,9 +327,7 @@ async fn start_fl(backend: &dyn Backend, scenario: &Scenario) -> Result<Option<S
     let patience = Duration::from_millis(scenario.settings.recovery_timeout);
     let mut progress = (std::time::Instant::now(), 0u32);
     loop {
-        let QueryReply::FlRuns(runs) = backend.query(Query::FlRuns).await? else {
-            return Err(ApiError::failed("unexpected reply to fl runs"));
-        };
+        let runs = backend.ask(ask::fl_runs()).await?;
         let Some(now) = runs.iter().find(|r| r.id == run.id) else {
             return Err(ApiError::failed(format!("fl run {} vanished", run.id)));
         };

@@ -9,19 +9,17 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Caller;
 use super::error::HttpError;
-use super::routes::{Body, Reply, wrong_reply};
+use super::routes::{Body, Reply};
 use crate::api::alert::Matcher;
+use crate::api::ask;
 use crate::api::chaos::parse_duration_ms;
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply};
 
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, HttpError> {
-    match state.query(&caller, Query::Alerts).await? {
-        QueryReply::Alerts(report) => Ok(Json(report)),
-        _ => Err(wrong_reply("alerts")),
-    }
+    Ok(Json(state.ask(&caller, ask::alerts()).await?))
 }
 
 pub async fn ack(
@@ -40,10 +38,7 @@ pub async fn silences(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, HttpError> {
-    match state.query(&caller, Query::Silences).await? {
-        QueryReply::Silences(list) => Ok(Json(list)),
-        _ => Err(wrong_reply("silences")),
-    }
+    Ok(Json(state.ask(&caller, ask::silences()).await?))
 }
 
 /// `{"matchers": "alertname=NeuronOffline,zone=eu-west", "duration": "2h", "comment": "…"}`

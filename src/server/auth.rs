@@ -80,7 +80,7 @@ pub struct TokenSessions {
 }
 
 fn is_expiry(e: &ApiError) -> bool {
-    e.code == ErrorCode::Denied && e.message.contains("expired")
+    e.code == ErrorCode::SessionExpired
 }
 
 impl TokenSessions {

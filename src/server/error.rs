@@ -15,7 +15,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::BadInput => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::Denied => StatusCode::FORBIDDEN,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated | ErrorCode::SessionExpired => StatusCode::UNAUTHORIZED,
         // The request was understood and allowed; the operation did not succeed.
         ErrorCode::Failed => StatusCode::CONFLICT,
         ErrorCode::Unreachable => StatusCode::SERVICE_UNAVAILABLE,

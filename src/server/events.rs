@@ -13,8 +13,9 @@ use tokio::sync::broadcast::error::RecvError;
 use super::auth::Caller;
 use super::error::HttpError;
 use super::state::AppState;
+use crate::api::EventEnvelope;
+use crate::api::ask;
 use crate::api::stream::Control;
-use crate::api::{EventEnvelope, Query, QueryReply};
 
 #[derive(Debug, Deserialize)]
 pub struct Resume {
@@ -50,7 +51,7 @@ pub async fn events(
                 .id
         }
     };
-    state.engine().query(&session, Query::Session).await?;
+    state.engine().ask(&session, ask::session()).await?;
     Ok(ws.on_upgrade(move |socket| stream(socket, state, session, resume)))
 }
 
@@ -82,13 +83,10 @@ async fn stream(mut socket: WebSocket, state: AppState, session: String, resume:
     let since = if restarted { Some(0) } else { resume.since };
     let mut last = 0;
     if let Some(since) = since {
-        let backlog = match engine
-            .query(&session, Query::EventsSince { seq: since })
+        let backlog = engine
+            .ask(&session, ask::events_since(since))
             .await
-        {
-            Ok(QueryReply::Events(events)) => events,
-            _ => Vec::new(),
-        };
+            .unwrap_or_default();
         let gap = backlog.first().is_some_and(|e| e.seq > since + 1);
         if restarted || gap {
             let reason = if restarted { "restarted" } else { "gap" };

@@ -8,9 +8,10 @@ use axum::response::IntoResponse;
 use super::AppState;
 use super::auth::Caller;
 use super::error::HttpError;
-use super::routes::{Body, Reply, wrong_reply};
+use super::routes::{Body, Reply};
+use crate::api::ask;
 use crate::api::fl_run::FlRunSpec;
-use crate::api::{Command, CommandReply, Query, QueryReply};
+use crate::api::{Command, CommandReply};
 
 pub async fn start(
     State(state): State<AppState>,
@@ -26,10 +27,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, HttpError> {
-    match state.query(&caller, Query::FlRuns).await? {
-        QueryReply::FlRuns(runs) => Ok(Json(runs)),
-        _ => Err(wrong_reply("fl_runs")),
-    }
+    Ok(Json(state.ask(&caller, ask::fl_runs()).await?))
 }
 
 pub async fn show(
@@ -37,10 +35,7 @@ pub async fn show(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, HttpError> {
-    match state.query(&caller, Query::FlRun { id }).await? {
-        QueryReply::FlRun(detail) => Ok(Json(detail)),
-        _ => Err(wrong_reply("fl_run")),
-    }
+    Ok(Json(state.ask(&caller, ask::fl_run(&id)).await?))
 }
 
 pub async fn stop(

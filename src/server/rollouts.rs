@@ -10,9 +10,10 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Caller;
 use super::error::HttpError;
-use super::routes::{Body, Reply, wrong_reply};
+use super::routes::{Body, Reply};
+use crate::api::ask;
 use crate::api::rollout::{Experiment, NeuronConfig, WavePlan};
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,10 +90,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, HttpError> {
-    match state.query(&caller, Query::Rollouts).await? {
-        QueryReply::Rollouts(report) => Ok(Json(report)),
-        _ => Err(wrong_reply("rollouts")),
-    }
+    Ok(Json(state.ask(&caller, ask::rollouts()).await?))
 }
 
 pub async fn show(
@@ -104,8 +102,5 @@ pub async fn show(
         .trim_start_matches("r-")
         .parse()
         .map_err(|_| ApiError::bad_input(format!("'{id}' is not a rollout id (r-3 or 3)")))?;
-    match state.query(&caller, Query::Rollout { id }).await? {
-        QueryReply::Rollout(view) => Ok(Json(view)),
-        _ => Err(wrong_reply("rollout")),
-    }
+    Ok(Json(state.ask(&caller, ask::rollout(id)).await?))
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::error::HttpError;
 use super::state::AppState;
+use crate::api::ask;
 use crate::api::security::AuditFilter;
 use crate::api::{ApiError, Command, CommandReply, Query, QueryReply, Role};
 
@@ -45,19 +46,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-pub fn wrong_reply(what: &str) -> HttpError {
-    HttpError::from(ApiError::failed(format!(
-        "the engine answered {what} with the wrong reply"
-    )))
-}
-
-macro_rules! expect_reply {
-    ($reply:expr, $variant:path, $what:literal) => {
-        match $reply {
-            $variant(inner) => Ok(Json(inner)),
-            _ => Err(wrong_reply($what)),
-        }
-    };
+/// A typed answer as a JSON response (or its error with the matching status).
+fn json<T>(answer: Result<T, ApiError>) -> Result<Json<T>, HttpError> {
+    Ok(Json(answer?))
 }
 
 /// 200 while the engine runs; 503 once its thread has stopped, so a load balancer or supervisor
@@ -103,13 +94,11 @@ pub async fn query(
 }
 
 pub async fn status(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::Status).await?;
-    expect_reply!(reply, QueryReply::Status, "status")
+    json(state.ask(&caller, ask::status()).await)
 }
 
 pub async fn neurons(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::Neurons).await?;
-    expect_reply!(reply, QueryReply::Neurons, "neurons")
+    json(state.ask(&caller, ask::neurons()).await)
 }
 
 pub async fn neuron(
@@ -117,8 +106,7 @@ pub async fn neuron(
     caller: Caller,
     Path(id): Path<String>,
 ) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::Neuron { id }).await?;
-    expect_reply!(reply, QueryReply::Neuron, "neuron")
+    json(state.ask(&caller, ask::neuron(&id)).await)
 }
 
 #[derive(Deserialize)]
@@ -133,21 +121,12 @@ pub async fn logs(
     tail: Result<UrlQuery<Tail>, axum::extract::rejection::QueryRejection>,
 ) -> impl IntoResponse {
     let UrlQuery(tail) = tail?;
-    let reply = state
-        .query(
-            &caller,
-            Query::Logs {
-                id,
-                tail: tail.tail.unwrap_or(50).min(1000),
-            },
-        )
-        .await?;
-    expect_reply!(reply, QueryReply::Logs, "logs")
+    let tail = tail.tail.unwrap_or(50).min(1000);
+    json(state.ask(&caller, ask::logs(&id, tail)).await)
 }
 
 pub async fn failures(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::Failures).await?;
-    expect_reply!(reply, QueryReply::Failures, "failures")
+    json(state.ask(&caller, ask::failures()).await)
 }
 
 pub async fn recover(
@@ -166,9 +145,7 @@ pub async fn failure_detection_status(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Reply<serde_json::Value> {
-    let QueryReply::Status(status) = state.query(&caller, Query::Status).await? else {
-        return Err(wrong_reply("status"));
-    };
+    let status = state.ask(&caller, ask::status()).await?;
     Ok(Json(serde_json::json!({
         "failures": status.failures,
         "detections": status.detections,
@@ -184,9 +161,7 @@ pub async fn neuron_failures(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Reply<serde_json::Value> {
-    let QueryReply::Neuron(detail) = state.query(&caller, Query::Neuron { id }).await? else {
-        return Err(wrong_reply("neuron"));
-    };
+    let detail = state.ask(&caller, ask::neuron(&id)).await?;
     Ok(Json(serde_json::json!({
         "neuron": detail.neuron.id,
         "state": detail.neuron.state,
@@ -197,8 +172,7 @@ pub async fn neuron_failures(
 }
 
 pub async fn users(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::Users).await?;
-    expect_reply!(reply, QueryReply::Users, "users")
+    json(state.ask(&caller, ask::users()).await)
 }
 
 #[derive(Deserialize)]
@@ -288,25 +262,19 @@ pub async fn audit(
     filter: Result<UrlQuery<AuditFilter>, axum::extract::rejection::QueryRejection>,
 ) -> impl IntoResponse {
     let UrlQuery(filter) = filter?;
-    let reply = state.query(&caller, Query::Audit { filter }).await?;
-    expect_reply!(reply, QueryReply::Audit, "audit")
+    json(state.ask(&caller, ask::audit(filter)).await)
 }
 
 pub async fn audit_verify(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
-    let reply = state.query(&caller, Query::VerifyAudit).await?;
-    expect_reply!(reply, QueryReply::Verify, "verify")
+    json(state.ask(&caller, ask::verify_audit()).await)
 }
 
 pub async fn metrics(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, HttpError> {
-    let QueryReply::Status(status) = state.query(&caller, Query::Status).await? else {
-        return Err(wrong_reply("status"));
-    };
-    let QueryReply::Metrics(engine) = state.query(&caller, Query::Metrics).await? else {
-        return Err(wrong_reply("metrics"));
-    };
+    let status = state.ask(&caller, ask::status()).await?;
+    let engine = state.ask(&caller, ask::metrics()).await?;
     let text = super::metrics::render(
         &status,
         &engine,

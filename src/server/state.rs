@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::auth::{Caller, TokenSessions};
 use super::metrics::HttpMetrics;
+use crate::api::ask::Ask;
 use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
 use crate::engine::Engine;
 
@@ -38,6 +39,12 @@ impl AppState {
                 async move { engine.query(&session, query).await }
             })
             .await
+    }
+
+    /// A typed query: the reply comes back as the type the query is answered with.
+    pub async fn ask<R>(&self, caller: &Caller, ask: Ask<R>) -> Result<R, ApiError> {
+        let (query, answer) = ask.into_parts();
+        answer.read(self.query(caller, query).await?)
     }
 
     pub async fn submit(

@@ -10,21 +10,16 @@ use super::auth::Caller;
 use super::error::HttpError;
 use super::routes::Body;
 use super::state::AppState;
+use crate::api::ask;
 use crate::api::stress::{Progress, StressRequest, StressStarted};
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply};
 use crate::client::{Backend, Embedded};
 use crate::stress::service;
 
 async fn backend_of(state: &AppState, caller: &Caller) -> Result<Arc<dyn Backend>, ApiError> {
     let session = state.session_of(caller).await?;
-    match state.engine().query(&session, Query::Session).await? {
-        QueryReply::Session(info) => {
-            Ok(Arc::new(Embedded::in_session(state.engine().clone(), info)))
-        }
-        _ => Err(ApiError::failed(
-            "the engine answered the session query oddly",
-        )),
-    }
+    let info = state.engine().ask(&session, ask::session()).await?;
+    Ok(Arc::new(Embedded::in_session(state.engine().clone(), info)))
 }
 
 pub async fn start(

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use crate::api::fl::{ClientUpdate, DatasetName};
 use crate::api::fl_run::FlRunState;
-use crate::api::{ApiError, Command, Query, QueryReply};
-use crate::client::Backend;
+use crate::api::{ApiError, Command, ask};
+use crate::client::{Backend, BackendExt};
 use crate::engine::fl::data::{self, Dataset, Partition};
 use crate::engine::fl::model::{LocalSgd, LogReg};
 
@@ -32,18 +32,9 @@ fn partitions(name: DatasetName) -> &'static [Dataset] {
     })
 }
 
-fn wrong(what: &str) -> ApiError {
-    ApiError::failed(format!(
-        "the backend answered {what} with the wrong kind of reply"
-    ))
-}
-
 /// One participation of mock neuron `neuron`.
 pub async fn call(backend: &dyn Backend, neuron: String, seq: u64) -> Result<(), ApiError> {
-    let runs = match backend.query(Query::FlRuns).await? {
-        QueryReply::FlRuns(runs) => runs,
-        _ => return Err(wrong("fl runs")),
-    };
+    let runs = backend.ask(ask::fl_runs()).await?;
     let run = runs
         .iter()
         .rev()
@@ -53,10 +44,7 @@ pub async fn call(backend: &dyn Backend, neuron: String, seq: u64) -> Result<(),
                 "fl-round needs a running FL run: start one first (`:fl start`, POST /api/v1/fl/runs)",
             )
         })?;
-    let model = match backend.query(Query::FlModel { id: run.id.clone() }).await? {
-        QueryReply::FlModel(m) => m,
-        _ => return Err(wrong("fl model")),
-    };
+    let model = backend.ask(ask::fl_model(&run.id)).await?;
     let part = &partitions(model.dataset)[seq as usize % PARTS];
     let weights = LogReg::for_data(part).train(&model.weights, part, LR, LocalSgd::default(), seq);
     let update = ClientUpdate {

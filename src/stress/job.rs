@@ -15,8 +15,8 @@ use super::target::{BackendTarget, HttpStatus, register_pool};
 use super::threshold::Threshold;
 use super::ws::{Crowd, follow_phases};
 use crate::api::security::AuditFilter;
-use crate::api::{ApiError, Command, Query, QueryReply};
-use crate::client::Backend;
+use crate::api::{ApiError, Command, ask};
+use crate::client::{Backend, BackendExt};
 
 pub struct Plan {
     pub profile: Profile,
@@ -176,10 +176,7 @@ async fn run_admitted(
         ..AuditFilter::default()
     };
     // A role that may not read the audit log still gets its report, with an empty audit file.
-    let audit = match backend.query(Query::Audit { filter }).await {
-        Ok(QueryReply::Audit(records)) => records,
-        _ => Vec::new(),
-    };
+    let audit = backend.ask(ask::audit(filter)).await.unwrap_or_default();
     let registration = Some(Registration {
         neurons: pool,
         took_ms: took.as_secs_f64() * 1e3,

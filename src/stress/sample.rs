@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::api::metrics::EngineMetrics;
-use crate::api::{Query, QueryReply, StateCounts};
+use crate::api::{StateCounts, ask};
 use crate::client::{Backend, BackendExt};
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,10 +64,7 @@ pub async fn sample(backend: Arc<dyn Backend>, stop: Arc<AtomicBool>) -> Samples
             _ => None,
         };
         cpu = now_cpu;
-        let engine = match backend.query(Query::Metrics).await {
-            Ok(QueryReply::Metrics(m)) => Some(m),
-            _ => None,
-        };
+        let engine = backend.ask(ask::metrics()).await.ok();
         out.system.push(SystemSample {
             second,
             cpu_percent,

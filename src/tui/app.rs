@@ -768,7 +768,7 @@ impl App {
 
     /// A denial because the session expired: say so and offer a new one. True when it was one.
     fn note_expiry(&mut self, e: &ApiError) -> bool {
-        if e.code != ErrorCode::Denied || !e.message.contains("expired") {
+        if e.code != ErrorCode::SessionExpired {
             return false;
         }
         let key = self
@@ -943,7 +943,7 @@ impl App {
 
     /// Shows a backend error unless the same one is already up (polling repeats it 4 times a second).
     pub(super) fn show_error(&mut self, e: &ApiError) -> bool {
-        if e.code == ErrorCode::Denied && e.message.contains("expired") {
+        if e.code == ErrorCode::SessionExpired {
             let was = self.session_expired;
             return self.note_expiry(e) && !was;
         }

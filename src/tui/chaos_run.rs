@@ -6,30 +6,18 @@ use std::future::Future;
 use tokio::sync::mpsc;
 
 use super::app::Msg;
-use crate::api::{ApiError, Query, QueryReply};
-use crate::client::Backend;
+use crate::api::{ApiError, ask};
+use crate::client::{Backend, BackendExt};
 use crate::experiment::Scenario;
 
 /// Faults the engine holds or held.
 pub async fn fetch_chaos(backend: &dyn Backend) -> Msg {
-    Msg::Chaos(match backend.query(Query::Chaos).await {
-        Ok(QueryReply::Chaos(faults)) => Ok(faults),
-        Ok(_) => Err(ApiError::failed(
-            "the backend answered chaos with the wrong kind of reply",
-        )),
-        Err(e) => Err(e),
-    })
+    Msg::Chaos(backend.ask(ask::chaos()).await)
 }
 
 /// Engine events after `seq`, for the drill watcher.
 pub async fn fetch_chaos_events(backend: &dyn Backend, seq: u64) -> Msg {
-    Msg::ChaosEvents(match backend.query(Query::EventsSince { seq }).await {
-        Ok(QueryReply::Events(events)) => Ok(events),
-        Ok(_) => Err(ApiError::failed(
-            "the backend answered events with the wrong kind of reply",
-        )),
-        Err(e) => Err(e),
-    })
+    Msg::ChaosEvents(backend.ask(ask::events_since(seq)).await)
 }
 
 /// Run the scenario `name` until it ends or `cancel` resolves (then its rollbacks run); every

@@ -15,7 +15,7 @@ use super::TuiOptions;
 use super::app::{AUDIT_TAIL, App, Effect, LOG_TAIL, Msg, View};
 use super::views;
 use crate::api::security::AuditFilter;
-use crate::api::{Command, Query, QueryReply};
+use crate::api::{Command, ask};
 use crate::client::{Backend, BackendExt};
 
 /// Status and neurons in one message, so the header counts and the table agree.
@@ -38,13 +38,7 @@ pub async fn fetch_audit(backend: &dyn Backend, filter: AuditFilter) -> Msg {
         limit: Some(AUDIT_TAIL),
         ..filter
     };
-    Msg::Audit(match backend.query(Query::Audit { filter }).await {
-        Ok(QueryReply::Audit(records)) => Ok(records),
-        Ok(_) => Err(crate::api::ApiError::failed(
-            "the backend answered audit with the wrong kind of reply",
-        )),
-        Err(e) => Err(e),
-    })
+    Msg::Audit(backend.ask(ask::audit(filter)).await)
 }
 
 fn now_ms() -> i64 {
@@ -189,22 +183,14 @@ fn set_mouse(on: bool) -> std::io::Result<()> {
 }
 
 pub async fn fetch_rollouts(backend: &dyn Backend, selected: Option<u64>) -> Msg {
-    let report = match backend.query(Query::Rollouts).await {
-        Ok(QueryReply::Rollouts(r)) => r,
-        Ok(_) => {
-            return Msg::Rollouts(Err(crate::api::ApiError::failed(
-                "the backend answered rollouts with the wrong kind of reply",
-            )));
-        }
+    let report = match backend.ask(ask::rollouts()).await {
+        Ok(r) => r,
         Err(e) => return Msg::Rollouts(Err(e)),
     };
     // The newest rollout when none is selected yet.
     let id = selected.or_else(|| report.rollouts.last().map(|r| r.id));
     let detail = match id {
-        Some(id) => match backend.query(Query::Rollout { id }).await {
-            Ok(QueryReply::Rollout(v)) => Some(*v),
-            _ => None,
-        },
+        Some(id) => backend.ask(ask::rollout(id)).await.ok(),
         None => None,
     };
     Msg::Rollouts(Ok((report, detail)))
@@ -224,20 +210,12 @@ fn spawn_rollouts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSen
 
 /// The runs and the newest one with its history.
 pub async fn fetch_fl(backend: &dyn Backend) -> Msg {
-    let runs = match backend.query(Query::FlRuns).await {
-        Ok(QueryReply::FlRuns(r)) => r,
-        Ok(_) => {
-            return Msg::Fl(Err(crate::api::ApiError::failed(
-                "the backend answered fl runs with the wrong kind of reply",
-            )));
-        }
+    let runs = match backend.ask(ask::fl_runs()).await {
+        Ok(r) => r,
         Err(e) => return Msg::Fl(Err(e)),
     };
     let detail = match runs.last() {
-        Some(run) => match backend.query(Query::FlRun { id: run.id.clone() }).await {
-            Ok(QueryReply::FlRun(d)) => Some(*d),
-            _ => None,
-        },
+        Some(run) => backend.ask(ask::fl_run(&run.id)).await.ok(),
         None => None,
     };
     Msg::Fl(Ok((runs, detail)))
@@ -251,13 +229,7 @@ fn spawn_fl(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Ms
     spawn(tx, async move { fetch_fl(b.as_ref()).await });
 }
 pub async fn fetch_alerts(backend: &dyn Backend) -> Msg {
-    Msg::Alerts(match backend.query(Query::Alerts).await {
-        Ok(QueryReply::Alerts(report)) => Ok(report),
-        Ok(_) => Err(crate::api::ApiError::failed(
-            "the backend answered alerts with the wrong kind of reply",
-        )),
-        Err(e) => Err(e),
-    })
+    Msg::Alerts(backend.ask(ask::alerts()).await)
 }
 
 fn spawn_alerts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {

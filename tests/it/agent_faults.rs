@@ -7,7 +7,7 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
-use plexus::api::{Command, CommandReply, ErrorCode, Event, NeuronState, Query, QueryReply};
+use plexus::api::{Command, CommandReply, ErrorCode, Event, NeuronState, ask};
 use plexus::client::{Backend, BackendExt, Embedded};
 use plexus::experiment::monitor::detects;
 use support::{ADMIN, session};
@@ -121,10 +121,7 @@ async fn convicted_and_recovered(kind: ChaosKind, params: ChaosParams) {
         detail.history
     );
     // What the recovery monitor matches a fault with: the detection event of its neuron.
-    let QueryReply::Events(events) = admin.query(Query::EventsSince { seq: 0 }).await.unwrap()
-    else {
-        panic!("events")
-    };
+    let events = admin.ask(ask::events_since(0)).await.unwrap();
     assert!(
         events.iter().any(|e| matches!(&e.event,
             Event::FailureDetected { neuron, mode, .. } if neuron == "agent-cut" && detects(kind, *mode))),
@@ -232,10 +229,8 @@ async fn faults_on_the_neuron_itself_are_refused_for_agents_and_change_nothing()
             err.message
         );
     }
-    match admin.query(Query::Chaos).await.unwrap() {
-        QueryReply::Chaos(held) => assert!(held.is_empty(), "nothing held: {held:?}"),
-        other => panic!("{other:?}"),
-    }
+    let held = admin.ask(ask::chaos()).await.unwrap();
+    assert!(held.is_empty(), "nothing held: {held:?}");
 }
 
 /// The CLI over a server: the refusal is a bad-input error, exit 2, naming the kind and agent.

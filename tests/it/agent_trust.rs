@@ -7,13 +7,14 @@ use crate::support;
 
 use std::time::Duration;
 
+use plexus::api::ask;
 use plexus::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
 use plexus::api::wire::{
     Commands, ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Registration, Report,
     RolloutReply, RolloutStep, SealedReport,
 };
-use plexus::api::{Query, QueryReply};
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 use plexus::engine::identity::ca::Ca;
 use plexus::neuron::identity::Keyring;
 use support::{ADMIN, session};
@@ -159,21 +160,17 @@ fn refused(commands: &[NeuronCommand]) -> bool {
 }
 
 async fn logs_of(admin: &plexus::client::Embedded, id: &str) -> String {
-    match admin
-        .query(Query::Logs {
-            id: id.into(),
-            tail: 100,
-        })
+    admin
+        .ask(ask::logs(id, 100))
         .await
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| l.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .unwrap()
-    {
-        QueryReply::Logs(lines) => lines
-            .iter()
-            .map(|l| l.message.clone())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        other => panic!("{other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,10 +303,7 @@ async fn honest_agent_processes_run_with_zero_refusals() {
     // 30 s at 200 ms: ~150 reports each, every one with float telemetry.
     tokio::time::sleep(Duration::from_secs(30)).await;
     for id in &ids {
-        let detail = match admin.query(Query::Neuron { id: id.clone() }).await.unwrap() {
-            QueryReply::Neuron(d) => d,
-            other => panic!("{other:?}"),
-        };
+        let detail = admin.ask(ask::neuron(id)).await.unwrap();
         let identity = detail.identity.as_ref().expect("enrolled");
         assert_eq!(
             identity.issued, 1,
@@ -364,19 +358,13 @@ async fn a_bound_id_is_taken_only_with_its_key_or_after_an_admin_releases_it() {
     let (status, text) = register(base, token, &claim).await;
     assert_eq!(status, 200, "{text}");
     // Refusals are audited.
-    let records = match admin
-        .query(Query::Audit {
-            filter: plexus::api::security::AuditFilter {
-                action: Some("neuron.register".into()),
-                ..Default::default()
-            },
-        })
+    let records = admin
+        .ask(ask::audit(plexus::api::security::AuditFilter {
+            action: Some("neuron.register".into()),
+            ..Default::default()
+        }))
         .await
-        .unwrap()
-    {
-        QueryReply::Audit(records) => records,
-        other => panic!("{other:?}"),
-    };
+        .unwrap();
     let refusals = records
         .iter()
         .filter(|r| r.target == "alice" && r.outcome != plexus::api::AuditOutcome::Allowed)
@@ -432,11 +420,11 @@ async fn an_agent_process_restarted_by_hand_rejoins_with_its_saved_key() {
 
 async fn healthy(admin: &plexus::client::Embedded, id: &str) -> plexus::api::NeuronDetail {
     for _ in 0..100 {
-        if let Ok(QueryReply::Neuron(d)) = admin.query(Query::Neuron { id: id.into() }).await
+        if let Ok(d) = admin.ask(ask::neuron(id)).await
             && d.neuron.state == plexus::api::NeuronState::Healthy
             && d.identity.as_ref().is_some_and(|i| i.session)
         {
-            return *d;
+            return d;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -7,7 +7,9 @@ use crate::support;
 use std::path::Path;
 use std::process::Command;
 
+use plexus::api::ask;
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 
 fn plexus(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_plexus"))
@@ -118,10 +120,7 @@ fn a_headless_read_on_an_embedded_store_shows_its_alerts_as_stored_and_changes_n
             .await
             .unwrap();
         engine.advance(30_000).await.unwrap();
-        let report = match admin.query(plexus::api::Query::Alerts).await.unwrap() {
-            plexus::api::QueryReply::Alerts(r) => r,
-            other => panic!("{other:?}"),
-        };
+        let report = admin.ask(ask::alerts()).await.unwrap();
         let alert = report.active().find(|a| a.rule == "NeuronOffline").unwrap();
         engine.shutdown();
         alert.fingerprint.clone()

@@ -5,8 +5,9 @@ use crate::support;
 
 use plexus::api::alert::{AlertState, Matcher, Notification};
 use plexus::api::security::AuditFilter;
-use plexus::api::{Command, CommandReply, ErrorCode, Fault, Query, QueryReply, Role};
+use plexus::api::{Command, CommandReply, ErrorCode, Fault, Role, ask};
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 use plexus::engine::Engine;
 use support::{ADMIN, session, user_with_role};
 
@@ -19,10 +20,7 @@ fn ndjson_engine(dir: &std::path::Path, log: &std::path::Path) -> Engine {
 }
 
 async fn alerts(b: &dyn Backend) -> plexus::api::alert::AlertsReport {
-    match b.query(Query::Alerts).await.unwrap() {
-        QueryReply::Alerts(r) => r,
-        other => panic!("unexpected {other:?}"),
-    }
+    b.ask(ask::alerts()).await.unwrap()
 }
 
 fn sent(log: &std::path::Path) -> Vec<Notification> {
@@ -166,23 +164,16 @@ async fn acks_and_silences_pass_the_gate_and_are_audited() {
         .submit(Command::SilenceExpire { id: s.id.clone() })
         .await
         .unwrap();
-    let QueryReply::Silences(list) = admin.query(Query::Silences).await.unwrap() else {
-        panic!()
-    };
+    let list = admin.ask(ask::silences()).await.unwrap();
     assert!(list.is_empty());
 
-    let QueryReply::Audit(records) = admin
-        .query(Query::Audit {
-            filter: AuditFilter {
-                action: Some("alert".into()),
-                ..AuditFilter::default()
-            },
-        })
+    let records = admin
+        .ask(ask::audit(AuditFilter {
+            action: Some("alert".into()),
+            ..AuditFilter::default()
+        }))
         .await
-        .unwrap()
-    else {
-        panic!()
-    };
+        .unwrap();
     let seen: Vec<(String, String, String)> = records
         .iter()
         .map(|r| {

@@ -3,8 +3,10 @@
 
 use crate::support;
 
+use plexus::api::ask;
 use plexus::api::{Command, Fault};
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 use serde_json::Value;
 use support::{ADMIN, session};
 
@@ -89,11 +91,7 @@ async fn alerts_and_silences_over_http() {
     let remote = plexus::client::Remote::connect(&base, &token)
         .await
         .unwrap();
-    let plexus::api::QueryReply::Alerts(report) =
-        remote.query(plexus::api::Query::Alerts).await.unwrap()
-    else {
-        panic!("alerts")
-    };
+    let report = remote.ask(ask::alerts()).await.unwrap();
     assert_eq!(report.active().next().unwrap().fingerprint, fp);
     let unauthenticated = http
         .get(format!("{base}/api/v1/alerts"))

@@ -4,8 +4,9 @@
 use crate::support;
 
 use plexus::api::chaos::{ChaosKind, ChaosParams, ChaosSpec, Selector};
-use plexus::api::{Command, CommandReply, Query, QueryReply};
+use plexus::api::{Command, CommandReply, ask};
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 
 fn held(kind: ChaosKind, target: &str) -> Command {
     Command::ChaosInject {
@@ -19,10 +20,7 @@ fn held(kind: ChaosKind, target: &str) -> Command {
 }
 
 async fn faults(admin: &dyn Backend) -> Vec<plexus::api::chaos::ChaosFaultView> {
-    match admin.query(Query::Chaos).await.unwrap() {
-        QueryReply::Chaos(list) => list,
-        other => panic!("unexpected {other:?}"),
-    }
+    admin.ask(ask::chaos()).await.unwrap()
 }
 
 #[tokio::test]
@@ -68,9 +66,7 @@ async fn a_fault_held_across_a_restart_is_reverted_at_start_and_recorded() {
     );
     // The partition is gone: every neuron is heard from.
     engine.advance(5_000).await.unwrap();
-    let QueryReply::Status(status) = admin.query(Query::Status).await.unwrap() else {
-        panic!("a status");
-    };
+    let status = admin.ask(ask::status()).await.unwrap();
     assert_eq!(status.neurons.healthy, 6);
     // Ids carry on rather than reuse c-1.
     let reply = admin.submit(held(ChaosKind::Hang, "n-0001")).await.unwrap();

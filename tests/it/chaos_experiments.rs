@@ -3,8 +3,9 @@
 
 use crate::support;
 
-use plexus::api::{Query, QueryReply};
+use plexus::api::ask;
 use plexus::client::Backend;
+use plexus::client::BackendExt;
 use plexus::experiment::scenario::{SHIPPED, Scenario};
 use plexus::experiment::{Verdict, run};
 
@@ -25,9 +26,7 @@ async fn run_scenario(
         run(&ops, scenario, "test", std::future::pending(), |_| {}).await
     }
     .unwrap();
-    let QueryReply::Chaos(held) = ops.query(Query::Chaos).await.unwrap() else {
-        panic!("chaos reply")
-    };
+    let held = ops.ask(ask::chaos()).await.unwrap();
     engine.shutdown();
     (journal, held)
 }

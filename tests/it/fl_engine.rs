@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use plexus::api::fl::Rule;
 use plexus::api::fl_run::{FlRunDetail, FlRunSpec, FlRunState};
-use plexus::api::{Command, CommandReply, ErrorCode, Event, Fault, Query, QueryReply, Role};
+use plexus::api::{Command, CommandReply, ErrorCode, Event, Fault, Role, ask};
+use plexus::client::BackendExt;
 use plexus::client::{Backend, Embedded};
 use support::{ADMIN, engine, session, user_with_role};
 
@@ -30,10 +31,7 @@ async fn start(backend: &Embedded, spec: FlRunSpec) -> String {
 }
 
 async fn detail(backend: &Embedded, id: &str) -> FlRunDetail {
-    match backend.query(Query::FlRun { id: id.into() }).await.unwrap() {
-        QueryReply::FlRun(d) => *d,
-        other => panic!("{other:?}"),
-    }
+    backend.ask(ask::fl_run(id)).await.unwrap()
 }
 
 /// Move virtual time on until the run ends; the worker trains in real time meanwhile, so each
@@ -53,14 +51,11 @@ async fn finish(backend: &Embedded, id: &str) -> FlRunDetail {
 }
 
 async fn events(backend: &Embedded) -> Vec<Event> {
-    match backend
-        .query(Query::RecentEvents { limit: 1000 })
+    backend
+        .ask(ask::recent_events(1000))
         .await
+        .map(|e| e.into_iter().map(|e| e.event).collect())
         .unwrap()
-    {
-        QueryReply::Events(e) => e.into_iter().map(|e| e.event).collect(),
-        other => panic!("{other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,10 +83,7 @@ async fn an_operator_runs_fedavg_to_a_real_accuracy_and_the_events_tell_each_rou
         e,
         Event::FlRunFinished { run, state, .. } if *run == id && state == "finished"
     )));
-    let runs = match operator.query(Query::FlRuns).await.unwrap() {
-        QueryReply::FlRuns(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let runs = operator.ask(ask::fl_runs()).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].started_by, "olga");
 }
@@ -221,23 +213,14 @@ async fn a_viewer_is_denied_and_a_bad_config_starts_nothing() {
         .unwrap_err();
     assert_eq!(bad.code, ErrorCode::BadInput);
     assert!(bad.message.contains("byzantine"), "{}", bad.message);
-    match viewer.query(Query::FlRuns).await.unwrap() {
-        QueryReply::FlRuns(runs) => assert!(runs.is_empty()),
-        other => panic!("{other:?}"),
-    }
-    let audit = match admin
-        .query(Query::Audit {
-            filter: plexus::api::security::AuditFilter {
-                action: Some("fl".into()),
-                ..Default::default()
-            },
-        })
+    assert!(viewer.ask(ask::fl_runs()).await.unwrap().is_empty());
+    let audit = admin
+        .ask(ask::audit(plexus::api::security::AuditFilter {
+            action: Some("fl".into()),
+            ..Default::default()
+        }))
         .await
-        .unwrap()
-    {
-        QueryReply::Audit(a) => a,
-        other => panic!("{other:?}"),
-    };
+        .unwrap();
     assert_eq!(audit.len(), 2, "{audit:?}");
 }
 
@@ -329,14 +312,11 @@ async fn mock_neurons_train_on_their_own_and_join_the_next_round_and_nan_is_reje
             .await
             .unwrap();
     }
-    let model_len = match admin
-        .query(Query::FlModel { id: id.clone() })
+    let model_len = admin
+        .ask(ask::fl_model(&id))
         .await
-        .unwrap()
-    {
-        QueryReply::FlModel(m) => m.weights.len(),
-        other => panic!("{other:?}"),
-    };
+        .map(|m| m.weights.len())
+        .unwrap();
     let poisoned = plexus::api::fl::ClientUpdate {
         neuron: "stress-bad".into(),
         examples: 10,

@@ -6,7 +6,7 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use plexus::api::rollout::RolloutPhase;
-use plexus::api::{CommandReply, NeuronState, Query, QueryReply};
+use plexus::api::{CommandReply, NeuronState, ask};
 use plexus::client::{Backend, BackendExt};
 use support::{ADMIN, config_push, session};
 
@@ -36,13 +36,7 @@ async fn three_agents_stage_vote_and_commit_a_config() {
         panic!("a rollout")
     };
     let view = loop {
-        let QueryReply::Rollout(v) = admin
-            .query(Query::Rollout { id: rollout.id })
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let v = admin.ask(ask::rollout(rollout.id)).await.unwrap();
         if v.summary.phase.is_final() {
             break v;
         }

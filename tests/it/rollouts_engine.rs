@@ -9,7 +9,7 @@ use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
 use plexus::api::rollout::{RolloutPhase, RolloutView, WavePlan};
-use plexus::api::{Command, CommandReply, ErrorCode, Query, QueryReply, Role};
+use plexus::api::{Command, CommandReply, ErrorCode, Role, ask};
 use plexus::client::{Backend, BackendExt, Embedded};
 use plexus::engine::Engine;
 use support::{ADMIN, CONFIG_TOML, engine, session, user_with_role};
@@ -25,10 +25,7 @@ fn push(expected: &str, plan: WavePlan) -> Command {
 }
 
 async fn rollout(backend: &Embedded, id: u64) -> RolloutView {
-    match backend.query(Query::Rollout { id }).await.unwrap() {
-        QueryReply::Rollout(v) => *v,
-        other => panic!("{other:?}"),
-    }
+    backend.ask(ask::rollout(id)).await.unwrap()
 }
 
 async fn versions(backend: &Embedded) -> Vec<String> {
@@ -111,18 +108,13 @@ async fn concurrent_pushes_one_wins_the_others_conflict_and_the_fleet_is_consist
     assert!(versions(&op).await.iter().all(|v| v == "v2"));
     // Every loser is audited as a failed config.push.
     let admin = session(&engine, ADMIN).await;
-    let QueryReply::Audit(records) = admin
-        .query(Query::Audit {
-            filter: plexus::api::security::AuditFilter {
-                action: Some("config.push".into()),
-                ..Default::default()
-            },
-        })
+    let records = admin
+        .ask(ask::audit(plexus::api::security::AuditFilter {
+            action: Some("config.push".into()),
+            ..Default::default()
+        }))
         .await
-        .unwrap()
-    else {
-        panic!()
-    };
+        .unwrap();
     let failed = records
         .iter()
         .filter(|r| r.error_code.as_deref() == Some("conflict"))

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
 
-use plexus::api::{ApiError, Command, CommandReply, ErrorCode, Query, QueryReply, Role};
+use plexus::api::{ApiError, Command, CommandReply, ErrorCode, Role, ask};
 use plexus::client::{Backend, BackendExt};
 use plexus::stress::job::{Plan, execute};
 use plexus::stress::profile::{Phase, Profile, Scenario};
@@ -185,10 +185,7 @@ async fn mock_neurons_never_alert_recover_or_count_and_leave_with_their_test() {
     assert_eq!(status.recoveries.attempted, 0);
     assert!(status.conditions.is_empty(), "{:?}", status.conditions);
     assert_eq!(status.config_versions.len(), 1, "no drift from the mocks");
-    let alerts = match admin.query(Query::Alerts).await.expect("alerts") {
-        QueryReply::Alerts(r) => r,
-        other => panic!("{other:?}"),
-    };
+    let alerts = admin.ask(ask::alerts()).await.expect("alerts");
     assert_eq!(alerts.active().count(), 0, "{alerts:?}");
     let err = admin.recover(&pool_id(0)).await.unwrap_err();
     assert!(err.message.contains("mock neuron"), "{err}");
@@ -515,30 +512,17 @@ async fn a_breached_threshold_raises_the_stress_alert_and_is_audited() {
     assert!(done.summary.thresholds.iter().any(|t| !t.passed));
     // The alert rules are evaluated on the engine's tick.
     engine.advance(2_000).await.expect("advances");
-    let report = match admin
-        .query(plexus::api::Query::Alerts)
-        .await
-        .expect("alerts")
-    {
-        plexus::api::QueryReply::Alerts(r) => r,
-        other => panic!("unexpected {other:?}"),
-    };
+    let report = admin.ask(ask::alerts()).await.expect("alerts");
     let alert = report
         .active()
         .find(|a| a.rule == "StressThresholdBreached")
         .expect("the stress alert fires");
     assert_eq!(alert.labels["test_id"], "st-breach");
     assert!(alert.summary().contains("p50 < 0ms"), "{}", alert.summary());
-    let audit = match admin
-        .query(plexus::api::Query::Audit {
-            filter: Default::default(),
-        })
+    let audit = admin
+        .ask(ask::audit(Default::default()))
         .await
-        .expect("audit")
-    {
-        plexus::api::QueryReply::Audit(records) => records,
-        other => panic!("unexpected {other:?}"),
-    };
+        .expect("audit");
     assert!(audit.iter().any(|r| r.action == "stress.finish"));
     engine.shutdown();
 }

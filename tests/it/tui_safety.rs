@@ -113,7 +113,7 @@ fn an_expired_session_is_said_and_r_offers_a_new_one() {
             neuron: "n-0001".into(),
         },
         Err(ApiError::new(
-            ErrorCode::Denied,
+            ErrorCode::SessionExpired,
             "session s-0001 expired after 60 min idle; open a new session",
         )),
     ));
@@ -232,4 +232,19 @@ fn copy_and_mouse_are_effects_for_the_event_loop() {
         KeyModifiers::CONTROL,
     )));
     assert_eq!(ctrl_z.effect, Some(Effect::Suspend));
+}
+
+#[test]
+fn only_the_session_expired_code_offers_a_new_session_not_a_message_that_says_expired() {
+    let mut a = app(Role::Operator, false);
+    a.update(Msg::CommandDone(
+        Command::Recover {
+            neuron: "n-0001".into(),
+        },
+        Err(ApiError::new(
+            ErrorCode::Denied,
+            "silence 7 expired; operator may not recover",
+        )),
+    ));
+    assert!(!a.session_expired);
 }

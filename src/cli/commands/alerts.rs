@@ -2,10 +2,10 @@
 
 use crate::api::alert::{Alert, AlertState, AlertsReport, Matcher, Silence};
 use crate::api::chaos::parse_duration_ms;
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply, ask};
 use crate::cli::args::{AlertsCommand, OutputFormat};
 use crate::cli::output::{self, table};
-use crate::client::Backend;
+use crate::client::{Backend, BackendExt};
 use crate::engine::clock::rfc3339;
 
 pub async fn run(
@@ -45,9 +45,7 @@ pub async fn run(
             print_reply(&reply, format)
         }
         AlertsCommand::Silences => {
-            let QueryReply::Silences(list) = backend.query(Query::Silences).await? else {
-                return Err(ApiError::failed("unexpected reply to silences"));
-            };
+            let list = backend.ask(ask::silences()).await?;
             match format {
                 OutputFormat::Json => output::json(&list)?,
                 OutputFormat::Table => crate::cli::output::print(&silences_table(&list)),
@@ -62,10 +60,7 @@ pub async fn run(
 }
 
 async fn report(backend: &dyn Backend) -> Result<AlertsReport, ApiError> {
-    match backend.query(Query::Alerts).await? {
-        QueryReply::Alerts(report) => Ok(report),
-        _ => Err(ApiError::failed("unexpected reply to alerts")),
-    }
+    backend.ask(ask::alerts()).await
 }
 
 /// A fingerprint or a unique prefix of one.

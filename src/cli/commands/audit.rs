@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::security::AuditFilter;
-use crate::api::{ApiError, AuditRecord, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, AuditRecord, Command, CommandReply, ask};
 use crate::cli::args::{AuditCommand, AuditFilterArgs, OutputFormat};
 use crate::cli::output::{self, table};
-use crate::client::Backend;
+use crate::client::{Backend, BackendExt};
 use crate::engine::audit::export::render;
 
 /// `30m`, `12h`, `7d`, `45s` → milliseconds.
@@ -84,12 +84,7 @@ pub async fn run(
             filter: args,
             limit,
         } => {
-            let query = Query::Audit {
-                filter: filter(args, Some(limit))?,
-            };
-            let QueryReply::Audit(records) = backend.query(query).await? else {
-                return Err(ApiError::failed("unexpected reply to audit list"));
-            };
+            let records = backend.ask(ask::audit(filter(args, Some(limit))?)).await?;
             match format {
                 OutputFormat::Json => output::json(&records)?,
                 OutputFormat::Table => crate::cli::output::print(&records_table(&records)),
@@ -125,9 +120,7 @@ pub async fn run(
             Ok(0)
         }
         AuditCommand::Verify => {
-            let QueryReply::Verify(report) = backend.query(Query::VerifyAudit).await? else {
-                return Err(ApiError::failed("unexpected reply to audit verify"));
-            };
+            let report = backend.ask(ask::verify_audit()).await?;
             match format {
                 OutputFormat::Json => output::json(&report)?,
                 OutputFormat::Table if report.intact => println!(

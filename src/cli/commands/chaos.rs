@@ -1,11 +1,11 @@
 //! `plexus chaos inject|stop|list`: drills through the gate (chaos.run: admin and operator).
 
 use crate::api::chaos::{ChaosFaultView, ChaosParams, ChaosSpec};
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply, ask};
 use crate::cli::args::OutputFormat;
 use crate::cli::chaos_args::{ChaosCommand, InjectArgs};
 use crate::cli::output::{self, table};
-use crate::client::Backend;
+use crate::client::{Backend, BackendExt};
 
 pub async fn run(
     backend: &dyn Backend,
@@ -35,9 +35,7 @@ pub async fn run(
             print_fault(&reply, format)
         }
         ChaosCommand::List => {
-            let QueryReply::Chaos(faults) = backend.query(Query::Chaos).await? else {
-                return Err(ApiError::failed("unexpected reply to chaos list"));
-            };
+            let faults = backend.ask(ask::chaos()).await?;
             match format {
                 OutputFormat::Json => output::json(&faults)?,
                 OutputFormat::Table => crate::cli::output::print(&fault_table(&faults)),
@@ -110,9 +108,7 @@ async fn hold(backend: &dyn Backend, fault: &ChaosFaultView) -> Result<(), ApiEr
     if tty {
         eprintln!();
     }
-    let QueryReply::Chaos(faults) = backend.query(Query::Chaos).await? else {
-        return Err(ApiError::failed("unexpected reply to chaos list"));
-    };
+    let faults = backend.ask(ask::chaos()).await?;
     match faults.iter().find(|f| f.id == fault.id) {
         Some(f) if f.reverted_ms.is_some() => {
             eprintln!("{} reverted after {:.1} s", f.id, total_ms as f64 / 1000.0);

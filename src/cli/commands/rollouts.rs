@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::api::rollout::{RolloutPhase, RolloutView, RolloutsReport, WavePlan};
 use crate::api::rollout_doc::{parse_config, parse_experiment};
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply, ask};
 use crate::cli::args::{BroadcastCommand, OutputFormat, WaveArgs};
 use crate::cli::output::{json, table};
-use crate::client::Backend;
+use crate::client::{Backend, BackendExt};
 
 const POLL: Duration = Duration::from_millis(200);
 /// Longer than any rollout of the default plan takes on a healthy fleet.
@@ -24,21 +24,11 @@ fn read(file: &std::path::Path) -> Result<(String, String), ApiError> {
 }
 
 async fn report(backend: &dyn Backend) -> Result<RolloutsReport, ApiError> {
-    match backend.query(Query::Rollouts).await? {
-        QueryReply::Rollouts(r) => Ok(r),
-        _ => Err(ApiError::failed(
-            "the engine answered rollouts with another reply",
-        )),
-    }
+    backend.ask(ask::rollouts()).await
 }
 
 async fn view(backend: &dyn Backend, id: u64) -> Result<RolloutView, ApiError> {
-    match backend.query(Query::Rollout { id }).await? {
-        QueryReply::Rollout(v) => Ok(*v),
-        _ => Err(ApiError::failed(
-            "the engine answered rollout with another reply",
-        )),
-    }
+    backend.ask(ask::rollout(id)).await
 }
 
 fn plan(w: &WaveArgs) -> WavePlan {

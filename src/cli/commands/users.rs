@@ -1,9 +1,9 @@
 //! `plexus users list|add|token|revoke|remove|role` (admin only, decided by the gate).
 
-use crate::api::{ApiError, Command, CommandReply, Query, QueryReply};
+use crate::api::{ApiError, Command, CommandReply, ask};
 use crate::cli::args::{OutputFormat, UsersCommand};
 use crate::cli::output::{self, table};
-use crate::client::Backend;
+use crate::client::{Backend, BackendExt};
 
 pub async fn run(
     backend: &dyn Backend,
@@ -12,9 +12,7 @@ pub async fn run(
 ) -> Result<i32, ApiError> {
     match command {
         UsersCommand::List => {
-            let QueryReply::Users(users) = backend.query(Query::Users).await? else {
-                return Err(ApiError::failed("unexpected reply to users"));
-            };
+            let users = backend.ask(ask::users()).await?;
             match format {
                 OutputFormat::Json => output::json(&users)?,
                 OutputFormat::Table => {

@@ -507,7 +507,7 @@ impl Gate {
         if !session.touch(now_unix_ms, idle) {
             return Err((
                 Some(principal),
-                denied(format!(
+                ApiError::session_expired(format!(
                     "session {} expired after {} min idle; open a new session",
                     session.id,
                     idle / 60_000
