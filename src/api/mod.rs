@@ -15,6 +15,7 @@ pub mod fl_run;
 pub mod identity;
 pub mod metrics;
 pub mod neuron;
+pub mod rbac;
 pub mod rollout;
 pub mod rollout_doc;
 pub mod security;

@@ -42,7 +42,7 @@ impl std::fmt::Display for Role {
 }
 
 /// Everything the gate can be asked to allow. Each has exactly one rule in
-/// `engine::gate::rbac::allowed` (an exhaustive match: a new action without a rule does not
+/// `api::rbac::allowed` (an exhaustive match: a new action without a rule does not
 /// compile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

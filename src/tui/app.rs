@@ -591,8 +591,8 @@ impl App {
             return Some(Refusal::Hidden);
         }
         let role = self.role()?;
-        (!crate::engine::gate::rbac::allowed(role, permission))
-            .then(|| Refusal::Greyed(crate::engine::gate::rbac::refusal(role, permission)))
+        (!crate::api::rbac::allowed(role, permission))
+            .then(|| Refusal::Greyed(crate::api::rbac::refusal(role, permission)))
     }
 
     /// The session age as shown in the header (minute resolution, so it redraws once a minute).

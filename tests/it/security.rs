@@ -10,7 +10,7 @@ use plexus::api::{
     ApiError, AuditOutcome, AuditRecord, Command, ErrorCode, Fault, Permission, Query, Role, ask,
 };
 use plexus::client::{Backend, BackendExt};
-use plexus::engine::gate::rbac::allowed;
+use plexus::api::rbac::allowed;
 use support::{ADMIN, engine, session, user_with_role};
 
 fn is_denied<T>(result: &Result<T, ApiError>) -> bool {

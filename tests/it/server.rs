@@ -13,7 +13,7 @@ use plexus::api::stream::Control;
 use plexus::api::{Command, EventEnvelope, Fault, Permission, Role};
 use plexus::client::Backend;
 use plexus::engine::Engine;
-use plexus::engine::gate::rbac::allowed;
+use plexus::api::rbac::allowed;
 use support::{ADMIN, session};
 
 struct Server {

@@ -3,7 +3,7 @@
 //! the audit record in the same store transaction as the change.
 
 pub mod ratelimit;
-pub mod rbac;
+use crate::api::rbac;
 pub mod session;
 pub mod token;
 

@@ -6,7 +6,7 @@
 //! who run production exercises — and denied to Neuron Manager and Viewer. Agent registration
 //! and reporting (neuron.register) is neuron management: Admin and Neuron Manager.
 
-use crate::api::{Permission, Role};
+use super::security::{Permission, Role};
 
 pub fn allowed(role: Role, action: Permission) -> bool {
     use Role::*;
