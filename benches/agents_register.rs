@@ -24,6 +24,7 @@ async fn main() {
             seed: 1,
             data_dir: Some(dir.path().to_path_buf()),
             virtual_time: false,
+            virtual_epoch_unix_ms: None,
             security: Default::default(),
             first_admin: "bench".into(),
             ca_key: None,

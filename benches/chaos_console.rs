@@ -33,6 +33,7 @@ fn engine(dir: &std::path::Path, seed: u64) -> Engine {
             seed,
             data_dir: Some(dir.to_path_buf()),
             virtual_time: true,
+            virtual_epoch_unix_ms: None,
             security: Default::default(),
             first_admin: "root".into(),
             ca_key: None,

@@ -42,6 +42,7 @@ fn measure(neurons: usize, warm: Duration, window: Duration) {
                 std::env::temp_dir().join(format!("plexus-bench-{neurons}-{}", std::process::id())),
             ),
             virtual_time: false,
+            virtual_epoch_unix_ms: None,
             security: Default::default(),
             first_admin: "bench".into(),
             ca_key: None,

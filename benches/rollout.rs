@@ -156,6 +156,7 @@ async fn engine_figure(runs: u32) {
             seed: 1,
             data_dir: Some(dir.path().to_path_buf()),
             virtual_time: true,
+            virtual_epoch_unix_ms: None,
             security: Default::default(),
             first_admin: "root".into(),
             ca_key: None,

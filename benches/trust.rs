@@ -95,6 +95,7 @@ fn token_checks() -> f64 {
                 seed: 1,
                 data_dir: None,
                 virtual_time: true,
+                virtual_epoch_unix_ms: None,
                 security: Default::default(),
                 first_admin: "bench".into(),
                 ca_key: None,

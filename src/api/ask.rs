@@ -9,6 +9,7 @@ use super::chaos::ChaosFaultView;
 use super::command::{Query, QueryReply};
 use super::error::ApiError;
 use super::event::EventEnvelope;
+use super::fl::UpdateBatch;
 use super::fl_run::{FlModelView, FlRunDetail, FlRunView};
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
@@ -102,6 +103,9 @@ asks! {
     fl_runs() -> Vec<FlRunView> = Query::FlRuns, FlRuns;
     fl_run(id: &str) -> FlRunDetail = Query::FlRun { id: id.into() }, FlRun, unbox;
     fl_model(id: &str) -> FlModelView = Query::FlModel { id: id.into() }, FlModel, unbox;
+    /// The updates an FL run received in `round` (runs started with `capture`).
+    fl_capture(id: &str, round: u32) -> UpdateBatch =
+        Query::FlCapture { id: id.into(), round }, FlCapture, unbox;
 }
 
 #[cfg(test)]

@@ -287,7 +287,9 @@ impl Query {
             }
             Query::RecentEvents { limit } => count("limit", *limit as u64, 0, MAX_ROWS as u64),
             Query::Audit { filter } => audit_filter(filter),
-            Query::FlRun { id: r } | Query::FlModel { id: r } => id("id", r),
+            Query::FlRun { id: r } | Query::FlModel { id: r } | Query::FlCapture { id: r, .. } => {
+                id("id", r)
+            }
             _ => Ok(()),
         }
     }

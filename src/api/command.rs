@@ -7,7 +7,7 @@ use super::alert::{Alert, AlertsReport, Matcher, Silence};
 use super::chaos::{ChaosFaultView, ChaosSpec};
 use super::event::EventEnvelope;
 use super::fault::Fault;
-use super::fl::ClientUpdate;
+use super::fl::{ClientUpdate, UpdateBatch};
 use super::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunView};
 use super::metrics::EngineMetrics;
 use super::neuron::{LogLine, NeuronDetail, NeuronView};
@@ -517,6 +517,12 @@ pub enum Query {
     FlModel {
         id: String,
     },
+    /// The updates an FL run received in `round` (runs started with `capture`; the last
+    /// rounds only), in the `fl replay` file format.
+    FlCapture {
+        id: String,
+        round: u32,
+    },
 }
 
 impl Query {
@@ -539,9 +545,10 @@ impl Query {
             Query::Users => Permission::UsersManage,
             Query::Audit { .. } | Query::VerifyAudit => Permission::AuditView,
             Query::Rollouts | Query::Rollout { .. } => Permission::ConfigView,
-            Query::FlRuns | Query::FlRun { .. } | Query::FlModel { .. } => {
-                Permission::ExperimentView
-            }
+            Query::FlRuns
+            | Query::FlRun { .. }
+            | Query::FlModel { .. }
+            | Query::FlCapture { .. } => Permission::ExperimentView,
         }
     }
 
@@ -568,6 +575,7 @@ impl Query {
             Query::FlRuns => "fl_runs",
             Query::FlRun { .. } => "fl_run",
             Query::FlModel { .. } => "fl_model",
+            Query::FlCapture { .. } => "fl_capture",
         }
     }
 }
@@ -597,6 +605,7 @@ pub enum QueryReply {
     FlRuns(Vec<FlRunView>),
     FlRun(Box<FlRunDetail>),
     FlModel(Box<FlModelView>),
+    FlCapture(Box<UpdateBatch>),
 }
 
 /// `plexus recover ID --json`: how a forced recovery ended.

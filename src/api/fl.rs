@@ -15,7 +15,7 @@ pub struct ClientUpdate {
 }
 
 /// The capture/replay file: `{"updates":[{"neuron":"n-0001","examples":120,"weights":[...]}]}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateBatch {
     pub updates: Vec<ClientUpdate>,
 }
@@ -126,9 +126,10 @@ pub struct Detection {
     pub recall: Option<f64>,
 }
 
-/// One round (or one streaming checkpoint).
+/// One round (or one streaming checkpoint): what `plexus fl run --json` prints per round and
+/// what an engine-owned run's history holds (the same type for both).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoundReport {
+pub struct FlRound {
     pub round: u32,
     pub loss: f64,
     pub accuracy: f64,
@@ -136,18 +137,30 @@ pub struct RoundReport {
     pub participants: u32,
     pub dropped: u32,
     pub excluded: Vec<String>,
+    /// The rule's score for each of `excluded`, in the same order (`null` where it gives none).
+    #[serde(default)]
+    pub excluded_scores: Vec<Option<f64>>,
     pub down_weighted: Vec<String>,
     pub byzantine_events: u32,
     pub update_norm: f64,
     pub detection: Detection,
-    /// The rule's score for each of `excluded` (same order); engine-owned runs show them, the
-    /// `fl run` output keeps its shape.
-    #[serde(skip)]
-    pub excluded_scores: Vec<Option<f64>>,
+    /// `training`, or `converged (<criterion>, round N)` from the round the run converged on.
+    #[serde(default)]
+    pub convergence: String,
     /// The global model after the round (sync and hierarchical; engine runs serve it to
-    /// clients that train on their own). Not printed.
+    /// clients that train on their own). Not printed, not kept in a run's history.
     #[serde(skip)]
     pub model: Vec<f32>,
+}
+
+impl FlRound {
+    /// Each excluded neuron with the rule's score for it.
+    pub fn excluded_with_scores(&self) -> impl Iterator<Item = (&str, Option<f64>)> {
+        self.excluded
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (n.as_str(), self.excluded_scores.get(k).copied().flatten()))
+    }
 }
 
 /// Traffic of a run; `wan` counts bytes that cross zones (to or from the global aggregator).
@@ -169,7 +182,7 @@ pub struct RunSummary {
     pub neurons: u32,
     pub attackers: Vec<String>,
     pub seed: u64,
-    pub rounds: Vec<RoundReport>,
+    pub rounds: Vec<FlRound>,
     pub final_accuracy: f64,
     pub final_loss: f64,
     pub converged_round: Option<u32>,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fl::{Attack, DatasetName, Mode, Rule};
+use super::fl::{Attack, DatasetName, FlRound, Mode, Rule, RunSummary};
 
 fn default_rounds() -> u32 {
     30
@@ -19,6 +19,12 @@ fn default_round_ms() -> u64 {
 }
 fn default_alpha() -> Option<f64> {
     Some(0.5)
+}
+fn default_zones() -> usize {
+    3
+}
+fn default_sample() -> f64 {
+    1.0
 }
 
 /// `FlStart`'s config; every field has a default so `{}` starts a plain FedAvg run.
@@ -57,7 +63,29 @@ pub struct FlRunSpec {
     pub round_ms: u64,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Multi-Krum: updates kept (default n − f).
+    #[serde(default)]
+    pub keep: Option<usize>,
+    /// Zones of the hierarchical mode (clients are placed round-robin).
+    #[serde(default = "default_zones")]
+    pub zones: usize,
+    /// Share of the alive clients sampled per round (sync, hierarchical).
+    #[serde(default = "default_sample")]
+    pub sample: f64,
+    /// Per-round probability that a client is unavailable, on top of what the engine sees.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Batch-async: aggregate when this many updates arrived (0 = half the clients).
+    #[serde(default)]
+    pub async_k: usize,
+    /// Keep each round's received updates for `Query::FlCapture` (the last
+    /// [`CAPTURE_KEPT`] rounds), so a client can save them in the `fl replay` format.
+    #[serde(default)]
+    pub capture: bool,
 }
+
+/// Captured rounds a run keeps (a client fetches each one as its round ends).
+pub const CAPTURE_KEPT: usize = 16;
 
 fn default_rule() -> Rule {
     Rule::Mean
@@ -120,6 +148,18 @@ impl FlRunSpec {
         if self.neurons > 10_000_000 {
             return Err(format!("neurons must be ≤ 10000000, got {}", self.neurons));
         }
+        if !(0.0..=1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1], got {}", self.dropout));
+        }
+        if !(self.sample > 0.0 && self.sample <= 1.0) {
+            return Err(format!("sample must be in (0, 1], got {}", self.sample));
+        }
+        if self.zones == 0 || self.zones > 1000 {
+            return Err(format!("zones must be in 1..=1000, got {}", self.zones));
+        }
+        if self.async_k > 10_000_000 || self.keep.is_some_and(|k| k > 10_000_000) {
+            return Err("async_k and keep must be ≤ 10000000".into());
+        }
         if self.round_ms > 600_000 {
             return Err(format!("round_ms must be ≤ 600000, got {}", self.round_ms));
         }
@@ -146,30 +186,6 @@ impl FlRunState {
             FlRunState::Failed => "failed",
         }
     }
-}
-
-/// An excluded (or rejected) client and the rule's score for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExcludedClient {
-    pub neuron: String,
-    pub score: Option<f64>,
-}
-
-/// One round of an engine-owned run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FlRoundView {
-    pub round: u32,
-    pub loss: f64,
-    pub accuracy: f64,
-    pub learning_rate: f64,
-    pub participants: u32,
-    pub dropped: u32,
-    pub excluded: Vec<ExcludedClient>,
-    pub down_weighted: Vec<String>,
-    pub byzantine_events: u32,
-    pub update_norm: f64,
-    /// `training`, or `converged (<criterion>)` from the round it converged on.
-    pub convergence: String,
 }
 
 /// A run at a glance (`GET /api/v1/fl/runs`).
@@ -207,5 +223,9 @@ pub struct FlModelView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlRunDetail {
     pub run: FlRunView,
-    pub history: Vec<FlRoundView>,
+    pub history: Vec<FlRound>,
+    /// Once the run ended: its summary (`plexus fl run --json` prints it with `history` as its
+    /// rounds; `rounds` here is empty).
+    #[serde(default)]
+    pub summary: Option<RunSummary>,
 }

@@ -33,6 +33,10 @@ pub struct Global {
     /// Set for `plexus alerts` on an embedded store: show the alerts as stored, unevaluated.
     #[arg(skip)]
     pub alerts_as_stored: bool,
+    /// Set for an embedded `plexus fl run`: its virtual clock starts at the wall clock's now, so
+    /// the audit log it writes tells the real time.
+    #[arg(skip)]
+    pub virtual_epoch_now: bool,
     /// Simulated neurons in the embedded fleet (spread over 3 zones).
     #[arg(long, global = true, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub neurons: u32,

@@ -204,6 +204,9 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
             seed: global.seed,
             data_dir,
             virtual_time: global.virtual_time,
+            virtual_epoch_unix_ms: global
+                .virtual_epoch_now
+                .then(|| chrono::Utc::now().timestamp_millis()),
             security: SecurityConfig::default(),
             first_admin,
             ca_key: global.ca_key.clone(),

@@ -72,6 +72,10 @@ pub struct FlRunArgs {
     /// Save each round's received updates as DIR/round-NNNN.json.
     #[arg(long, value_name = "DIR")]
     pub capture: Option<PathBuf>,
+    /// Engine time per round: the fleet lives this long between rounds (default 5000 on the
+    /// embedded engine, where it is virtual and costs nothing; 500 on a server).
+    #[arg(long, value_name = "MS")]
+    pub round_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]

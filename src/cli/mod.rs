@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::ApiError;
+use crate::cli::fl_args::FlCommand;
 use crate::client::{Backend, BackendExt};
 use args::{Cli, OutputFormat};
 
@@ -114,7 +115,21 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
     let format = cli.global.format();
     // `fl`, agents and the server make their own engine (or none).
     let command = match cli.command.take() {
-        Some(args::CommandLine::Fl(command)) => return commands::fl::run(&cli.global, command),
+        Some(args::CommandLine::Fl(FlCommand::Replay(a))) => {
+            return commands::fl::replay(&cli.global, a);
+        }
+        Some(args::CommandLine::Fl(FlCommand::Run(a))) => {
+            // Embedded, each round is engine time the run advances itself (see `fl::run_fl`).
+            if cli.global.connect.is_none() && !cli.global.virtual_time {
+                cli.global.virtual_time = true;
+                cli.global.virtual_epoch_now = true;
+            }
+            let backend = boot::backend(&cli.global).await?;
+            if cli.global.connect.is_none() {
+                boot::warm_up(backend.as_ref(), WARM_UP).await?;
+            }
+            return commands::fl::run_fl(backend.as_ref(), &cli.global, a, format).await;
+        }
         Some(args::CommandLine::Neuron {
             join,
             id,

@@ -66,9 +66,13 @@ impl FakeClock {
     pub const EPOCH_UNIX_MS: i64 = 1_767_225_600_000;
 
     pub fn new() -> Self {
+        Self::starting_at(Self::EPOCH_UNIX_MS)
+    }
+    /// A clock whose time 0 is `epoch_unix_ms` on the wall.
+    pub fn starting_at(epoch_unix_ms: i64) -> Self {
         FakeClock {
             now: Arc::new(AtomicU64::new(0)),
-            epoch_unix_ms: Self::EPOCH_UNIX_MS,
+            epoch_unix_ms,
         }
     }
     pub fn advance(&self, ms: Millis) {

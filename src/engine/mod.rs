@@ -21,6 +21,7 @@ pub mod link;
 pub mod rollout;
 mod runner;
 pub mod store;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod views;
 
@@ -59,6 +60,9 @@ pub struct EngineOptions {
     pub data_dir: Option<PathBuf>,
     /// Run on a fake clock that moves only when told (`advance`, `sleep`): reproducible runs.
     pub virtual_time: bool,
+    /// Where a virtual clock starts (unix ms); `None`: the fixed epoch of [`FakeClock`], so
+    /// simulated runs print reproducible times.
+    pub virtual_epoch_unix_ms: Option<i64>,
     pub security: SecurityConfig,
     /// Who becomes Admin when the data dir is used for the first time.
     pub first_admin: String,
@@ -144,7 +148,13 @@ pub struct Engine {
 impl Engine {
     /// Open the store, register `host`'s neurons and start the engine thread.
     pub fn start(options: EngineOptions, host: Box<dyn NeuronHost>) -> Result<Engine, ApiError> {
-        let fake_clock = options.virtual_time.then(FakeClock::new);
+        let fake_clock = options.virtual_time.then(|| {
+            FakeClock::starting_at(
+                options
+                    .virtual_epoch_unix_ms
+                    .unwrap_or(FakeClock::EPOCH_UNIX_MS),
+            )
+        });
         let clock: Arc<dyn Clock> = match &fake_clock {
             Some(fake) => Arc::new(fake.clone()),
             None => Arc::new(SystemClock::new()),

@@ -622,6 +622,9 @@ impl Runner {
             Query::FlRuns => QueryReply::FlRuns(self.core.fl_runs.list()),
             Query::FlRun { id } => QueryReply::FlRun(Box::new(self.core.fl_runs.detail(&id)?)),
             Query::FlModel { id } => QueryReply::FlModel(Box::new(self.core.fl_runs.model(&id)?)),
+            Query::FlCapture { id, round } => {
+                QueryReply::FlCapture(Box::new(self.core.fl_runs.capture(&id, round)?))
+            }
             Query::Session => QueryReply::Session(
                 self.gate
                     .session(session)

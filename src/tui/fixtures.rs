@@ -333,6 +333,7 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             dataset: crate::api::fl::DatasetName::Digits,
             weights: Vec::new(),
         })),
+        Query::FlCapture { .. } => QueryReply::FlCapture(Box::default()),
     }
 }
 

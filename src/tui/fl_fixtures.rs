@@ -3,10 +3,8 @@
 //! the engine-owned run `{"rule":"multi-krum","f":1,"attack":"sign-flip","byzantine":0.1,
 //! "rounds":20}` on the 10-neuron test fleet (seed 1), copied from its history.
 
-use crate::api::fl::{Attack, Rule};
-use crate::api::fl_run::{
-    ExcludedClient, FlRoundView, FlRunDetail, FlRunSpec, FlRunState, FlRunView,
-};
+use crate::api::fl::{Attack, FlRound, Rule};
+use crate::api::fl_run::{FlRunDetail, FlRunSpec, FlRunState, FlRunView};
 
 /// (loss, accuracy, participants, dropped, Krum score of n-0003, update norm) per round.
 const ROUNDS: [(f64, f64, u32, u32, f64, f64); 12] = [
@@ -24,23 +22,23 @@ const ROUNDS: [(f64, f64, u32, u32, f64, f64); 12] = [
     (0.311, 0.939, 10, 0, 8.6, 0.121),
 ];
 
-fn round(i: usize) -> FlRoundView {
+fn round(i: usize) -> FlRound {
     let (loss, accuracy, participants, dropped, score, update_norm) = ROUNDS[i];
-    FlRoundView {
+    FlRound {
         round: i as u32 + 1,
         loss,
         accuracy,
         learning_rate: 0.05,
         participants,
         dropped,
-        excluded: vec![ExcludedClient {
-            neuron: "n-0003".into(),
-            score: Some(score),
-        }],
+        excluded: vec!["n-0003".into()],
+        excluded_scores: vec![Some(score)],
         down_weighted: Vec::new(),
         byzantine_events: 0,
         update_norm,
         convergence: "training".into(),
+        detection: Default::default(),
+        model: Vec::new(),
     }
 }
 
@@ -85,5 +83,6 @@ pub fn detail(id: &str) -> FlRunDetail {
     FlRunDetail {
         run: view(id),
         history: (0..ROUNDS.len()).map(round).collect(),
+        summary: None,
     }
 }

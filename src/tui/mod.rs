@@ -5,16 +5,20 @@
 //! and backend events to the app, `terminal` sets the terminal up and always puts it back.
 
 pub mod actions;
+#[cfg(any(test, feature = "testkit"))]
 pub mod alert_fixtures;
 pub mod app;
 pub mod chaos;
 pub mod chaos_drills;
+#[cfg(any(test, feature = "testkit"))]
 pub mod chaos_fixtures;
 pub mod chaos_run;
 pub mod event_loop;
 #[doc(hidden)]
 pub mod filter;
+#[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
+#[cfg(any(test, feature = "testkit"))]
 pub mod fl_fixtures;
 pub mod fl_palette;
 pub mod input;
@@ -22,9 +26,11 @@ pub mod keymap;
 pub mod natural;
 pub mod osc52;
 pub mod palette;
+#[cfg(any(test, feature = "testkit"))]
 pub mod rollout_fixtures;
 pub mod setup;
 pub mod stress;
+#[cfg(any(test, feature = "testkit"))]
 pub mod stress_fixtures;
 pub mod terminal;
 pub mod theme;

@@ -140,9 +140,9 @@ async fn krum_excludes_the_neuron_under_the_byzantine_fault_with_its_score() {
     // as dropped; every round it took part in, Multi-Krum threw its update out.
     let mut caught = 0;
     for r in &d.history {
-        match r.excluded.iter().find(|x| x.neuron == "n-0003") {
+        match r.excluded_with_scores().find(|(n, _)| *n == "n-0003") {
             Some(bad) => {
-                assert!(bad.score.is_some_and(|s| s > 0.0), "{bad:?}");
+                assert!(bad.1.is_some_and(|s| s > 0.0), "{bad:?}");
                 caught += 1;
             }
             None => assert!(r.dropped > 0, "round {}: {r:?}", r.round),
@@ -348,7 +348,7 @@ async fn mock_neurons_train_on_their_own_and_join_the_next_round_and_nan_is_reje
     let r2 = &d.history[1];
     assert_eq!(r2.participants + r2.dropped, 4 + 3, "{r2:?}");
     assert_eq!(d.history[0].participants + d.history[0].dropped, 4);
-    let names: Vec<&str> = r2.excluded.iter().map(|x| x.neuron.as_str()).collect();
+    let names: Vec<&str> = r2.excluded.iter().map(String::as_str).collect();
     assert_eq!(names, ["stress-bad"], "{r2:?}");
     assert_eq!(r2.byzantine_events, 1);
     assert!(d.history[2].loss.is_finite());

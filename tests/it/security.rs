@@ -5,12 +5,12 @@ use crate::support;
 
 use std::sync::Arc;
 
+use plexus::api::rbac::allowed;
 use plexus::api::security::{AuditFilter, ExportFormat};
 use plexus::api::{
     ApiError, AuditOutcome, AuditRecord, Command, ErrorCode, Fault, Permission, Query, Role, ask,
 };
 use plexus::client::{Backend, BackendExt};
-use plexus::api::rbac::allowed;
 use support::{ADMIN, engine, session, user_with_role};
 
 fn is_denied<T>(result: &Result<T, ApiError>) -> bool {

@@ -9,11 +9,11 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use plexus::api::rbac::allowed;
 use plexus::api::stream::Control;
 use plexus::api::{Command, EventEnvelope, Fault, Permission, Role};
 use plexus::client::Backend;
 use plexus::engine::Engine;
-use plexus::api::rbac::allowed;
 use support::{ADMIN, session};
 
 struct Server {

@@ -1,30 +1,27 @@
-//! `plexus fl run` and `plexus fl replay`. These need no orchestrator: the run drives its own
-//! simulated fleet on a fake clock (`engine::testkit::SimRun` through `FleetLiveness`), so
-//! `cli::run` skips the embedded engine boot for them.
+//! `plexus fl run` and `plexus fl replay`. A run is an engine-owned run like `fl start` from the
+//! console or `POST /api/v1/fl/runs`: started through the Backend (so the gate admits it and the
+//! audit log records it), on the embedded engine in virtual time (each round is `--round-ms` of
+//! fleet life, at no wall-clock cost) or on the server `--connect` names. Replay needs no engine.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use crate::api::ApiError;
-use crate::api::fl::{Mode, RoundReport, RunSummary};
+use crate::api::fl::{Attack, RunSummary};
+use crate::api::fl_run::{FlRunDetail, FlRunSpec, FlRunState};
+use crate::api::{ApiError, Command, CommandReply, ask};
 use crate::cli::args::{Global, OutputFormat};
-use crate::cli::fl_args::{FlCommand, FlReplayArgs, FlRunArgs, RuleArgs};
+use crate::cli::fl_args::{FlReplayArgs, FlRunArgs, RuleArgs};
 use crate::cli::output;
+use crate::client::{Backend, BackendExt};
 use crate::engine::fl::aggregate::Params;
 use crate::engine::fl::capture;
-use crate::engine::fl::coordinator::{self, FlConfig};
-use crate::engine::fl::data::Partition;
-use crate::engine::fl::liveness::FleetLiveness;
 
-/// Simulated seconds per round for the fleet behind the liveness model.
-const ROUND_MS: u64 = 5000;
-
-pub fn run(global: &Global, command: FlCommand) -> Result<i32, ApiError> {
-    match command {
-        FlCommand::Run(args) => run_fl(global, args),
-        FlCommand::Replay(args) => replay(global, args),
-    }
-}
+/// Engine time per round on the embedded engine (virtual: free) and on a server (real).
+const EMBEDDED_ROUND_MS: u64 = 5000;
+const SERVER_ROUND_MS: u64 = 500;
+/// A run that shows no new round for this long (wall clock) is reported, not waited on forever.
+const STALL: Duration = Duration::from_secs(120);
 
 fn params(rule: &RuleArgs, auto_f: usize) -> Result<Params, ApiError> {
     if !(0.0..0.5).contains(&rule.beta) {
@@ -40,95 +37,151 @@ fn params(rule: &RuleArgs, auto_f: usize) -> Result<Params, ApiError> {
     })
 }
 
-fn run_fl(global: &Global, a: FlRunArgs) -> Result<i32, ApiError> {
-    let valid = (0.0..=1.0).contains(&a.byzantine)
-        && (0.0..=1.0).contains(&a.dropout)
-        && a.sample > 0.0
-        && a.sample <= 1.0;
-    if !valid {
-        return Err(ApiError::bad_input(
-            "--byzantine and --dropout must be in [0, 1], --sample in (0, 1]",
-        ));
-    }
-    if a.alpha.is_some_and(|x| x <= 0.0 || !x.is_finite()) {
-        return Err(ApiError::bad_input("--alpha must be > 0"));
-    }
-    let neurons = global.neurons as usize;
-    if neurons == 0 || a.rounds == 0 {
-        return Err(ApiError::bad_input(
-            "fl run needs --neurons ≥ 1 and --rounds ≥ 1",
-        ));
-    }
-    let cfg = FlConfig {
-        dataset: a.dataset,
+/// The run's spec from the flags; the engine validates it again (and names the field).
+fn spec(global: &Global, a: &FlRunArgs) -> Result<FlRunSpec, ApiError> {
+    params(&a.rule, Params::AUTO_F)?;
+    let embedded = global.connect.is_none();
+    let spec = FlRunSpec {
         rule: a.rule.rule,
-        params: params(&a.rule, Params::AUTO_F)?,
-        mode: a.mode,
         attack: if a.byzantine > 0.0 {
             a.attack
         } else {
-            crate::api::fl::Attack::None
+            Attack::None
         },
         byzantine: a.byzantine,
-        neurons,
         rounds: a.rounds,
-        zones: a.zones.max(1),
-        partition: a.alpha.map_or(Partition::Iid, Partition::Dirichlet),
-        seed: global.seed,
+        mode: a.mode,
+        dataset: a.dataset,
+        alpha: a.alpha,
+        f: a.rule.f,
+        beta: a.rule.beta,
         lr: a.lr,
-        sample_fraction: a.sample,
+        neurons: 0,
+        round_ms: a.round_ms.unwrap_or(if embedded {
+            EMBEDDED_ROUND_MS
+        } else {
+            SERVER_ROUND_MS
+        }),
+        seed: Some(global.seed),
+        keep: a.rule.keep,
+        zones: a.zones.max(1),
+        sample: a.sample,
+        dropout: a.dropout,
         async_k: a.async_k,
-        ..FlConfig::default()
+        capture: a.capture.is_some(),
     };
+    spec.validate()
+        .map_err(|e| ApiError::bad_input(format!("fl run: {e}")))?;
+    Ok(spec)
+}
+
+/// `plexus fl run`: start the run, follow it round by round (advancing a virtual clock one
+/// round at a time, so every round sees the fleet `round_ms` later), then print its summary.
+pub async fn run_fl(
+    backend: &dyn Backend,
+    global: &Global,
+    a: FlRunArgs,
+    format: OutputFormat,
+) -> Result<i32, ApiError> {
+    let spec = spec(global, &a)?;
     if let Some(dir) = &a.capture {
         std::fs::create_dir_all(dir)
             .map_err(|e| ApiError::bad_input(format!("--capture {}: {e}", dir.display())))?;
     }
-    let mut liveness =
-        FleetLiveness::new(neurons, global.seed, &global.faults, ROUND_MS, a.dropout);
-    let mut capture_error = None;
-    let mut sink = |round: u32, batch: &crate::api::fl::UpdateBatch| {
-        if let Some(dir) = &a.capture {
-            let path = dir.join(capture::file_name(round));
-            let written = serde_json::to_vec(batch)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| std::fs::write(&path, bytes).map_err(|e| e.to_string()));
-            if let Err(e) = written {
-                capture_error.get_or_insert(format!("{}: {e}", path.display()));
-            }
-        }
+    let round_ms = Duration::from_millis(spec.round_ms);
+    let total = spec.rounds;
+    let reply = backend.submit(Command::FlStart { config: spec }).await?;
+    let CommandReply::FlStarted { run } = reply else {
+        return Err(ApiError::failed(format!("fl run: {}", reply.summary())));
     };
+    let virtual_clock = global.connect.is_none();
     let progress = std::io::stderr().is_terminal();
-    let total = a.rounds;
-    let mut on_round = |r: &RoundReport| {
-        if progress {
-            let done = (r.round as usize * 30) / total as usize;
-            eprint!(
-                "\r[{}{}] round {}/{} acc {:.3}",
-                "#".repeat(done),
-                " ".repeat(30 - done.min(30)),
-                r.round,
-                total,
-                r.accuracy
-            );
-            let _ = std::io::stderr().flush();
+    let (mut advanced, mut seen, mut moved) = (0u32, 0u32, Instant::now());
+    let detail = loop {
+        let detail = backend.ask(ask::fl_run(&run.id)).await?;
+        let before = seen;
+        for r in detail.history.iter().filter(|r| r.round > before) {
+            if let Some(dir) = &a.capture {
+                save_capture(backend, &run.id, r.round, dir).await?;
+            }
+            if progress {
+                bar(r.round, total, r.accuracy);
+            }
+            seen = r.round;
+            moved = Instant::now();
+        }
+        if detail.run.state != FlRunState::Running {
+            break detail;
+        }
+        if moved.elapsed() > STALL {
+            return Err(ApiError::failed(format!(
+                "fl run {}: no round finished in {} s (round {seen} of {total})",
+                run.id,
+                STALL.as_secs()
+            )));
+        }
+        if virtual_clock && seen >= advanced {
+            // The worker waits for the next round's engine time: give it exactly that.
+            backend.sleep(round_ms).await;
+            advanced += 1;
+        } else {
+            let wait = if virtual_clock { 5 } else { 250 };
+            tokio::time::sleep(Duration::from_millis(wait)).await;
         }
     };
-    let capture_sink: Option<coordinator::CaptureSink<'_>> =
-        if a.capture.is_some() && a.mode != Mode::Streaming {
-            Some(&mut sink)
-        } else {
-            None
-        };
-    let summary = coordinator::run(cfg, &mut liveness, capture_sink, &mut on_round)
-        .map_err(|e| ApiError::bad_input(e.0))?;
     if progress {
         eprintln!();
     }
-    if let Some(e) = capture_error {
-        return Err(ApiError::failed(format!("capture failed: {e}")));
-    }
-    match global.format() {
+    finish(detail, format)
+}
+
+fn bar(round: u32, total: u32, accuracy: f64) {
+    let done = (round as usize * 30) / total.max(1) as usize;
+    eprint!(
+        "\r[{}{}] round {round}/{total} acc {accuracy:.3}",
+        "#".repeat(done.min(30)),
+        " ".repeat(30 - done.min(30)),
+    );
+    let _ = std::io::stderr().flush();
+}
+
+async fn save_capture(
+    backend: &dyn Backend,
+    run: &str,
+    round: u32,
+    dir: &Path,
+) -> Result<(), ApiError> {
+    let batch = backend.ask(ask::fl_capture(run, round)).await?;
+    let path: PathBuf = dir.join(capture::file_name(round));
+    let bytes = serde_json::to_vec(&batch).map_err(|e| ApiError::failed(e.to_string()))?;
+    std::fs::write(&path, bytes)
+        .map_err(|e| ApiError::failed(format!("capture failed: {}: {e}", path.display())))
+}
+
+/// The run's summary (with its history as the rounds) in the shape `fl run` always printed;
+/// exit 1 when it diverged.
+fn finish(detail: FlRunDetail, format: OutputFormat) -> Result<i32, ApiError> {
+    let id = &detail.run.id;
+    let summary = match (detail.run.state, detail.summary) {
+        (FlRunState::Failed, _) | (_, None) => {
+            return Err(ApiError::bad_input(format!(
+                "fl run {id} {}: {}",
+                detail.run.state.as_str(),
+                detail.run.error.as_deref().unwrap_or("no summary")
+            )));
+        }
+        (FlRunState::Stopped, _) => {
+            return Err(ApiError::failed(format!(
+                "fl run {id} was stopped at round {}",
+                detail.run.round
+            )));
+        }
+        (_, Some(summary)) => RunSummary {
+            rounds: detail.history,
+            ..summary
+        },
+    };
+    match format {
         OutputFormat::Json => output::json(&summary)?,
         OutputFormat::Table => crate::cli::output::print(&table(&summary)),
     }
@@ -170,7 +223,7 @@ fn table(s: &RunSummary) -> String {
     out
 }
 
-fn replay(global: &Global, a: FlReplayArgs) -> Result<i32, ApiError> {
+pub fn replay(global: &Global, a: FlReplayArgs) -> Result<i32, ApiError> {
     let name = a.file.display().to_string();
     let text = read(&a.file)?;
     let batch = capture::parse(&text, &name)?;

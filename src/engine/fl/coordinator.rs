@@ -17,7 +17,7 @@ use super::liveness::ClientLiveness;
 use super::model::{LocalSgd, LogReg};
 use super::schedule::{LrSchedule, Scheduler, staleness_weight};
 use crate::api::fl::{
-    Attack, BytesMoved, ClientUpdate, DatasetName, Detection, Mode, RoundReport, Rule, RunSummary,
+    Attack, BytesMoved, ClientUpdate, DatasetName, Detection, FlRound, Mode, Rule, RunSummary,
     UpdateBatch, Verdict,
 };
 
@@ -209,7 +209,7 @@ fn norm_diff(a: &[f32], b: &[f32]) -> f64 {
 
 /// Accumulates round reports into a summary (shared by every mode).
 pub struct Tracker {
-    pub rounds: Vec<RoundReport>,
+    pub rounds: Vec<FlRound>,
     pub convergence: Convergence,
     pub detection: Detection,
     pub bytes: BytesMoved,
@@ -227,7 +227,7 @@ impl Tracker {
         }
     }
 
-    pub fn push(&mut self, report: RoundReport) {
+    pub fn push(&mut self, report: FlRound) {
         add_detection(&mut self.detection, &report.detection);
         self.convergence.observe(
             report.round,
@@ -275,7 +275,7 @@ pub fn run(
     cfg: FlConfig,
     liveness: &mut dyn ClientLiveness,
     mut capture: Option<CaptureSink<'_>>,
-    on_round: &mut dyn FnMut(&RoundReport),
+    on_round: &mut dyn FnMut(&FlRound),
 ) -> Result<RunSummary, AggregateError> {
     let mut fed = Federation::new(cfg);
     match fed.cfg.mode {
@@ -294,7 +294,7 @@ fn run_rounds(
     fed: &mut Federation,
     liveness: &mut dyn ClientLiveness,
     capture: &mut Option<CaptureSink<'_>>,
-    on_round: &mut dyn FnMut(&RoundReport),
+    on_round: &mut dyn FnMut(&FlRound),
 ) -> Result<RunSummary, AggregateError> {
     let mut global = fed.model.init();
     let mut tracker = Tracker::new(fed, &global);
@@ -438,7 +438,7 @@ fn run_rounds(
                 .collect::<Vec<_>>()
         };
         let excluded_scores = [score_of(Verdict::Excluded), score_of(Verdict::Rejected)].concat();
-        let report = RoundReport {
+        let report = FlRound {
             round,
             loss: e.loss,
             accuracy: e.accuracy,
@@ -452,6 +452,7 @@ fn run_rounds(
             detection: detection(&verdicts, &byz),
             excluded_scores,
             model: global.clone(),
+            convergence: String::new(),
         };
         sched.observe(e.loss);
         on_round(&report);
@@ -519,7 +520,7 @@ fn aggregate_zones(
 fn run_async(
     fed: &mut Federation,
     liveness: &mut dyn ClientLiveness,
-    on_round: &mut dyn FnMut(&RoundReport),
+    on_round: &mut dyn FnMut(&FlRound),
 ) -> Result<RunSummary, AggregateError> {
     let n = fed.ids.len();
     let k = if fed.cfg.async_k == 0 {
@@ -603,7 +604,7 @@ fn run_async(
                 .map(|((i, _, _), _)| fed.ids[*i].clone())
                 .collect::<Vec<_>>()
         };
-        let report = RoundReport {
+        let report = FlRound {
             round: version,
             loss: e.loss,
             accuracy: e.accuracy,
@@ -617,6 +618,7 @@ fn run_async(
             detection: detection(&verdicts, &byz),
             excluded_scores: Vec::new(),
             model: Vec::new(),
+            convergence: String::new(),
         };
         on_round(&report);
         tracker.push(report);

@@ -13,7 +13,7 @@ use std::time::Instant;
 use super::attack;
 use super::coordinator::{Federation, Tracker, detection};
 use super::liveness::ClientLiveness;
-use crate::api::fl::{RoundReport, RunSummary, Verdict};
+use crate::api::fl::{FlRound, RunSummary, Verdict};
 
 /// Updates between two reports.
 pub const CHECKPOINT: usize = 2000;
@@ -28,7 +28,7 @@ const BATCH: usize = 8;
 pub fn run(
     fed: &mut Federation,
     liveness: &mut dyn ClientLiveness,
-    on_round: &mut dyn FnMut(&RoundReport),
+    on_round: &mut dyn FnMut(&FlRound),
 ) -> RunSummary {
     let mut global = fed.model.init();
     let mut tracker = Tracker::new(fed, &global);
@@ -109,7 +109,7 @@ pub fn run(
             .collect();
         excluded.sort();
         excluded.dedup();
-        let report = RoundReport {
+        let report = FlRound {
             round,
             loss: e.loss,
             accuracy: e.accuracy,
@@ -123,6 +123,7 @@ pub fn run(
             detection: detection(&verdicts, &byz),
             excluded_scores: Vec::new(),
             model: Vec::new(),
+            convergence: String::new(),
         };
         let bytes = (verdicts.len() * dim * 4) as u64;
         tracker.bytes.total += bytes;

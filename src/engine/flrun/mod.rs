@@ -16,8 +16,10 @@ use super::fl::aggregate::Params;
 use super::fl::coordinator::{FlConfig, attacker_flags};
 use super::fl::data::{self, Partition};
 use super::fl::model::LogReg;
-use crate::api::fl::ClientUpdate;
-use crate::api::fl_run::{FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView};
+use crate::api::fl::{ClientUpdate, RunSummary, UpdateBatch};
+use crate::api::fl_run::{
+    CAPTURE_KEPT, FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView,
+};
 use crate::api::{ApiError, Event, Millis, NeuronState};
 
 /// Runs training at once (the machine's cores are the limit that matters).
@@ -97,9 +99,15 @@ impl FlRunBook {
 
     pub fn detail(&self, id: &str) -> Result<FlRunDetail, ApiError> {
         let run = self.find(id)?;
+        let view = run.view();
+        let rec = lock(&run.record);
         Ok(FlRunDetail {
-            run: run.view(),
-            history: lock(&run.record).history.clone(),
+            run: view,
+            history: rec.history.clone(),
+            summary: rec.summary.clone().map(|s| RunSummary {
+                rounds: Vec::new(),
+                ..s
+            }),
         })
     }
 
@@ -120,6 +128,26 @@ impl FlRunBook {
             dataset: run.spec.dataset,
             weights: rec.model.clone(),
         })
+    }
+
+    /// The updates run `id` received in `round`, while it still keeps them.
+    pub fn capture(&self, id: &str, round: u32) -> Result<UpdateBatch, ApiError> {
+        let run = self.find(id)?;
+        if !run.spec.capture {
+            return Err(ApiError::bad_input(format!(
+                "FL run {id} was not started with capture"
+            )));
+        }
+        let rec = lock(&run.record);
+        rec.captured
+            .iter()
+            .find(|(r, _)| *r == round)
+            .map(|(_, batch)| batch.clone())
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "FL run {id} keeps no capture of round {round} (only the last {CAPTURE_KEPT} rounds)"
+                ))
+            })
     }
 
     /// Queue a client's own update for the next round; returns that round.
@@ -176,7 +204,7 @@ fn fl_config(spec: &FlRunSpec, ids: Vec<String>) -> FlConfig {
         params: Params {
             f: spec.f.unwrap_or(Params::AUTO_F),
             beta: spec.beta,
-            ..Params::default()
+            keep: spec.keep,
         },
         mode: spec.mode,
         attack: spec.attack,
@@ -186,6 +214,9 @@ fn fl_config(spec: &FlRunSpec, ids: Vec<String>) -> FlConfig {
         partition: spec.alpha.map_or(Partition::Iid, Partition::Dirichlet),
         seed: spec.seed.unwrap_or(1),
         lr: spec.lr,
+        zones: spec.zones,
+        sample_fraction: spec.sample,
+        async_k: spec.async_k,
         ids,
         ..FlConfig::default()
     }
@@ -238,6 +269,7 @@ impl Core {
             round: 0,
             history: Vec::new(),
             convergence: "training".into(),
+            captured: Default::default(),
             summary: None,
             error: None,
             model: untrained(&spec),
@@ -247,6 +279,8 @@ impl Core {
             cfg,
             start: now,
             round_ms: spec.round_ms,
+            dropout: spec.dropout,
+            capture: spec.capture,
             shared: shared.clone(),
             record: record.clone(),
             events: self.fl_runs.events_tx.clone(),

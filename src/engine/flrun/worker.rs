@@ -6,12 +6,14 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::api::fl::{ClientUpdate, DatasetName, RoundReport, RunSummary};
-use crate::api::fl_run::{ExcludedClient, FlRoundView, FlRunState};
+use std::collections::VecDeque;
+
+use crate::api::fl::{ClientUpdate, DatasetName, FlRound, RunSummary, UpdateBatch};
+use crate::api::fl_run::{CAPTURE_KEPT, FlRunState};
 use crate::api::{Event, Millis};
 use crate::engine::fl::convergence::Convergence;
 use crate::engine::fl::coordinator::{self, FlConfig};
-use crate::engine::fl::liveness::ClientLiveness;
+use crate::engine::fl::liveness::{Availability, ClientLiveness};
 
 /// What the engine knows about the run's clients now.
 #[derive(Debug, Default)]
@@ -69,8 +71,10 @@ impl RunShared {
 pub struct RunRecord {
     pub state: FlRunState,
     pub round: u32,
-    pub history: Vec<FlRoundView>,
+    pub history: Vec<FlRound>,
     pub convergence: String,
+    /// The last rounds' received updates, oldest first (runs started with `capture`).
+    pub captured: VecDeque<(u32, UpdateBatch)>,
     pub summary: Option<RunSummary>,
     pub error: Option<String>,
     /// The global model after `round` (what a client trains from next).
@@ -83,6 +87,8 @@ struct EngineLiveness {
     shared: Arc<RunShared>,
     start: Millis,
     round_ms: Millis,
+    /// The spec's `dropout`: clients the engine sees up may still sit a round out.
+    availability: Availability,
 }
 
 impl ClientLiveness for EngineLiveness {
@@ -99,7 +105,10 @@ impl ClientLiveness for EngineLiveness {
                 .0;
         }
         let mut alive = v.alive.clone();
+        drop(v);
         alive.resize(neurons.len(), false);
+        let available = self.availability.alive(round, neurons);
+        alive.iter_mut().zip(available).for_each(|(a, up)| *a &= up);
         alive
     }
 
@@ -131,33 +140,12 @@ pub struct Job {
     pub cfg: FlConfig,
     pub start: Millis,
     pub round_ms: Millis,
+    /// Per-round unavailability on top of the engine's view (the spec's `dropout`).
+    pub dropout: f64,
+    pub capture: bool,
     pub shared: Arc<RunShared>,
     pub record: Arc<Mutex<RunRecord>>,
     pub events: Sender<Event>,
-}
-
-fn round_view(r: &RoundReport, convergence: &str) -> FlRoundView {
-    FlRoundView {
-        round: r.round,
-        loss: r.loss,
-        accuracy: r.accuracy,
-        learning_rate: r.learning_rate,
-        participants: r.participants,
-        dropped: r.dropped,
-        excluded: r
-            .excluded
-            .iter()
-            .enumerate()
-            .map(|(k, n)| ExcludedClient {
-                neuron: n.clone(),
-                score: r.excluded_scores.get(k).copied().flatten(),
-            })
-            .collect(),
-        down_weighted: r.down_weighted.clone(),
-        byzantine_events: r.byzantine_events,
-        update_norm: r.update_norm,
-        convergence: convergence.to_string(),
-    }
 }
 
 impl Job {
@@ -167,6 +155,8 @@ impl Job {
             cfg,
             start,
             round_ms,
+            dropout,
+            capture,
             shared,
             record,
             events,
@@ -181,8 +171,9 @@ impl Job {
             shared: shared.clone(),
             start,
             round_ms,
+            availability: Availability::new(dropout, cfg.seed),
         };
-        let mut on_round = |r: &RoundReport| {
+        let mut on_round = |r: &FlRound| {
             convergence.observe(r.round, r.loss, r.accuracy, r.update_norm);
             let state = match convergence.converged {
                 Some((at, by)) => format!("converged ({by}, round {at})"),
@@ -195,7 +186,11 @@ impl Job {
                 if !r.model.is_empty() {
                     rec.model = r.model.clone();
                 }
-                rec.history.push(round_view(r, &state));
+                rec.history.push(FlRound {
+                    convergence: state.clone(),
+                    model: Vec::new(),
+                    ..r.clone()
+                });
             }
             let _ = events.send(Event::FlRoundFinished {
                 run: id.clone(),
@@ -226,7 +221,19 @@ impl Job {
                 });
             }
         };
-        let outcome = coordinator::run(cfg, &mut liveness, None, &mut on_round);
+        let mut keep_capture = |round: u32, batch: &UpdateBatch| {
+            let mut rec = lock(&record);
+            if rec.captured.len() == CAPTURE_KEPT {
+                rec.captured.pop_front();
+            }
+            rec.captured.push_back((round, batch.clone()));
+        };
+        let sink: Option<coordinator::CaptureSink<'_>> = if capture {
+            Some(&mut keep_capture)
+        } else {
+            None
+        };
+        let outcome = coordinator::run(cfg, &mut liveness, sink, &mut on_round);
         let stopped = liveness.stopped();
         let mut rec = lock(&record);
         match outcome {

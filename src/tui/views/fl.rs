@@ -10,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph};
 
 use super::style;
-use crate::api::fl_run::{FlRoundView, FlRunState, FlRunView};
+use crate::api::fl::FlRound;
+use crate::api::fl_run::{FlRunState, FlRunView};
 use crate::tui::app::App;
 
 fn state_style(state: FlRunState) -> Style {
@@ -196,7 +197,7 @@ fn chart(
     frame.render_widget(c, area);
 }
 
-fn draw_rounds(frame: &mut Frame, area: Rect, history: &[FlRoundView]) {
+fn draw_rounds(frame: &mut Frame, area: Rect, history: &[FlRound]) {
     let dot = style::sym(" · ", " - ");
     let lines: Vec<Line> = history
         .iter()
@@ -204,11 +205,10 @@ fn draw_rounds(frame: &mut Frame, area: Rect, history: &[FlRoundView]) {
         .take(area.height.saturating_sub(2) as usize)
         .map(|r| {
             let excluded: Vec<String> = r
-                .excluded
-                .iter()
-                .map(|x| match x.score {
-                    Some(s) => format!("{} ({s:.1})", x.neuron),
-                    None => x.neuron.clone(),
+                .excluded_with_scores()
+                .map(|(neuron, score)| match score {
+                    Some(s) => format!("{neuron} ({s:.1})"),
+                    None => neuron.to_string(),
                 })
                 .collect();
             let mut spans = vec![Span::raw(format!(

@@ -51,6 +51,7 @@ pub fn engine_configured(
             seed: 1,
             data_dir: Some(dir.to_path_buf()),
             virtual_time,
+            virtual_epoch_unix_ms: None,
             security: Default::default(),
             first_admin: ADMIN.into(),
             ca_key: None,
