@@ -12,7 +12,8 @@ use plexus::engine::config::EngineConfig;
 use plexus::engine::{Engine, EngineOptions};
 use plexus::neuron::{SimConfig, SimFleet};
 use plexus::tui::app::{App, Effect, Msg};
-use plexus::tui::{chaos_run, event_loop, fixtures};
+use plexus::tui::screens::chaos::run as chaos_run;
+use plexus::tui::{event_loop, fixtures};
 
 const RUNS: u64 = 20;
 
@@ -75,10 +76,10 @@ async fn drill(seed: u64) -> Option<(u64, u64)> {
     // The console's polling cadence (fleet 4 Hz), bounded at 60 s of virtual time.
     for _ in 0..240 {
         app.update(chaos_run::fetch_chaos(&ops).await);
-        let seq = app.chaos.drills.seq;
+        let seq = app.screens.chaos.drills.seq;
         app.update(chaos_run::fetch_chaos_events(&ops, seq).await);
         app.update(event_loop::fetch_fleet(&ops).await);
-        if let Some(r) = app.chaos.rows().first().and_then(|r| r.record)
+        if let Some(r) = app.screens.chaos.rows().first().and_then(|r| r.record)
             && let (Some(d), Some(r)) = (r.time_to_detect_ms, r.time_to_recover_ms)
         {
             engine.shutdown();
@@ -109,7 +110,7 @@ async fn experiment(seed: u64) -> Option<(u64, u64)> {
         app.update(msg);
     }
     engine.shutdown();
-    let f = app.chaos.experiment?.faults.first()?.clone();
+    let f = app.screens.chaos.experiment?.faults.first()?.clone();
     Some((f.time_to_detect_ms?, f.time_to_recover_ms?))
 }
 

@@ -362,10 +362,10 @@ pub struct ActionSpec {
 }
 
 impl ActionSpec {
-    fn new(action: Action, keys: &[Key], name: &'static str, description: &'static str) -> Self {
+    pub fn new(action: Action, name: &'static str, description: &'static str) -> Self {
         ActionSpec {
             action,
-            keys: keys.to_vec(),
+            keys: Vec::new(),
             name,
             description,
             dangerous: false,
@@ -373,15 +373,15 @@ impl ActionSpec {
             permission: None,
         }
     }
-    fn needs(mut self, permission: crate::api::Permission) -> Self {
+    pub fn needs(mut self, permission: crate::api::Permission) -> Self {
         self.permission = Some(permission);
         self
     }
-    fn dangerous(mut self) -> Self {
+    pub fn dangerous(mut self) -> Self {
         self.dangerous = true;
         self
     }
-    fn no_hint(mut self) -> Self {
+    pub fn no_hint(mut self) -> Self {
         self.hint = false;
         self
     }
@@ -420,48 +420,13 @@ impl Registry {
 
 impl Registry {
     /// Every scope's actions with no keys bound: the keymap (built-in, then the user's) binds them.
+    /// The global actions and the chrome's (dialogs, help, input line) are here; each screen's
+    /// come from the screen.
     pub fn skeleton() -> Self {
         use crate::api::Permission as Gate;
         use Action as A;
         let spec = |action: Action, name: &'static str, description: &'static str| {
-            ActionSpec::new(action, &[], name, description)
-        };
-        let moves = || {
-            vec![
-                spec(A::Up, "up", "Select the row above"),
-                spec(A::Down, "down", "Select the row below"),
-                spec(A::PageUp, "page up", "Move one page up").no_hint(),
-                spec(A::PageDown, "page down", "Move one page down").no_hint(),
-                spec(A::Top, "top", "Jump to the first row").no_hint(),
-                spec(A::Bottom, "bottom", "Jump to the last row").no_hint(),
-            ]
-        };
-        let filter = || {
-            [
-                spec(
-                    A::Filter,
-                    "filter",
-                    "Filter rows: regex, !regex, field=value",
-                ),
-                spec(A::ClearFilter, "clear", "Drop the filter").no_hint(),
-            ]
-        };
-        let recover = || {
-            spec(
-                A::Recover,
-                "recover",
-                "Force recovery of the selected neuron (asks first)",
-            )
-            .dangerous()
-            .needs(Gate::NeuronRecover)
-        };
-        let copy = || {
-            spec(
-                A::CopyId,
-                "copy id",
-                "Copy the neuron id to the clipboard (OSC 52)",
-            )
-            .no_hint()
+            ActionSpec::new(action, name, description)
         };
         let global = vec![
             spec(A::Help, "help", "Show or hide this help"),
@@ -522,90 +487,6 @@ impl Registry {
             .no_hint(),
             spec(A::Quit, "quit", "Leave Plexus"),
         ];
-        let mut neurons = moves();
-        neurons.extend([
-            spec(A::Open, "detail", "Open the selected neuron"),
-            recover(),
-            spec(A::SortNext, "sort", "Sort by the next column"),
-            spec(A::SortReverse, "reverse", "Reverse the sort order"),
-            copy(),
-        ]);
-        neurons.extend(filter());
-        let overview = vec![spec(A::Back, "back", "Back to the neurons table")];
-        let detail = vec![
-            spec(A::Back, "back", "Back to the previous view"),
-            recover(),
-            copy(),
-        ];
-        let mut audit = moves();
-        audit.extend(filter());
-        audit.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
-        let mut rollouts = moves();
-        rollouts.push(spec(A::Back, "back", "Back to the neurons table").no_hint());
-        let fl = vec![
-            spec(
-                A::FlStart,
-                "start run",
-                "Start an FL run (asks first; :fl start for options)",
-            )
-            .dangerous()
-            .needs(Gate::ExperimentDeploy),
-            spec(A::FlStop, "stop run", "Stop the shown FL run (asks first)")
-                .dangerous()
-                .needs(Gate::ExperimentDeploy),
-            spec(A::Back, "back", "Back to the neurons table").no_hint(),
-        ];
-        let mut alerts = moves();
-        alerts.extend([
-            spec(A::AckAlert, "ack", "Acknowledge the selected alert").needs(Gate::AlertAck),
-            spec(
-                A::SilenceAlert,
-                "silence",
-                "Silence the selected alert (the palette opens with its labels)",
-            )
-            .needs(Gate::AlertSilence),
-            spec(A::Back, "back", "Back to the neurons table").no_hint(),
-        ]);
-        let stress = vec![
-            spec(
-                A::StartStress,
-                "start",
-                "Start a stress test (edit the line, Enter runs it)",
-            )
-            .needs(Gate::StressRun),
-            spec(
-                A::StopStress,
-                "stop",
-                "Stop the running stress test (asks first)",
-            )
-            .dangerous()
-            .needs(Gate::StressRun),
-            spec(
-                A::CleanupStress,
-                "cleanup",
-                "Remove mock neurons a stopped test left behind (asks first)",
-            )
-            .dangerous()
-            .needs(Gate::TestCleanup),
-            spec(A::Back, "back", "Back to the neurons table"),
-        ];
-        let mut chaos = moves();
-        chaos.extend([
-            spec(
-                A::StartChaos,
-                "run",
-                "Run a shipped experiment (edit the line, Enter runs it)",
-            )
-            .needs(Gate::ChaosRun),
-            spec(
-                A::StopChaos,
-                "stop",
-                "Stop the selected drill, or abort the experiment (asks first)",
-            )
-            .dangerous()
-            .needs(Gate::ChaosRun),
-            spec(A::Back, "back", "Back to the neurons table").no_hint(),
-        ]);
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -626,23 +507,16 @@ impl Registry {
             spec(A::HistoryNext, "newer", "Next line from history").no_hint(),
             spec(A::Close, "cancel", "Close the line"),
         ];
-        Registry {
-            scopes: vec![
-                (Scope::Global, global),
-                (Scope::Neurons, neurons),
-                (Scope::Overview, overview),
-                (Scope::Detail, detail),
-                (Scope::Audit, audit),
-                (Scope::Confirm, confirm),
-                (Scope::Help, help),
-                (Scope::Input, input),
-                (Scope::Rollouts, rollouts),
-                (Scope::Fl, fl),
-                (Scope::Alerts, alerts),
-                (Scope::Stress, stress),
-                (Scope::Chaos, chaos),
-            ],
-        }
+        let mut scopes = vec![(Scope::Global, global)];
+        // Each screen declares its own actions (`screens/`).
+        let screens = super::screens::Screens::default();
+        scopes.extend(screens.all().into_iter().map(|s| (s.scope(), s.actions())));
+        scopes.extend([
+            (Scope::Confirm, confirm),
+            (Scope::Help, help),
+            (Scope::Input, input),
+        ]);
+        Registry { scopes }
     }
 
     /// The spec of `action` in `scope`, to bind keys to it.

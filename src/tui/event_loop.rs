@@ -12,10 +12,9 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::{MissedTickBehavior, interval};
 
 use super::TuiOptions;
-use super::app::{AUDIT_TAIL, App, Effect, LOG_TAIL, Msg, View};
+use super::app::{App, Effect, LOG_TAIL, Msg};
 use super::views;
-use crate::api::security::AuditFilter;
-use crate::api::{Command, ask};
+use crate::api::Command;
 use crate::client::{Backend, BackendExt};
 
 /// Status and neurons in one message, so the header counts and the table agree.
@@ -33,14 +32,6 @@ pub async fn fetch_history(backend: &dyn Backend) -> Msg {
     Msg::History(backend.health_history().await)
 }
 
-pub async fn fetch_audit(backend: &dyn Backend, filter: AuditFilter) -> Msg {
-    let filter = AuditFilter {
-        limit: Some(AUDIT_TAIL),
-        ..filter
-    };
-    Msg::Audit(backend.ask(ask::audit(filter)).await)
-}
-
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -53,21 +44,6 @@ pub async fn submit(backend: &dyn Backend, command: Command) -> Msg {
         _ => backend.submit(command.clone()).await,
     };
     Msg::CommandDone(command, result)
-}
-
-/// The running or newest stress test.
-pub async fn fetch_stress(backend: &dyn Backend) -> Msg {
-    Msg::Stress(backend.stress_status(crate::stress::service::LATEST).await)
-}
-
-fn spawn_chaos(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Chaos {
-        return;
-    }
-    let b = Arc::clone(backend);
-    spawn(tx, async move {
-        super::chaos_run::fetch_chaos(b.as_ref()).await
-    });
 }
 
 /// The console's experiment task: cancelling it runs its rollbacks before it ends.
@@ -87,7 +63,7 @@ impl Experiment {
                     std::future::pending::<()>().await;
                 }
             };
-            super::chaos_run::run_experiment(b.as_ref(), &name, cancel, &tx).await;
+            super::screens::chaos::run::run_experiment(b.as_ref(), &name, cancel, &tx).await;
         });
         Experiment {
             cancel: Some(cancel),
@@ -106,14 +82,6 @@ impl Experiment {
         self.abort();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
     }
-}
-
-fn spawn_stress(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Stress {
-        return;
-    }
-    let b = Arc::clone(backend);
-    spawn(tx, async move { fetch_stress(b.as_ref()).await });
 }
 
 /// Keeps at most one fleet refresh in flight; asks made meanwhile collapse into one more.
@@ -149,6 +117,13 @@ impl Refresher {
     }
 }
 
+/// The shown screen's own data.
+fn spawn_screen(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
+    if let Some(fetch) = app.screens.get(app.view).fetch(Arc::clone(backend)) {
+        spawn(tx, fetch);
+    }
+}
+
 fn spawn<F>(tx: &mpsc::UnboundedSender<Msg>, task: F)
 where
     F: Future<Output = Msg> + Send + 'static,
@@ -180,73 +155,6 @@ fn set_mouse(on: bool) -> std::io::Result<()> {
     } else {
         crossterm::execute!(std::io::stdout(), DisableMouseCapture)
     }
-}
-
-pub async fn fetch_rollouts(backend: &dyn Backend, selected: Option<u64>) -> Msg {
-    let report = match backend.ask(ask::rollouts()).await {
-        Ok(r) => r,
-        Err(e) => return Msg::Rollouts(Err(e)),
-    };
-    // The newest rollout when none is selected yet.
-    let id = selected.or_else(|| report.rollouts.last().map(|r| r.id));
-    let detail = match id {
-        Some(id) => backend.ask(ask::rollout(id)).await.ok(),
-        None => None,
-    };
-    Msg::Rollouts(Ok((report, detail)))
-}
-
-fn spawn_rollouts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Rollouts {
-        return;
-    }
-    let b = Arc::clone(backend);
-    let selected = app.rollouts.selected_id();
-    spawn(
-        tx,
-        async move { fetch_rollouts(b.as_ref(), selected).await },
-    );
-}
-
-/// The runs and the newest one with its history.
-pub async fn fetch_fl(backend: &dyn Backend) -> Msg {
-    let runs = match backend.ask(ask::fl_runs()).await {
-        Ok(r) => r,
-        Err(e) => return Msg::Fl(Err(e)),
-    };
-    let detail = match runs.last() {
-        Some(run) => backend.ask(ask::fl_run(&run.id)).await.ok(),
-        None => None,
-    };
-    Msg::Fl(Ok((runs, detail)))
-}
-
-fn spawn_fl(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Fl {
-        return;
-    }
-    let b = Arc::clone(backend);
-    spawn(tx, async move { fetch_fl(b.as_ref()).await });
-}
-pub async fn fetch_alerts(backend: &dyn Backend) -> Msg {
-    Msg::Alerts(backend.ask(ask::alerts()).await)
-}
-
-fn spawn_alerts(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Alerts {
-        return;
-    }
-    let b = Arc::clone(backend);
-    spawn(tx, async move { fetch_alerts(b.as_ref()).await });
-}
-
-fn spawn_audit(backend: &Arc<dyn Backend>, app: &App, tx: &mpsc::UnboundedSender<Msg>) {
-    if app.view != View::Audit {
-        return;
-    }
-    let b = Arc::clone(backend);
-    let filter = app.audit.query.clone();
-    spawn(tx, async move { fetch_audit(b.as_ref(), filter).await });
 }
 
 pub async fn run(
@@ -321,12 +229,7 @@ pub async fn run(
             _ = slow.tick() => {
                 let b = Arc::clone(&backend);
                 spawn(&tx, async move { fetch_history(b.as_ref()).await });
-                spawn_audit(&backend, &app, &tx);
-                spawn_rollouts(&backend, &app, &tx);
-                spawn_fl(&backend, &app, &tx);
-                spawn_alerts(&backend, &app, &tx);
-                spawn_stress(&backend, &app, &tx);
-                spawn_chaos(&backend, &app, &tx);
+                spawn_screen(&backend, &app, &tx);
                 redraw |= app.update(Msg::Now(now_ms())).redraw;
                 // A remote backend's connection state shows in the header.
                 let info = backend.info();
@@ -367,12 +270,7 @@ pub async fn run(
             }
             Some(Effect::Refresh) => {
                 refresher.request(&backend, &app, &tx);
-                spawn_audit(&backend, &app, &tx);
-                spawn_rollouts(&backend, &app, &tx);
-                spawn_fl(&backend, &app, &tx);
-                spawn_alerts(&backend, &app, &tx);
-                spawn_stress(&backend, &app, &tx);
-                spawn_chaos(&backend, &app, &tx);
+                spawn_screen(&backend, &app, &tx);
             }
             Some(Effect::Submit(command)) => {
                 let b = Arc::clone(&backend);

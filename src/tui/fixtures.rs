@@ -298,12 +298,14 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
         Query::Users => QueryReply::Users(Vec::new()),
         Query::EventsSince { .. } => QueryReply::Events(Vec::new()),
         Query::Metrics => QueryReply::Metrics(Default::default()),
-        Query::Rollouts => QueryReply::Rollouts(super::rollout_fixtures::rollouts_report()),
-        Query::Rollout { id } => {
-            QueryReply::Rollout(Box::new(super::rollout_fixtures::rollout_view(id)))
+        Query::Rollouts => {
+            QueryReply::Rollouts(super::screens::rollouts::fixtures::rollouts_report())
         }
+        Query::Rollout { id } => QueryReply::Rollout(Box::new(
+            super::screens::rollouts::fixtures::rollout_view(id),
+        )),
         Query::Audit { .. } => QueryReply::Audit(audit(30)),
-        Query::Alerts => QueryReply::Alerts(super::alert_fixtures::alerts_report()),
+        Query::Alerts => QueryReply::Alerts(super::screens::alerts::fixtures::alerts_report()),
         Query::Silences => QueryReply::Silences(Vec::new()),
         Query::VerifyAudit => QueryReply::Verify(crate::api::security::VerifyReport {
             intact: true,
@@ -325,8 +327,10 @@ pub fn answer(query: Query, fleet: usize) -> QueryReply {
             idle_timeout_ms: 3_600_000,
         }),
         Query::Chaos => QueryReply::Chaos(Vec::new()),
-        Query::FlRuns => QueryReply::FlRuns(super::fl_fixtures::runs()),
-        Query::FlRun { id } => QueryReply::FlRun(Box::new(super::fl_fixtures::detail(&id))),
+        Query::FlRuns => QueryReply::FlRuns(super::screens::fl::fixtures::runs()),
+        Query::FlRun { id } => {
+            QueryReply::FlRun(Box::new(super::screens::fl::fixtures::detail(&id)))
+        }
         Query::FlModel { .. } => QueryReply::FlModel(Box::new(crate::api::fl_run::FlModelView {
             run: "fl-1".into(),
             round: 0,

@@ -1,39 +1,30 @@
 //! The console face: a ratatui view of the fleet that talks only to a [`Backend`].
 //!
-//! Shape (one idea per file): `app` holds state and the pure update function, `actions` the
-//! per-view action registry, `views/` pure drawing, `event_loop` wires terminal input, polling
-//! and backend events to the app, `terminal` sets the terminal up and always puts it back.
+//! Shape (one idea per file): `screens/` holds one folder per screen (its state, actions, fetch
+//! and drawing behind the `Screen` trait); `app` routes messages and keys to them and owns what
+//! they share; `actions` and `keymap` the key registry; `views/` the chrome (header, hints,
+//! help, dialogs, input line); `event_loop` wires terminal input, polling and backend events to
+//! the app; `terminal` sets the terminal up and always puts it back.
 
 pub mod actions;
-#[cfg(any(test, feature = "testkit"))]
-pub mod alert_fixtures;
 pub mod app;
-pub mod chaos;
-pub mod chaos_drills;
-#[cfg(any(test, feature = "testkit"))]
-pub mod chaos_fixtures;
-pub mod chaos_run;
+pub mod chrome;
 pub mod event_loop;
 #[doc(hidden)]
 pub mod filter;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
-#[cfg(any(test, feature = "testkit"))]
-pub mod fl_fixtures;
-pub mod fl_palette;
 pub mod input;
 pub mod keymap;
+pub mod msg;
 pub mod natural;
 pub mod osc52;
 pub mod palette;
-#[cfg(any(test, feature = "testkit"))]
-pub mod rollout_fixtures;
+pub mod screens;
 pub mod setup;
-pub mod stress;
-#[cfg(any(test, feature = "testkit"))]
-pub mod stress_fixtures;
 pub mod terminal;
 pub mod theme;
+pub mod typing;
 pub mod views;
 
 use std::sync::Arc;

@@ -29,7 +29,7 @@ pub enum Run {
     /// Open the stress view; with a request, start a test.
     Stress(Option<crate::api::stress::StressRequest>),
     /// Open the chaos view; with a request, run an experiment or inject a drill.
-    Chaos(Option<super::chaos::ChaosRequest>),
+    Chaos(Option<super::screens::chaos::ChaosRequest>),
 }
 
 /// One verb: `:name args`.
@@ -174,10 +174,10 @@ pub fn standard_verbs() -> Vec<Verb> {
         },
         Verb {
             name: "fl",
-            usage: super::fl_palette::USAGE,
+            usage: super::screens::fl::palette::USAGE,
             help: "Show federated learning, or start a run (asks first)",
             takes_neuron: false,
-            parse: super::fl_palette::parse,
+            parse: super::screens::fl::palette::parse,
         },
         Verb {
             name: "alerts",
@@ -226,8 +226,8 @@ impl Palette {
             verbs: standard_verbs(),
             aliases,
         };
-        palette.register(super::stress::verb());
-        palette.register(super::chaos::verb());
+        palette.register(super::screens::stress::verb());
+        palette.register(super::screens::chaos::verb());
         palette
     }
 

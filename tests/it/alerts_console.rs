@@ -5,9 +5,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use plexus::api::alert::MatchOp;
 use plexus::api::{Command, Role};
-use plexus::tui::alert_fixtures::alerts_report;
 use plexus::tui::app::{App, Effect, Msg, View};
 use plexus::tui::fixtures;
+use plexus::tui::screens::alerts::fixtures::alerts_report;
 
 fn press(app: &mut App, code: KeyCode) -> Option<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))

@@ -156,7 +156,12 @@ async fn recover_from_the_detail_view_targets_that_neuron_and_shows_denials() {
     }
     press(&mut app, &backend, KeyCode::Enter).await;
     assert_eq!(app.view, View::Detail);
-    let detail = app.detail.as_ref().and_then(|d| d.detail.as_ref());
+    let detail = app
+        .screens
+        .detail
+        .shown
+        .as_ref()
+        .and_then(|d| d.detail.as_ref());
     assert_eq!(detail.map(|d| d.neuron.id.as_ref()), Some("n-0004"));
     press(&mut app, &backend, KeyCode::Char('r')).await;
     press(&mut app, &backend, KeyCode::Right).await;

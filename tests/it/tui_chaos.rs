@@ -9,7 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use plexus::api::Role;
 use plexus::experiment::Verdict;
 use plexus::tui::app::{App, Effect, Msg, View};
-use plexus::tui::{chaos_run, event_loop, fixtures};
+use plexus::tui::screens::chaos::run as chaos_run;
+use plexus::tui::{event_loop, fixtures};
 
 fn line(app: &mut App, text: &str) -> Option<Effect> {
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char(':'))));
@@ -47,16 +48,21 @@ async fn an_experiment_started_from_the_console_fills_detect_and_recover_times()
     engine.shutdown();
 
     assert!(polls > 10, "progress streamed poll by poll: {polls}");
-    let p = app.chaos.experiment.as_ref().expect("progress arrived");
+    let p = app
+        .screens
+        .chaos
+        .experiment
+        .as_ref()
+        .expect("progress arrived");
     assert_eq!(p.verdict, Some(Verdict::Ok), "{:?}", p.reasons);
-    assert!(app.chaos.running.is_none(), "the run is over");
+    assert!(app.screens.chaos.running.is_none(), "the run is over");
     assert!(p.steps.iter().all(|s| s.fault.is_some()), "every step ran");
     assert!(
         p.probes
             .iter()
             .any(|s| s.phase == plexus::experiment::progress::Phase::After)
     );
-    let rows = app.chaos.rows();
+    let rows = app.screens.chaos.rows();
     let row = rows
         .iter()
         .find(|r| r.record.is_some())
@@ -91,8 +97,8 @@ async fn a_drill_from_the_palette_is_held_and_x_stops_it_through_the_gate() {
     };
     app.update(event_loop::submit(&ops, inject).await);
     app.update(chaos_run::fetch_chaos(&ops).await);
-    assert_eq!(app.chaos.faults.len(), 1);
-    assert!(app.chaos.faults[0].active());
+    assert_eq!(app.screens.chaos.faults.len(), 1);
+    assert!(app.screens.chaos.faults[0].active());
     app.update(Msg::Key(KeyEvent::from(KeyCode::Char('x'))));
     app.update(Msg::Key(KeyEvent::from(KeyCode::Tab)));
     let Some(Effect::Submit(stop)) = app.update(Msg::Key(KeyEvent::from(KeyCode::Enter))).effect
@@ -102,7 +108,7 @@ async fn a_drill_from_the_palette_is_held_and_x_stops_it_through_the_gate() {
     app.update(event_loop::submit(&ops, stop).await);
     app.update(chaos_run::fetch_chaos(&ops).await);
     engine.shutdown();
-    let f = &app.chaos.faults[0];
+    let f = &app.screens.chaos.faults[0];
     assert_eq!((f.active(), f.reverted_by.as_str()), (false, "stopped"));
 }
 
@@ -121,10 +127,10 @@ async fn a_drill_outside_any_experiment_gets_detect_and_recover_times_too() {
     // The console's polling, on virtual time: faults, events, fleet, every 250 ms, at most 60 s.
     for _ in 0..240 {
         app.update(chaos_run::fetch_chaos(&ops).await);
-        let seq = app.chaos.drills.seq;
+        let seq = app.screens.chaos.drills.seq;
         app.update(chaos_run::fetch_chaos_events(&ops, seq).await);
         app.update(event_loop::fetch_fleet(&ops).await);
-        if app.chaos.rows()[0]
+        if app.screens.chaos.rows()[0]
             .record
             .is_some_and(|r| r.recovered_ms.is_some())
         {
@@ -133,7 +139,7 @@ async fn a_drill_outside_any_experiment_gets_detect_and_recover_times_too() {
         plexus::client::Backend::sleep(&ops, std::time::Duration::from_millis(250)).await;
     }
     engine.shutdown();
-    let rows = app.chaos.rows();
+    let rows = app.screens.chaos.rows();
     let rec = rows[0].record.expect("the drill is watched");
     let ttd = rec
         .time_to_detect_ms
@@ -165,17 +171,22 @@ async fn aborting_the_console_experiment_runs_its_rollbacks_and_shows_aborted() 
     }
     app.update(chaos_run::fetch_chaos(&ops).await);
     engine.shutdown();
-    let p = app.chaos.experiment.as_ref().expect("progress arrived");
+    let p = app
+        .screens
+        .chaos
+        .experiment
+        .as_ref()
+        .expect("progress arrived");
     assert_eq!(p.verdict, Some(Verdict::Aborted));
-    assert!(app.chaos.running.is_none());
+    assert!(app.screens.chaos.running.is_none());
     assert!(!p.rollbacks.is_empty(), "rollbacks ran: {:?}", p.reasons);
     assert!(
         p.steps.iter().any(|s| s.fault.is_none()),
         "later steps never ran"
     );
     assert!(
-        app.chaos.faults.iter().all(|f| !f.active()),
+        app.screens.chaos.faults.iter().all(|f| !f.active()),
         "nothing is left held: {:?}",
-        app.chaos.faults
+        app.screens.chaos.faults
     );
 }

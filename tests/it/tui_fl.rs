@@ -6,7 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use plexus::api::fl::{Attack, Rule};
 use plexus::api::{Command, Role};
 use plexus::tui::app::{App, Effect, Msg, View};
-use plexus::tui::{fixtures, fl_fixtures};
+use plexus::tui::fixtures;
+use plexus::tui::screens::fl::fixtures as fl_fixtures;
 
 fn press(app: &mut App, code: KeyCode) -> plexus::tui::app::Outcome {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))

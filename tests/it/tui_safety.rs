@@ -160,7 +160,7 @@ fn palette_runs_verbs_says_unknown_ones_and_keeps_history() {
     typed(&mut a, "outcome=denied");
     assert_eq!(press(&mut a, KeyCode::Enter), Some(Effect::Refresh));
     assert_eq!(a.view, View::Audit);
-    assert_eq!(a.audit.query.outcome.as_deref(), Some("denied"));
+    assert_eq!(a.screens.audit.query.outcome.as_deref(), Some("denied"));
     press(&mut a, KeyCode::Char(':'));
     press(&mut a, KeyCode::Up);
     assert_eq!(
@@ -178,15 +178,17 @@ fn filter_narrows_the_table_keeps_the_cursor_and_esc_clears() {
     press(&mut a, KeyCode::Char('/'));
     typed(&mut a, "zone=eu");
     press(&mut a, KeyCode::Enter);
-    let shown = a.order.len();
+    let shown = a.screens.neurons.order.len();
     assert!(shown > 0 && shown < 40);
     assert!(
-        a.order
+        a.screens
+            .neurons
+            .order
             .iter()
             .all(|&i| a.neurons[i as usize].zone.starts_with("eu"))
     );
     press(&mut a, KeyCode::Esc);
-    assert_eq!(a.order.len(), 40, "Esc clears the filter");
+    assert_eq!(a.screens.neurons.order.len(), 40, "Esc clears the filter");
     press(&mut a, KeyCode::Char('/'));
     typed(&mut a, "[");
     press(&mut a, KeyCode::Enter);
@@ -205,7 +207,9 @@ fn filter_narrows_the_table_keeps_the_cursor_and_esc_clears() {
         neurons: Ok(Arc::new(fixtures::neurons(80))),
     });
     assert!(
-        a.order
+        a.screens
+            .neurons
+            .order
             .iter()
             .all(|&i| !a.neurons[i as usize].zone.starts_with("eu"))
     );

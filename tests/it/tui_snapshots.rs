@@ -186,22 +186,22 @@ const SCREENS: [(&str, Setup); 26] = [
     ("rollouts", |a| {
         press(a, KeyCode::Char('4'));
         a.update(Msg::Rollouts(Ok((
-            plexus::tui::rollout_fixtures::rollouts_report(),
-            Some(plexus::tui::rollout_fixtures::rollout_view(2)),
+            plexus::tui::screens::rollouts::fixtures::rollouts_report(),
+            Some(plexus::tui::screens::rollouts::fixtures::rollout_view(2)),
         ))));
     }),
     ("fl", |a| {
         press(a, KeyCode::Char('6'));
         a.update(Msg::Fl(Ok((
-            plexus::tui::fl_fixtures::runs(),
-            Some(plexus::tui::fl_fixtures::detail("fl-1")),
+            plexus::tui::screens::fl::fixtures::runs(),
+            Some(plexus::tui::screens::fl::fixtures::detail("fl-1")),
         ))));
     }),
     ("fl_stop_confirm", |a| {
         press(a, KeyCode::Char('6'));
         a.update(Msg::Fl(Ok((
-            plexus::tui::fl_fixtures::runs(),
-            Some(plexus::tui::fl_fixtures::detail("fl-1")),
+            plexus::tui::screens::fl::fixtures::runs(),
+            Some(plexus::tui::screens::fl::fixtures::detail("fl-1")),
         ))));
         press(a, KeyCode::Char('x'));
     }),
@@ -209,22 +209,22 @@ const SCREENS: [(&str, Setup); 26] = [
         a.session = Some(fixtures::session(Role::Viewer, false));
         press(a, KeyCode::Char('6'));
         a.update(Msg::Fl(Ok((
-            plexus::tui::fl_fixtures::runs(),
-            Some(plexus::tui::fl_fixtures::detail("fl-1")),
+            plexus::tui::screens::fl::fixtures::runs(),
+            Some(plexus::tui::screens::fl::fixtures::detail("fl-1")),
         ))));
     }),
     ("alerts", |a| {
         press(a, KeyCode::Char('5'));
-        a.update(Msg::Alerts(
-            Ok(plexus::tui::alert_fixtures::alerts_report()),
-        ));
+        a.update(Msg::Alerts(Ok(
+            plexus::tui::screens::alerts::fixtures::alerts_report(),
+        )));
         press(a, KeyCode::Char('j'));
     }),
     ("alerts_silence", |a| {
         press(a, KeyCode::Char('5'));
-        a.update(Msg::Alerts(
-            Ok(plexus::tui::alert_fixtures::alerts_report()),
-        ));
+        a.update(Msg::Alerts(Ok(
+            plexus::tui::screens::alerts::fixtures::alerts_report(),
+        )));
         press(a, KeyCode::Char('j'));
         press(a, KeyCode::Char('s'));
     }),
@@ -236,19 +236,25 @@ const SCREENS: [(&str, Setup); 26] = [
         press(a, KeyCode::Char(':'));
         typed(a, "stress");
         press(a, KeyCode::Enter);
-        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::running())));
+        a.update(Msg::Stress(Ok(
+            plexus::tui::screens::stress::fixtures::running(),
+        )));
     }),
     ("stress_finished", |a| {
         press(a, KeyCode::Char(':'));
         typed(a, "stress");
         press(a, KeyCode::Enter);
-        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::finished())));
+        a.update(Msg::Stress(Ok(
+            plexus::tui::screens::stress::fixtures::finished(),
+        )));
     }),
     ("stress_stop_confirm", |a| {
         press(a, KeyCode::Char(':'));
         typed(a, "stress");
         press(a, KeyCode::Enter);
-        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::running())));
+        a.update(Msg::Stress(Ok(
+            plexus::tui::screens::stress::fixtures::running(),
+        )));
         press(a, KeyCode::Char('x'));
     }),
     ("stress_viewer", |a| {
@@ -256,14 +262,18 @@ const SCREENS: [(&str, Setup); 26] = [
         press(a, KeyCode::Char(':'));
         typed(a, "stress smoke");
         press(a, KeyCode::Enter);
-        a.update(Msg::Stress(Ok(plexus::tui::stress_fixtures::finished())));
+        a.update(Msg::Stress(Ok(
+            plexus::tui::screens::stress::fixtures::finished(),
+        )));
     }),
     ("chaos_faults_filling_in", |a| {
         a.session = Some(fixtures::session(Role::Admin, false));
         press(a, KeyCode::Char('7'));
-        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Chaos(Ok(
+            plexus::tui::screens::chaos::fixtures::faults(),
+        )));
         a.update(Msg::Experiment(Ok(Box::new(
-            plexus::tui::chaos_fixtures::finished(),
+            plexus::tui::screens::chaos::fixtures::finished(),
         ))));
     }),
     ("chaos_experiment_running", |a| {
@@ -271,15 +281,19 @@ const SCREENS: [(&str, Setup); 26] = [
         press(a, KeyCode::Char(':'));
         typed(a, "chaos run single-crash");
         press(a, KeyCode::Enter);
-        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Chaos(Ok(
+            plexus::tui::screens::chaos::fixtures::faults(),
+        )));
         a.update(Msg::Experiment(Ok(Box::new(
-            plexus::tui::chaos_fixtures::running(),
+            plexus::tui::screens::chaos::fixtures::running(),
         ))));
     }),
     ("chaos_stop_confirm", |a| {
         a.session = Some(fixtures::session(Role::Admin, false));
         press(a, KeyCode::Char('7'));
-        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Chaos(Ok(
+            plexus::tui::screens::chaos::fixtures::faults(),
+        )));
         // The newest (c-2) is reverted already; the hang drill below it is held.
         press(a, KeyCode::Char('j'));
         press(a, KeyCode::Char('x'));
@@ -289,7 +303,9 @@ const SCREENS: [(&str, Setup); 26] = [
         press(a, KeyCode::Char(':'));
         typed(a, "chaos run single-crash");
         press(a, KeyCode::Enter);
-        a.update(Msg::Chaos(Ok(plexus::tui::chaos_fixtures::faults())));
+        a.update(Msg::Chaos(Ok(
+            plexus::tui::screens::chaos::fixtures::faults(),
+        )));
     }),
 ];
 

@@ -8,7 +8,11 @@ use ratatui::widgets::Paragraph;
 use super::format;
 use super::style;
 use crate::api::{NeuronState, StateCounts};
+use crossterm::event::KeyCode;
+
+use crate::tui::actions::{Key, Scope};
 use crate::tui::app::{App, View};
+use crate::tui::screens::Screens;
 
 /// Rows the header needs: identity, counts, and one per raised fleet condition (at most 2).
 pub fn height(app: &App) -> u16 {
@@ -28,21 +32,38 @@ fn count(counts: &StateCounts, state: NeuronState) -> u64 {
     }
 }
 
+/// The tabs, in the screen list's order, each with the key the keymap binds to show it.
+fn tabs(app: &App) -> Vec<(String, View)> {
+    Screens::ORDER
+        .iter()
+        .filter_map(|&view| {
+            let tab = app.screens.get(view).tab()?;
+            let key = app
+                .registry
+                .actions(Scope::Global)
+                .iter()
+                .find(|s| s.action == tab.show)
+                .and_then(|s| {
+                    // Tabs are numbered: the digit that shows it, else its first key.
+                    let digit = |k: &&Key| matches!(k.code, KeyCode::Char(c) if c.is_ascii_digit());
+                    s.keys.iter().find(digit).or(s.keys.first())
+                })
+                .map(|k| k.label());
+            let label = match key {
+                Some(k) => format!("[{k}] {}", tab.label),
+                None => tab.label.to_string(),
+            };
+            Some((label, view))
+        })
+        .collect()
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let identity = identity_line(app, area.width);
     let current =
         |view: View| app.view == view || (view == View::Neurons && app.view == View::Detail);
-    let all = [
-        ("[1] Overview", View::Overview),
-        ("[2] Neurons", View::Neurons),
-        ("[3] Audit", View::Audit),
-        ("[4] Rollouts", View::Rollouts),
-        ("[5] Alerts", View::Alerts),
-        ("[6] FL", View::Fl),
-        ("[7] Chaos", View::Chaos),
-        ("[8] Stress", View::Stress),
-    ];
-    let full_width: usize = all.iter().map(|(l, _)| l.len() + 1).sum();
+    let all = tabs(app);
+    let full_width: usize = all.iter().map(|(l, _)| l.chars().count() + 1).sum();
     // Narrow terminals show only the current tab, so who and where always fit.
     let roomy = identity.width() + full_width < area.width as usize;
     let mut spans = Vec::new();

@@ -1,28 +1,21 @@
-//! Drawing: pure functions of `&App` into a ratatui `Frame`, so tests render them on a
-//! `TestBackend`. Nothing here sorts or filters; that happened when the data arrived.
+//! The chrome around the screens — header, flash line and hints, help, confirm dialogs, the input
+//! line, the too-small notice — and the one `draw` of the whole console: pure functions of `&App`
+//! into a ratatui `Frame`, so tests render them on a `TestBackend`. Each screen draws its own
+//! body (`screens/`). Nothing here sorts or filters; that happened when the data arrived.
 
-pub mod alerts;
-pub mod audit;
-pub mod chaos;
 pub mod confirm;
-pub mod detail;
-pub mod fl;
 pub mod format;
 pub mod header;
 pub mod help;
 pub mod hints;
 pub mod input;
-pub mod neurons;
-pub mod overview;
-pub mod rollouts;
-pub mod stress;
 pub mod style;
 pub mod too_small;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::app::{App, View};
+use super::app::App;
 
 /// The smallest terminal the layout is designed for.
 pub const MIN_WIDTH: u16 = 80;
@@ -45,17 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     header::draw(frame, top, app);
-    match app.view {
-        View::Neurons => neurons::draw(frame, body, app),
-        View::Overview => overview::draw(frame, body, app),
-        View::Detail => detail::draw(frame, body, app),
-        View::Audit => audit::draw(frame, body, app),
-        View::Rollouts => rollouts::draw(frame, body, app),
-        View::Fl => fl::draw(frame, body, app),
-        View::Alerts => alerts::draw(frame, body, app),
-        View::Stress => stress::draw(frame, body, app),
-        View::Chaos => chaos::draw(frame, body, app),
-    }
+    app.screens.get(app.view).draw(frame, body, app.fleet());
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);
     if app.help {

@@ -1,16 +1,29 @@
-//! The Stress view's state and behaviour: `:stress [PROFILE] [--duration S] [--neurons N]`
+//! The stress screen: `:stress [PROFILE] [--duration S] [--neurons N]`
 //! starts a test through the gate (or just opens the view), `x` stops the running one after a
 //! confirm, and the view follows the running or newest test by polling the backend once a second.
 
-use super::actions::Action;
-use super::app::{App, Button, Confirm, Effect, FlashKind, Outcome, View};
-use super::palette::{Run, Verb};
+mod draw;
+#[cfg(any(test, feature = "testkit"))]
+pub mod fixtures;
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{Ctx, Fetch, Fleet, Screen, Tab, back};
 use crate::api::stress::{Progress, StressRequest, StressStarted};
-use crate::api::{ApiError, Command, ErrorCode};
+use crate::api::{ApiError, Command, ErrorCode, Permission};
+use crate::client::Backend;
+use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::app::Msg;
+use crate::tui::chrome::{Button, Confirm, Effect, Outcome};
+use crate::tui::input::InputKind;
+use crate::tui::palette::{Run, Verb};
 
 /// What the view shows.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct StressState {
+pub struct Stress {
     /// The running or newest test; `None` until one has run where the backend's engine is.
     pub progress: Option<Progress>,
     /// The first answer arrived (so "none yet" is an answer, not a wait).
@@ -69,54 +82,31 @@ fn parse(args: &[&str]) -> Result<Run, String> {
     Ok(Run::Stress(Some(request)))
 }
 
-impl App {
-    /// `:stress` with or without a test to start.
-    pub(super) fn run_stress(&mut self, request: Option<StressRequest>) -> Outcome {
-        self.view = View::Stress;
-        self.detail = None;
+impl Stress {
+    /// `:stress` with or without a test to start (the router has switched to this screen).
+    pub fn run(&self, ctx: &mut Ctx, request: Option<StressRequest>) -> Outcome {
         let Some(request) = request else {
             return Outcome::effect(Effect::Refresh);
         };
         // Only a preview of the gate's answer: the gate decides when the request arrives.
-        if let Some(refused) = self.refused(Action::StartStress) {
-            self.set_flash(FlashKind::Error, refused);
+        if ctx.say_refused(Scope::Stress, Action::StartStress) {
             return Outcome::effect(Effect::Refresh);
         }
-        if self.stress.progress.as_ref().is_some_and(Progress::running) {
-            self.set_flash(
-                FlashKind::Error,
-                "stress: a test is already running (x stops it)".into(),
-            );
+        if self.progress.as_ref().is_some_and(Progress::running) {
+            ctx.error("stress: a test is already running (x stops it)");
             return Outcome::redraw();
         }
-        self.set_flash(
-            FlashKind::Info,
-            format!("stress: asking to start {}", request.profile),
-        );
+        ctx.info(format!("stress: asking to start {}", request.profile));
         Outcome::effect(Effect::StartStress(request))
     }
 
-    /// `n`: the palette, prefilled with a start line to edit.
-    pub(super) fn new_stress_line(&mut self) -> Outcome {
-        let profile = self
-            .stress
-            .progress
-            .as_ref()
-            .map_or("smoke", |p| p.profile.as_str())
-            .to_string();
-        self.open_input(
-            super::input::InputKind::Palette,
-            &format!("stress {profile}"),
-        )
-    }
-
     /// `x`: stop the running test, after a confirm that opens on Cancel.
-    pub(super) fn ask_stop_stress(&mut self) -> Outcome {
-        let Some(p) = self.stress.progress.as_ref().filter(|p| p.running()) else {
-            self.set_flash(FlashKind::Info, "stress: no test is running".into());
+    fn ask_stop(&self, ctx: &mut Ctx) -> Outcome {
+        let Some(p) = self.progress.as_ref().filter(|p| p.running()) else {
+            ctx.info("stress: no test is running");
             return Outcome::redraw();
         };
-        self.confirm = Some(Confirm {
+        ctx.ask(Confirm {
             title: "Stop stress test".into(),
             question: format!(
                 "Stop {} ({}, {:.0}s of {:.0}s)? Load stops now; the report is still written.",
@@ -130,14 +120,13 @@ impl App {
             touches: 0,
             then: None,
             typed: None,
-        });
-        Outcome::redraw()
+        })
     }
 
     /// `c`: remove the mock neurons a test left behind (a test removes its own when it ends;
     /// one whose runner died does not), after a confirm that opens on Cancel.
-    pub(super) fn ask_cleanup_stress(&mut self) -> Outcome {
-        self.confirm = Some(Confirm {
+    fn ask_cleanup(ctx: &mut Ctx) -> Outcome {
+        ctx.ask(Confirm {
             title: "Remove mock neurons".into(),
             question: "Remove every stress test mock neuron (ids stress-…) from the fleet?".into(),
             confirm_label: "Remove",
@@ -146,49 +135,105 @@ impl App {
             touches: 0,
             then: None,
             typed: None,
-        });
-        Outcome::redraw()
+        })
     }
 
-    pub(super) fn on_stress(&mut self, progress: Result<Progress, ApiError>) -> Outcome {
-        let before = self.stress.clone();
+    /// A poll's answer: whether it changed the screen, or the error to show.
+    pub fn on_progress(&mut self, progress: Result<Progress, ApiError>) -> Result<bool, ApiError> {
+        let before = self.clone();
+        self.loaded = true;
         match progress {
-            Ok(p) => self.stress.progress = Some(p),
+            Ok(p) => self.progress = Some(p),
             // Nothing has run here yet: an answer, not an error.
-            Err(e) if e.code == ErrorCode::NotFound => self.stress.progress = None,
-            Err(e) => {
-                self.stress.loaded = true;
-                return self.failed(&e);
-            }
+            Err(e) if e.code == ErrorCode::NotFound => self.progress = None,
+            Err(e) => return Err(e),
         }
-        self.stress.loaded = true;
-        Outcome {
-            redraw: self.stress != before,
-            effect: None,
-        }
+        Ok(*self != before)
     }
 
-    pub(super) fn on_stress_started(
-        &mut self,
-        started: Result<StressStarted, ApiError>,
-    ) -> Outcome {
+    /// The answer to a start.
+    pub fn on_started(ctx: &mut Ctx, started: Result<StressStarted, ApiError>) -> Outcome {
         match started {
-            Ok(s) => self.set_flash(
-                FlashKind::Info,
-                format!("stress test {} started", s.test_id),
-            ),
-            Err(e) => self.set_flash(FlashKind::Error, format!("stress: {}", e.message)),
+            Ok(s) => ctx.info(format!("stress test {} started", s.test_id)),
+            Err(e) => ctx.error(format!("stress: {}", e.message)),
         }
         Outcome::effect(Effect::Refresh)
     }
 }
 
+impl Screen for Stress {
+    fn scope(&self) -> Scope {
+        Scope::Stress
+    }
+
+    fn tab(&self) -> Option<Tab> {
+        Some(Tab {
+            label: "Stress",
+            show: Action::ShowStress,
+        })
+    }
+
+    fn actions(&self) -> Vec<ActionSpec> {
+        vec![
+            ActionSpec::new(
+                Action::StartStress,
+                "start",
+                "Start a stress test (edit the line, Enter runs it)",
+            )
+            .needs(Permission::StressRun),
+            ActionSpec::new(
+                Action::StopStress,
+                "stop",
+                "Stop the running stress test (asks first)",
+            )
+            .dangerous()
+            .needs(Permission::StressRun),
+            ActionSpec::new(
+                Action::CleanupStress,
+                "cleanup",
+                "Remove mock neurons a stopped test left behind (asks first)",
+            )
+            .dangerous()
+            .needs(Permission::TestCleanup),
+            back(),
+        ]
+    }
+
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Outcome {
+        match action {
+            // The palette, prefilled with a start line to edit.
+            Action::StartStress => {
+                let profile = self
+                    .progress
+                    .as_ref()
+                    .map_or("smoke", |p| p.profile.as_str());
+                ctx.open_input(InputKind::Palette, &format!("stress {profile}"))
+            }
+            Action::StopStress => self.ask_stop(ctx),
+            Action::CleanupStress => Self::ask_cleanup(ctx),
+            _ => Outcome::default(),
+        }
+    }
+
+    fn fetch(&self, backend: Arc<dyn Backend>) -> Option<Fetch> {
+        Some(Box::pin(async move {
+            Msg::Stress(backend.stress_status(crate::stress::service::LATEST).await)
+        }))
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, _fleet: Fleet) {
+        draw::draw(frame, area, self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures as stress_fixtures;
     use super::*;
     use crate::api::Role;
-    use crate::tui::app::Msg;
-    use crate::tui::{fixtures, stress_fixtures};
+    use crate::tui::app::App;
+    use crate::tui::fixtures;
+    use crate::tui::screens::View;
     use crossterm::event::{KeyCode, KeyEvent};
 
     fn keys(app: &mut App, text: &str) -> Outcome {
@@ -270,7 +315,7 @@ mod tests {
     fn no_test_yet_is_an_answer_not_an_error() {
         let mut app = app_as(Role::Admin);
         let out = app.update(Msg::Stress(Err(ApiError::not_found("no stress test"))));
-        assert!(out.redraw && app.stress.loaded && app.stress.progress.is_none());
+        assert!(out.redraw && app.screens.stress.loaded && app.screens.stress.progress.is_none());
         assert!(app.flash.is_none());
     }
 

@@ -9,10 +9,10 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, Gauge, GraphType, Paragraph};
 
-use super::style;
+use super::Fl;
 use crate::api::fl::FlRound;
 use crate::api::fl_run::{FlRunState, FlRunView};
-use crate::tui::app::App;
+use crate::tui::views::style;
 
 fn state_style(state: FlRunState) -> Style {
     match state {
@@ -23,9 +23,9 @@ fn state_style(state: FlRunState) -> Style {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let (Some(run), Some(detail)) = (app.fl.shown(), app.fl.detail.as_ref()) else {
-        let text = match &app.fl.runs {
+pub fn draw(frame: &mut Frame, area: Rect, fl: &Fl) {
+    let (Some(run), Some(detail)) = (fl.shown(), fl.detail.as_ref()) else {
+        let text = match &fl.runs {
             None => style::sym("loading FL runs…", "loading FL runs..."),
             Some(_) => "no FL runs yet: press s, or `:fl start --rule krum --byzantine 0.2`",
         };

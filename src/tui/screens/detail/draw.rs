@@ -7,13 +7,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::format;
-use super::style;
+use super::Shown;
 use crate::api::{LogLine, NeuronDetail};
-use crate::tui::app::App;
+use crate::tui::views::format;
+use crate::tui::views::style;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(state) = &app.detail else {
+pub fn draw(frame: &mut Frame, area: Rect, shown: Option<&Shown>) {
+    let Some(state) = shown else {
         return;
     };
     let Some(detail) = &state.detail else {

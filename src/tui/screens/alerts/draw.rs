@@ -8,9 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::style;
+use super::Alerts;
 use crate::api::alert::{Alert, AlertState, Severity};
-use crate::tui::app::App;
+use crate::tui::views::style;
 
 fn severity_style(a: &Alert) -> Style {
     match (a.state, a.severity) {
@@ -21,8 +21,7 @@ fn severity_style(a: &Alert) -> Style {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let state = &app.alerts;
+pub fn draw(frame: &mut Frame, area: Rect, state: &Alerts) {
     let Some(report) = &state.report else {
         let text = Paragraph::new(style::sym("loading alerts…", "loading alerts..."))
             .block(style::block().title(" Alerts "));

@@ -1,8 +1,8 @@
 //! `:fl` opens the FL view; `:fl start [--rule R] [--attack A] [--byzantine F] [--rounds N]`
 //! asks to start a run. Names parse with the same `FromStr` as `plexus fl run`.
 
-use super::palette::Run;
 use crate::api::fl_run::FlRunSpec;
+use crate::tui::palette::Run;
 
 pub const USAGE: &str = "[start [--rule R] [--attack A] [--byzantine F] [--rounds N]]";
 

@@ -5,10 +5,10 @@
 use std::future::Future;
 use tokio::sync::mpsc;
 
-use super::app::Msg;
 use crate::api::{ApiError, ask};
 use crate::client::{Backend, BackendExt};
 use crate::experiment::Scenario;
+use crate::tui::app::Msg;
 
 /// Faults the engine holds or held.
 pub async fn fetch_chaos(backend: &dyn Backend) -> Msg {

@@ -8,13 +8,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
 
-use super::style;
+use super::Stress;
 use crate::api::stress::{Latency, Progress};
-use crate::tui::app::App;
+use crate::tui::views::style;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(p) = &app.stress.progress else {
-        let text = if app.stress.loaded {
+pub fn draw(frame: &mut Frame, area: Rect, stress: &Stress) {
+    let Some(p) = &stress.progress else {
+        let text = if stress.loaded {
             " No stress test has run here yet. Start one: s, or :stress PROFILE [--duration S]\n \
              (profiles: smoke, federation, elasticity, soak)"
         } else {
@@ -239,7 +239,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, p: &Progress) {
         .max(peak.max(p.target_rps.round() as u64).max(1))
         .style(style::chart_health())
         .bar_set(if style::ascii() {
-            super::overview::ASCII_BARS
+            crate::tui::screens::overview::ASCII_BARS
         } else {
             ratatui::symbols::bar::NINE_LEVELS
         })

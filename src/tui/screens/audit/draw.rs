@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
-use super::neurons::{visible_rows, window_start};
-use super::{format, style};
+use super::Audit;
 use crate::api::AuditRecord;
-use crate::tui::app::App;
+use crate::tui::screens::neurons::{visible_rows, window_start};
+use crate::tui::views::{format, style};
 
 const WIDTHS: [Constraint; 8] = [
     Constraint::Length(6),
@@ -42,8 +42,8 @@ fn row(r: &AuditRecord) -> Row<'static> {
 }
 
 /// `user=alice outcome=denied` for the title, from the `:audit` query.
-fn query_label(app: &App) -> String {
-    let q = &app.audit.query;
+fn query_label(audit: &Audit) -> String {
+    let q = &audit.query;
     [
         ("user", &q.user),
         ("action", &q.action),
@@ -55,8 +55,7 @@ fn query_label(app: &App) -> String {
     .join(" ")
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let audit = &app.audit;
+pub fn draw(frame: &mut Frame, area: Rect, audit: &Audit) {
     let visible = visible_rows(area.height);
     let len = audit.order.len();
     let start = window_start(audit.offset, audit.selected, visible, len);
@@ -73,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(" Audit log ", style::title()),
         Span::styled(format!("[{position}] live "), style::dim()),
     ];
-    let query = query_label(app);
+    let query = query_label(audit);
     if !query.is_empty() {
         title.push(Span::styled(format!(":audit {query} "), style::key()));
     }

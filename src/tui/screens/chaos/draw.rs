@@ -8,14 +8,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::style;
+use super::Chaos;
 use crate::api::Millis;
 use crate::experiment::Verdict;
 use crate::experiment::progress::{Phase, Progress};
-use crate::tui::app::App;
+use crate::tui::views::style;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let state = &app.chaos;
+pub fn draw(frame: &mut Frame, area: Rect, state: &Chaos) {
     let faults_area = match &state.experiment {
         Some(p) => {
             // Borders, gauge and table headers take 7 rows; then one per step or probe.
@@ -27,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         }
         None => area,
     };
-    draw_faults(frame, faults_area, app);
+    draw_faults(frame, faults_area, state);
 }
 
 fn secs(ms: Millis) -> String {
@@ -174,8 +173,7 @@ fn draw_hypothesis(frame: &mut Frame, area: Rect, p: &Progress) {
     );
 }
 
-fn draw_faults(frame: &mut Frame, area: Rect, app: &App) {
-    let state = &app.chaos;
+fn draw_faults(frame: &mut Frame, area: Rect, state: &Chaos) {
     if state.faults.is_empty() {
         let text = if state.loaded {
             " No faults yet. Run an experiment: s, or :chaos run NAME (single-crash, \

@@ -6,13 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
 
-use super::format;
-use super::style;
 use crate::api::{NeuronState, StatusReport};
-use crate::tui::app::App;
+use crate::tui::screens::Fleet;
+use crate::tui::views::format;
+use crate::tui::views::style;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let Some(status) = &app.status else {
+pub fn draw(frame: &mut Frame, area: Rect, fleet: Fleet) {
+    let Some(status) = fleet.status else {
         let block = style::block().title(" Overview ");
         frame.render_widget(
             Paragraph::new(style::sym(
@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lists);
     draw_failures(frame, failures, status);
     draw_recent(frame, recent, status);
-    draw_sparkline(frame, spark, &app.history);
+    draw_sparkline(frame, spark, fleet.history);
 }
 
 /// `label ....... value` lines for the counter boxes.

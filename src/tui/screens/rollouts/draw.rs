@@ -7,9 +7,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::style;
+use super::Rollouts;
 use crate::api::rollout::{RolloutPhase, RolloutView, TargetStep};
-use crate::tui::app::App;
+use crate::tui::views::style;
 
 fn phase_style(phase: RolloutPhase) -> Style {
     match phase {
@@ -29,8 +29,7 @@ fn step_style(step: TargetStep) -> Style {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let state = &app.rollouts;
+pub fn draw(frame: &mut Frame, area: Rect, state: &Rollouts) {
     let Some(report) = &state.report else {
         let text = Paragraph::new(style::sym("loading rollouts…", "loading rollouts..."))
             .block(style::block().title(" Rollouts "));

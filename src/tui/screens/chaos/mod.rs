@@ -1,16 +1,30 @@
-//! The Chaos view's state and behaviour: `:chaos` opens it, `:chaos run NAME` runs a shipped
+//! The chaos screen: `:chaos` opens it, `:chaos run NAME` runs a shipped
 //! experiment in a task of the console (over the backend, through the gate), `:chaos inject KIND
 //! TARGET [DURATION]` injects a drill, and `x` stops the selected drill or aborts the running
 //! experiment (its rollbacks still run) after a confirm.
 
-use super::actions::Action;
-use super::app::{App, Button, Confirm, Effect, FlashKind, Outcome, View};
-use super::palette::{Run, Verb};
+mod draw;
+pub mod drills;
+#[cfg(any(test, feature = "testkit"))]
+pub mod fixtures;
+pub mod run;
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{Ctx, Fetch, Fleet, Screen, Tab, back, moved, moves};
 use crate::api::chaos::{ChaosFaultView, ChaosKind, ChaosParams, ChaosSpec, Selector};
-use crate::api::{ApiError, Command, Millis};
+use crate::api::{ApiError, Command, Millis, Permission};
+use crate::client::Backend;
 use crate::experiment::Progress;
 use crate::experiment::monitor::FaultRecord;
 use crate::experiment::scenario::SHIPPED;
+use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::chrome::{Button, Confirm, Effect, Outcome};
+use crate::tui::input::InputKind;
+use crate::tui::palette::{Run, Verb};
 
 /// What `:chaos` asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +36,7 @@ pub enum ChaosRequest {
 
 /// What the view shows.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ChaosState {
+pub struct Chaos {
     /// Faults the engine holds or held, newest first.
     pub faults: Vec<ChaosFaultView>,
     /// The experiment started from this console: live, or ended with its verdict.
@@ -33,7 +47,7 @@ pub struct ChaosState {
     /// The first answer arrived (so "none yet" is an answer, not a wait).
     pub loaded: bool,
     /// Detection and recovery of faults outside the console's experiment.
-    pub drills: super::chaos_drills::DrillWatch,
+    pub drills: drills::DrillWatch,
 }
 
 /// One fault row: the engine's view, with detection and recovery when a monitor saw them.
@@ -56,7 +70,7 @@ impl FaultRow<'_> {
     }
 }
 
-impl ChaosState {
+impl Chaos {
     pub fn rows(&self) -> Vec<FaultRow<'_>> {
         let records = self.experiment.as_ref().map(|p| p.faults.as_slice());
         self.faults
@@ -143,31 +157,25 @@ fn inject(args: &[&str]) -> Result<ChaosSpec, String> {
     })
 }
 
-impl App {
-    /// `:chaos` with or without something to start.
-    pub(super) fn run_chaos(&mut self, request: Option<ChaosRequest>) -> Outcome {
-        self.view = View::Chaos;
-        self.detail = None;
+impl Chaos {
+    /// `:chaos` with or without something to start (the router has switched to this screen).
+    pub fn run(&mut self, ctx: &mut Ctx, request: Option<ChaosRequest>) -> Outcome {
         let Some(request) = request else {
             return Outcome::effect(Effect::Refresh);
         };
         // Only a preview of the gate's answer: the gate decides when the commands arrive.
-        if let Some(refused) = self.refused(Action::StartChaos) {
-            self.set_flash(FlashKind::Error, refused);
+        if ctx.say_refused(Scope::Chaos, Action::StartChaos) {
             return Outcome::effect(Effect::Refresh);
         }
         match request {
             ChaosRequest::Run(name) => {
-                if let Some(running) = &self.chaos.running {
-                    self.set_flash(
-                        FlashKind::Error,
-                        format!("chaos: {running} is still running (x aborts it)"),
-                    );
+                if let Some(running) = &self.running {
+                    ctx.error(format!("chaos: {running} is still running (x aborts it)"));
                     return Outcome::redraw();
                 }
-                self.set_flash(FlashKind::Info, format!("chaos: starting {name}"));
-                self.chaos.running = Some(name.clone());
-                self.chaos.experiment = None;
+                ctx.info(format!("chaos: starting {name}"));
+                self.running = Some(name.clone());
+                self.experiment = None;
                 Outcome::effect(Effect::RunExperiment(name))
             }
             ChaosRequest::Inject(spec) => {
@@ -176,17 +184,11 @@ impl App {
         }
     }
 
-    /// `s`: the palette, prefilled with a run line to edit.
-    pub(super) fn new_chaos_line(&mut self) -> Outcome {
-        self.open_input(super::input::InputKind::Palette, "chaos run single-crash")
-    }
-
     /// `x`: stop the selected drill, or abort the running experiment; asks first.
-    pub(super) fn ask_stop_chaos(&mut self) -> Outcome {
+    fn ask_stop(&self, ctx: &mut Ctx) -> Outcome {
         let drill = self
-            .chaos
             .selected_fault()
-            .filter(|f| f.active() && !self.chaos.owned_by_experiment(&f.id))
+            .filter(|f| f.active() && !self.owned_by_experiment(&f.id))
             .cloned();
         let (title, question, command) = if let Some(f) = drill {
             (
@@ -200,13 +202,12 @@ impl App {
                 ),
                 Command::ChaosStop { id: f.id.clone() },
             )
-        } else if let Some(name) = &self.chaos.running {
+        } else if let Some(name) = &self.running {
             // The abort itself is the runner's: its rollbacks stop each fault through the gate.
             let held = self
-                .chaos
                 .faults
                 .iter()
-                .find(|f| f.active() && self.chaos.owned_by_experiment(&f.id))
+                .find(|f| f.active() && self.owned_by_experiment(&f.id))
                 .map_or_else(String::new, |f| f.id.clone());
             (
                 "Abort experiment".to_string(),
@@ -214,11 +215,11 @@ impl App {
                 Command::ChaosStop { id: held },
             )
         } else {
-            self.set_flash(FlashKind::Info, "chaos: nothing running to stop".into());
+            ctx.info("chaos: nothing running to stop");
             return Outcome::redraw();
         };
         let abort = title.starts_with("Abort");
-        self.confirm = Some(Confirm {
+        ctx.ask(Confirm {
             title,
             question,
             confirm_label: if abort { "Abort" } else { "Stop" },
@@ -227,69 +228,58 @@ impl App {
             touches: 0,
             then: abort.then_some(Effect::AbortExperiment),
             typed: None,
-        });
-        Outcome::redraw()
+        })
     }
 
-    pub(super) fn on_chaos(&mut self, faults: Result<Vec<ChaosFaultView>, ApiError>) -> Outcome {
-        let before = self.chaos.clone();
-        match faults {
-            Ok(mut f) => {
-                // Newest first; ids are `c-N` per engine.
-                f.sort_by_key(|v| std::cmp::Reverse(v.injected_ms));
-                self.chaos.drills.faults(&f);
-                self.chaos.faults = f;
-                self.chaos.selected = self
-                    .chaos
-                    .selected
-                    .min(self.chaos.faults.len().saturating_sub(1));
-            }
-            Err(e) => {
-                self.chaos.loaded = true;
-                return self.failed(&e);
-            }
-        }
-        self.chaos.loaded = true;
-        Outcome {
-            redraw: self.chaos != before,
-            effect: None,
-        }
+    /// A poll's answer: whether it changed the screen, or the error to show.
+    pub fn on_faults(
+        &mut self,
+        faults: Result<Vec<ChaosFaultView>, ApiError>,
+    ) -> Result<bool, ApiError> {
+        let before = self.clone();
+        self.loaded = true;
+        let mut f = faults?;
+        // Newest first; ids are `c-N` per engine.
+        f.sort_by_key(|v| std::cmp::Reverse(v.injected_ms));
+        self.drills.faults(&f);
+        self.faults = f;
+        self.selected = self.selected.min(self.faults.len().saturating_sub(1));
+        Ok(*self != before)
     }
 
-    pub(super) fn on_chaos_events(
+    /// Engine events for the drill watcher: whether they changed the screen.
+    pub fn on_events(
         &mut self,
         events: Result<Vec<crate::api::EventEnvelope>, ApiError>,
-    ) -> Outcome {
-        let before = self.chaos.clone();
-        match events {
-            Ok(e) => self.chaos.drills.events(&e),
-            Err(e) => return self.failed(&e),
-        }
-        Outcome {
-            redraw: self.chaos != before,
-            effect: None,
-        }
+    ) -> Result<bool, ApiError> {
+        let before = self.clone();
+        self.drills.events(&events?);
+        Ok(*self != before)
     }
 
-    pub(super) fn on_experiment(&mut self, progress: Result<Progress, ApiError>) -> Outcome {
+    pub fn on_experiment(
+        &mut self,
+        ctx: &mut Ctx,
+        progress: Result<Progress, ApiError>,
+    ) -> Outcome {
         let mut refresh = true;
         match progress {
             Ok(p) => {
                 if let Some(v) = p.verdict {
                     let v = format!("{v:?}").to_lowercase();
-                    self.set_flash(FlashKind::Info, format!("chaos: {} ended: {v}", p.title));
-                    self.chaos.running = None;
+                    ctx.info(format!("chaos: {} ended: {v}", p.title));
+                    self.running = None;
                 } else {
                     // Progress comes every poll (100 ms); the fault list changes only when a
                     // step runs, so only then is it fetched now rather than at the next tick.
                     let ran = |p: &Progress| p.steps.iter().filter(|s| s.fault.is_some()).count();
-                    refresh = self.chaos.experiment.as_ref().map(ran) != Some(ran(&p));
+                    refresh = self.experiment.as_ref().map(ran) != Some(ran(&p));
                 }
-                self.chaos.experiment = Some(p);
+                self.experiment = Some(p);
             }
             Err(e) => {
-                self.chaos.running = None;
-                self.set_flash(FlashKind::Error, format!("chaos: {}", e.message));
+                self.running = None;
+                ctx.error(format!("chaos: {}", e.message));
             }
         }
         Outcome {
@@ -299,12 +289,85 @@ impl App {
     }
 }
 
+impl Screen for Chaos {
+    fn scope(&self) -> Scope {
+        Scope::Chaos
+    }
+
+    fn tab(&self) -> Option<Tab> {
+        Some(Tab {
+            label: "Chaos",
+            show: Action::ShowChaos,
+        })
+    }
+
+    fn actions(&self) -> Vec<ActionSpec> {
+        let mut actions = moves();
+        actions.extend([
+            ActionSpec::new(
+                Action::StartChaos,
+                "run",
+                "Run a shipped experiment (edit the line, Enter runs it)",
+            )
+            .needs(Permission::ChaosRun),
+            ActionSpec::new(
+                Action::StopChaos,
+                "stop",
+                "Stop the selected drill, or abort the experiment (asks first)",
+            )
+            .dangerous()
+            .needs(Permission::ChaosRun),
+            back().no_hint(),
+        ]);
+        actions
+    }
+
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> Outcome {
+        if let Some(to) = moved(action, self.selected, self.faults.len(), ctx.page) {
+            let moved = to != self.selected;
+            self.selected = to;
+            return Outcome {
+                redraw: moved,
+                effect: None,
+            };
+        }
+        match action {
+            // The palette, prefilled with a run line to edit.
+            Action::StartChaos => ctx.open_input(InputKind::Palette, "chaos run single-crash"),
+            Action::StopChaos => self.ask_stop(ctx),
+            _ => Outcome::default(),
+        }
+    }
+
+    fn fetch(&self, backend: Arc<dyn Backend>) -> Option<Fetch> {
+        Some(Box::pin(
+            async move { run::fetch_chaos(backend.as_ref()).await },
+        ))
+    }
+
+    /// Drills are detected from the fleet rows the console already has.
+    fn on_fleet(&mut self, fleet: Fleet) -> bool {
+        let Some(status) = fleet.status else {
+            return false;
+        };
+        let before = self.drills.clone();
+        self.drills.poll(&status.at, fleet.neurons);
+        self.drills != before
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, _fleet: Fleet) {
+        draw::draw(frame, area, self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures as chaos_fixtures;
     use super::*;
     use crate::api::Role;
-    use crate::tui::app::Msg;
-    use crate::tui::{chaos_fixtures, fixtures};
+    use crate::tui::app::{App, Msg};
+    use crate::tui::fixtures;
+    use crate::tui::screens::View;
     use crossterm::event::{KeyCode, KeyEvent};
 
     fn run_line(app: &mut App, text: &str) -> Outcome {
@@ -423,7 +486,7 @@ mod tests {
         assert_eq!(app.update(enter()).effect, Some(Effect::AbortExperiment));
         // The verdict ends the run; a new one may start.
         app.update(Msg::Experiment(Ok(Box::new(chaos_fixtures::finished()))));
-        assert!(app.chaos.running.is_none());
+        assert!(app.screens.chaos.running.is_none());
         assert!(matches!(
             run_line(&mut app, "chaos run single-crash").effect,
             Some(Effect::RunExperiment(_))

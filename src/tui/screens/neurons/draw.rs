@@ -6,10 +6,12 @@ use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
-use super::format;
-use super::style;
+use super::{Column, Neurons};
 use crate::api::NeuronView;
-use crate::tui::app::{App, Column, TextWidths};
+use crate::tui::app::TextWidths;
+use crate::tui::screens::Fleet;
+use crate::tui::views::format;
+use crate::tui::views::style;
 
 /// Rows of data that fit a table body of `body_height` (borders and the header row excluded).
 pub fn visible_rows(body_height: u16) -> usize {
@@ -87,11 +89,11 @@ pub fn cell(column: Column, n: &NeuronView) -> Cell<'static> {
     Cell::from(aligned(column, text(column, n)))
 }
 
-fn header(app: &App) -> Row<'static> {
+fn header(table: &Neurons) -> Row<'static> {
     Row::new(Column::ALL.map(|column| {
         let mut title = column.title().to_string();
-        if column == app.sort.column {
-            title.push_str(match (app.sort.descending, style::ascii()) {
+        if column == table.sort.column {
+            title.push_str(match (table.sort.descending, style::ascii()) {
                 (true, false) => "▼",
                 (false, false) => "▲",
                 (true, true) => "v",
@@ -103,15 +105,15 @@ fn header(app: &App) -> Row<'static> {
     .style(style::title())
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &Neurons, fleet: Fleet) {
     let visible = visible_rows(area.height);
     let len = app.order.len();
     let start = window_start(app.offset, app.selected, visible, len);
     let end = (start + visible).min(len);
     // Stale data is greyed whole: no colour may suggest a state that is no longer known.
-    let stale = app.stale();
+    let stale = fleet.stale;
     let rows = app.order[start..end].iter().map(|&index| {
-        let n = &app.neurons[index as usize];
+        let n = &fleet.neurons[index as usize];
         if stale {
             Row::new(Column::ALL.map(|column| Cell::from(aligned(column, text(column, n)))))
                 .style(style::dim())
@@ -142,7 +144,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )
         .alignment(Alignment::Right),
     );
-    let table = Table::new(rows, Column::ALL.map(|c| width(c, &app.text_widths)))
+    let table = Table::new(rows, Column::ALL.map(|c| width(c, &fleet.text_widths)))
         .header(header(app))
         .block(block)
         .row_highlight_style(style::selected())
