@@ -96,6 +96,16 @@ fn render(app: &App, width: u16, height: u16) -> Buffer {
     terminal.backend().buffer().clone()
 }
 
+/// A screen without the header (its rows blank): the header has its own snapshots, so a new tab
+/// changes those, not every screen's.
+fn screen(app: &App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|f| plexus::tui::views::draw_without_header(f, app))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
 fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
@@ -320,7 +330,7 @@ fn every_screen_as_text() {
     for (name, setup) in SCREENS {
         for (w, h) in SIZES {
             let app = build(setup, w, h);
-            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(&app, w, h)));
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&screen(&app, w, h)));
         }
     }
 }
@@ -331,9 +341,12 @@ fn every_screen_in_ascii() {
         for (w, h) in SIZES {
             let mut app = build(setup, w, h);
             app.ascii = true;
-            let screen = text(&render(&app, w, h));
-            assert!(screen.is_ascii(), "{name} {w}x{h} is not ASCII:\n{screen}");
-            insta::assert_snapshot!(format!("ascii_{name}_{w}x{h}"), screen);
+            assert!(
+                text(&render(&app, w, h)).is_ascii(),
+                "{name} {w}x{h} is not ASCII"
+            );
+            let body = text(&screen(&app, w, h));
+            insta::assert_snapshot!(format!("ascii_{name}_{w}x{h}"), body);
         }
     }
 }
@@ -349,7 +362,7 @@ fn every_screen_in_every_theme() {
                 app.theme = Arc::clone(&loaded);
                 insta::assert_snapshot!(
                     format!("style_{theme}_{name}_{w}x{h}"),
-                    styles(&render(&app, w, h))
+                    styles(&screen(&app, w, h))
                 );
             }
         }
@@ -370,6 +383,31 @@ fn no_color_draws_without_colour_but_keeps_emphasis() {
         }
         assert!(emphasis, "{name}: nothing stands out without colour");
     }
+}
+
+/// The header on its own: identity, tabs (from the screen list, keys from the keymap), counts.
+#[test]
+fn the_header_in_text_ascii_and_a_theme() {
+    for (w, h) in SIZES {
+        let mut a = app(w, h);
+        let rows = plexus::tui::views::header::height(&a) as usize;
+        let top = |a: &App| -> String {
+            text(&render(a, w, h))
+                .lines()
+                .take(rows)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        insta::assert_snapshot!(format!("header_{w}x{h}"), top(&a));
+        a.ascii = true;
+        insta::assert_snapshot!(format!("ascii_header_{w}x{h}"), top(&a));
+    }
+    let mut a = app(200, 50);
+    a.theme = Arc::new(Theme::builtin("dark", Depth::TrueColor).expect("theme"));
+    let rows = plexus::tui::views::header::height(&a) as usize;
+    let dump = styles(&render(&a, 200, 50));
+    let header: Vec<&str> = dump.lines().take(rows).collect();
+    insta::assert_snapshot!("style_dark_header_200x50", header.join("\n"));
 }
 
 #[test]

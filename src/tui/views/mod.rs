@@ -23,6 +23,16 @@ pub const MIN_HEIGHT: u16 = 24;
 
 /// Draws the whole console for the current state.
 pub fn draw(frame: &mut Frame, app: &App) {
+    draw_with(frame, app, true);
+}
+
+/// Everything but the header (its rows stay blank): what a screen's snapshot compares, so a new
+/// tab in the header changes the header's snapshots only.
+pub fn draw_without_header(frame: &mut Frame, app: &App) {
+    draw_with(frame, app, false);
+}
+
+fn draw_with(frame: &mut Frame, app: &App, with_header: bool) {
     style::install(&app.theme, app.ascii);
     let area = frame.area();
     frame.render_widget(ratatui::widgets::Block::new().style(style::base()), area);
@@ -37,7 +47,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(area);
-    header::draw(frame, top, app);
+    if with_header {
+        header::draw(frame, top, app);
+    }
     app.screens.get(app.view).draw(frame, body, app.fleet());
     hints::draw_flash(frame, flash, app);
     hints::draw(frame, hint_bar, app);
