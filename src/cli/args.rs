@@ -33,8 +33,8 @@ pub struct Global {
     /// Set for `plexus alerts` on an embedded store: show the alerts as stored, unevaluated.
     #[arg(skip)]
     pub alerts_as_stored: bool,
-    /// Set for an embedded `plexus fl run`: its virtual clock starts at the wall clock's now, so
-    /// the audit log it writes tells the real time.
+    /// Set for an embedded `plexus fl run`: its virtual clock starts at the wall clock's now
+    /// (less the warm-up), so the audit log it writes tells the real time, never a future one.
     #[arg(skip)]
     pub virtual_epoch_now: bool,
     /// Simulated neurons in the embedded fleet (spread over 3 zones).

@@ -204,9 +204,11 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
             seed: global.seed,
             data_dir,
             virtual_time: global.virtual_time,
+            // The warm-up advances engine time by at most WARM_UP for free: starting that much
+            // before the wall's now, what the run records is never dated in the future.
             virtual_epoch_unix_ms: global
                 .virtual_epoch_now
-                .then(|| chrono::Utc::now().timestamp_millis()),
+                .then(|| chrono::Utc::now().timestamp_millis() - WARM_UP.as_millis() as i64),
             security: SecurityConfig::default(),
             first_admin,
             ca_key: global.ca_key.clone(),
@@ -216,6 +218,9 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
 }
 
 /// Let the first heartbeats arrive: until no neuron is pending, or `limit` passed.
+/// How long a headless command waits (in engine time, at most) for the first heartbeats.
+pub const WARM_UP: Duration = Duration::from_secs(2);
+
 pub async fn warm_up(backend: &dyn Backend, limit: Duration) -> Result<(), ApiError> {
     let step = Duration::from_millis(100);
     let mut waited = Duration::ZERO;

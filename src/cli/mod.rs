@@ -11,15 +11,13 @@ pub mod output;
 use clap::Parser;
 use std::io::IsTerminal;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::api::ApiError;
 use crate::cli::fl_args::FlCommand;
 use crate::client::{Backend, BackendExt};
 use args::{Cli, OutputFormat};
 
-/// How long a headless command waits for the first heartbeats.
-const WARM_UP: Duration = Duration::from_secs(2);
+use boot::WARM_UP;
 
 /// clap's error usage repeats the options it was given, environment ones included, so with
 /// `PLEXUS_DATA_DIR` set `--data-dir <DATA_DIR>` would read as required. Options that came from

@@ -4,15 +4,16 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::screens::{Screens, View};
+
 /// What the user can ask for. The app's update function gives each its meaning. Keymap files
 /// name them by [`Action::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Quit,
     Help,
-    ShowOverview,
-    ShowNeurons,
-    ShowAudit,
+    /// Show a screen (its tab).
+    Show(View),
     Up,
     Down,
     PageUp,
@@ -49,13 +50,10 @@ pub enum Action {
     HistoryPrev,
     /// Input line: the next (newer) history entry.
     HistoryNext,
-    ShowRollouts,
-    ShowFl,
     /// FL view: start a run (asks first).
     FlStart,
     /// FL view: stop the shown run (asks first).
     FlStop,
-    ShowAlerts,
     /// Alerts: acknowledge the selected alert.
     AckAlert,
     /// Alerts: open the palette with a silence of the selected alert's labels.
@@ -66,8 +64,6 @@ pub enum Action {
     StopStress,
     /// Stress view: remove mock neurons a test left behind (asks first).
     CleanupStress,
-    ShowChaos,
-    ShowStress,
     /// Chaos view: the palette with a run line to edit.
     StartChaos,
     /// Chaos view: stop the selected drill or abort the running experiment (asks first).
@@ -75,60 +71,55 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
-        Action::Quit,
-        Action::Help,
-        Action::ShowOverview,
-        Action::ShowNeurons,
-        Action::ShowAudit,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::Open,
-        Action::Back,
-        Action::Recover,
-        Action::SortNext,
-        Action::SortReverse,
-        Action::Palette,
-        Action::Filter,
-        Action::ClearFilter,
-        Action::CopyId,
-        Action::ToggleMouse,
-        Action::RenewSession,
-        Action::Suspend,
-        Action::SwitchButton,
-        Action::Press,
-        Action::Close,
-        Action::Complete,
-        Action::HistoryPrev,
-        Action::HistoryNext,
-        Action::ShowRollouts,
-        Action::ShowFl,
-        Action::FlStart,
-        Action::FlStop,
-        Action::ShowAlerts,
-        Action::AckAlert,
-        Action::SilenceAlert,
-        Action::StartStress,
-        Action::StopStress,
-        Action::CleanupStress,
-        Action::ShowChaos,
-        Action::ShowStress,
-        Action::StartChaos,
-        Action::StopChaos,
-    ];
+    /// Every action: the fixed ones, then one `Show` per screen.
+    pub fn all() -> Vec<Action> {
+        let mut all = vec![
+            Action::Quit,
+            Action::Help,
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+            Action::Open,
+            Action::Back,
+            Action::Recover,
+            Action::SortNext,
+            Action::SortReverse,
+            Action::Palette,
+            Action::Filter,
+            Action::ClearFilter,
+            Action::CopyId,
+            Action::ToggleMouse,
+            Action::RenewSession,
+            Action::Suspend,
+            Action::SwitchButton,
+            Action::Press,
+            Action::Close,
+            Action::Complete,
+            Action::HistoryPrev,
+            Action::HistoryNext,
+            Action::FlStart,
+            Action::FlStop,
+            Action::AckAlert,
+            Action::SilenceAlert,
+            Action::StartStress,
+            Action::StopStress,
+            Action::CleanupStress,
+            Action::StartChaos,
+            Action::StopChaos,
+        ];
+        all.extend(Screens::ORDER.iter().map(|&v| Action::Show(v)));
+        all
+    }
 
     /// The name keymap files use.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Quit => "quit",
+            Action::Show(view) => view.show_action_name(),
             Action::Help => "help",
-            Action::ShowOverview => "show_overview",
-            Action::ShowNeurons => "show_neurons",
-            Action::ShowAudit => "show_audit",
             Action::Up => "up",
             Action::Down => "down",
             Action::PageUp => "page_up",
@@ -153,79 +144,50 @@ impl Action {
             Action::Complete => "complete",
             Action::HistoryPrev => "history_prev",
             Action::HistoryNext => "history_next",
-            Action::ShowRollouts => "show_rollouts",
-            Action::ShowFl => "show_fl",
             Action::FlStart => "fl_start",
             Action::FlStop => "fl_stop",
-            Action::ShowAlerts => "show_alerts",
             Action::AckAlert => "ack",
             Action::SilenceAlert => "silence",
             Action::StartStress => "start_stress",
             Action::StopStress => "stop_stress",
             Action::CleanupStress => "cleanup_stress",
-            Action::ShowChaos => "show_chaos",
-            Action::ShowStress => "show_stress",
             Action::StartChaos => "start_chaos",
             Action::StopChaos => "stop_chaos",
         }
     }
 
     pub fn parse(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == name)
+        Action::all().into_iter().find(|a| a.as_str() == name)
     }
 }
 
-/// Where a set of actions applies. Views first, then the modal layers drawn on top of them.
+/// Where a set of actions applies: the global keys, a screen, or a modal layer drawn on top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     Global,
-    Neurons,
-    Overview,
-    Detail,
-    Audit,
+    Screen(View),
     Confirm,
     Help,
     /// The `:` palette and the `/` filter line.
     Input,
-    Rollouts,
-    Fl,
-    Alerts,
-    Stress,
-    Chaos,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
-        Scope::Global,
-        Scope::Neurons,
-        Scope::Overview,
-        Scope::Detail,
-        Scope::Audit,
-        Scope::Confirm,
-        Scope::Help,
-        Scope::Input,
-        Scope::Rollouts,
-        Scope::Fl,
-        Scope::Alerts,
-        Scope::Stress,
-        Scope::Chaos,
-    ];
+    /// Every scope: global, each screen in header order, then the modal layers.
+    pub fn all() -> Vec<Scope> {
+        let mut all = vec![Scope::Global];
+        all.extend(Screens::ORDER.iter().map(|&v| Scope::Screen(v)));
+        all.extend([Scope::Confirm, Scope::Help, Scope::Input]);
+        all
+    }
 
     pub fn title(self) -> &'static str {
         match self {
             Scope::Global => "Global",
-            Scope::Neurons => "Neurons",
-            Scope::Overview => "Overview",
-            Scope::Detail => "Neuron detail",
-            Scope::Audit => "Audit log",
+            Scope::Screen(view) => view.title(),
             Scope::Confirm => "Confirm dialog",
             Scope::Help => "Help",
             Scope::Input => "Palette and filter line",
-            Scope::Rollouts => "Rollouts",
-            Scope::Fl => "Federated learning",
-            Scope::Alerts => "Alerts",
-            Scope::Stress => "Stress test",
-            Scope::Chaos => "Chaos",
         }
     }
 
@@ -233,39 +195,20 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Global => "global",
-            Scope::Neurons => "neurons",
-            Scope::Overview => "overview",
-            Scope::Detail => "detail",
-            Scope::Audit => "audit",
+            Scope::Screen(view) => view.name(),
             Scope::Confirm => "confirm",
             Scope::Help => "help",
             Scope::Input => "input",
-            Scope::Rollouts => "rollouts",
-            Scope::Fl => "fl",
-            Scope::Alerts => "alerts",
-            Scope::Stress => "stress",
-            Scope::Chaos => "chaos",
         }
     }
 
     pub fn parse(name: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+        Scope::all().into_iter().find(|s| s.as_str() == name)
     }
 
-    /// Views share their keys with the global scope; modal layers only have their own.
+    /// Screens share their keys with the global scope; modal layers only have their own.
     pub fn is_view(self) -> bool {
-        matches!(
-            self,
-            Scope::Neurons
-                | Scope::Overview
-                | Scope::Detail
-                | Scope::Audit
-                | Scope::Rollouts
-                | Scope::Fl
-                | Scope::Alerts
-                | Scope::Stress
-                | Scope::Chaos
-        )
+        matches!(self, Scope::Screen(_))
     }
 }
 
@@ -423,50 +366,25 @@ impl Registry {
     /// The global actions and the chrome's (dialogs, help, input line) are here; each screen's
     /// come from the screen.
     pub fn skeleton() -> Self {
-        use crate::api::Permission as Gate;
         use Action as A;
         let spec = |action: Action, name: &'static str, description: &'static str| {
             ActionSpec::new(action, name, description)
         };
-        let global = vec![
+        let screens = super::screens::Screens::default();
+        let mut global = vec![
             spec(A::Help, "help", "Show or hide this help"),
             spec(A::Palette, "command", "Open the command palette").no_hint(),
-            spec(A::ShowOverview, "overview", "Show the fleet overview").no_hint(),
-            spec(A::ShowNeurons, "neurons", "Show the neurons table").no_hint(),
-            spec(A::ShowAudit, "audit", "Show the audit log (live tail)")
-                .no_hint()
-                .needs(Gate::AuditView),
-            spec(
-                A::ShowRollouts,
-                "rollouts",
-                "Show rollouts: waves, per-neuron results, rollback cause",
-            )
-            .no_hint(),
-            spec(
-                A::ShowAlerts,
-                "alerts",
-                "Show alerts: firing and pending, grouped",
-            )
-            .no_hint(),
-            spec(
-                A::ShowFl,
-                "fl",
-                "Show federated learning: loss, accuracy, exclusions",
-            )
-            .no_hint()
-            .needs(Gate::ExperimentView),
-            spec(
-                A::ShowChaos,
-                "chaos",
-                "Show chaos: faults with detect/recover times, the experiment",
-            )
-            .no_hint(),
-            spec(
-                A::ShowStress,
-                "stress",
-                "Show stress tests: load, latency, thresholds",
-            )
-            .no_hint(),
+        ];
+        // One "show" per screen with a tab, in header order.
+        global.extend(screens.all().into_iter().filter_map(|(view, s)| {
+            let tab = s.tab()?;
+            let show = ActionSpec::new(A::Show(view), view.name(), tab.help).no_hint();
+            Some(match tab.permission {
+                Some(p) => show.needs(p),
+                None => show,
+            })
+        }));
+        global.extend([
             spec(
                 A::ToggleMouse,
                 "mouse",
@@ -486,7 +404,7 @@ impl Registry {
             )
             .no_hint(),
             spec(A::Quit, "quit", "Leave Plexus"),
-        ];
+        ]);
         let confirm = vec![
             spec(A::SwitchButton, "switch", "Focus the other button"),
             spec(A::Press, "choose", "Run the focused button"),
@@ -509,8 +427,12 @@ impl Registry {
         ];
         let mut scopes = vec![(Scope::Global, global)];
         // Each screen declares its own actions (`screens/`).
-        let screens = super::screens::Screens::default();
-        scopes.extend(screens.all().into_iter().map(|s| (s.scope(), s.actions())));
+        scopes.extend(
+            screens
+                .all()
+                .into_iter()
+                .map(|(view, s)| (Scope::Screen(view), s.actions())),
+        );
         scopes.extend([
             (Scope::Confirm, confirm),
             (Scope::Help, help),
@@ -560,16 +482,16 @@ mod tests {
         let with = key(KeyCode::Char('S'), KeyModifiers::SHIFT);
         let without = key(KeyCode::Char('S'), KeyModifiers::NONE);
         assert_eq!(
-            r.lookup(&[Scope::Neurons], &with),
+            r.lookup(&[Scope::Screen(View::Neurons)], &with),
             Some(Action::SortReverse)
         );
         assert_eq!(
-            r.lookup(&[Scope::Neurons], &without),
+            r.lookup(&[Scope::Screen(View::Neurons)], &without),
             Some(Action::SortReverse)
         );
         assert_eq!(
             r.lookup(
-                &[Scope::Neurons],
+                &[Scope::Screen(View::Neurons)],
                 &key(KeyCode::Char('s'), KeyModifiers::NONE)
             ),
             Some(Action::SortNext)
@@ -579,7 +501,7 @@ mod tests {
     #[test]
     fn ctrl_c_is_quit_but_c_is_nothing() {
         let r = Registry::default();
-        let scopes = [Scope::Neurons, Scope::Global];
+        let scopes = [Scope::Screen(View::Neurons), Scope::Global];
         assert_eq!(
             r.lookup(&scopes, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Action::Quit)
@@ -593,7 +515,7 @@ mod tests {
     #[test]
     fn no_key_is_bound_twice_in_a_view_and_global() {
         let r = Registry::default();
-        for view in [Scope::Neurons, Scope::Overview, Scope::Detail] {
+        for view in [View::Neurons, View::Overview, View::Detail].map(Scope::Screen) {
             let mut seen = std::collections::HashSet::new();
             for spec in r.actions(view).iter().chain(r.actions(Scope::Global)) {
                 for k in &spec.keys {

@@ -392,9 +392,9 @@ impl App {
         self.sync_page();
         changed |= self.act(|screens, ctx| {
             let mut changed = false;
-            for screen in screens.all_mut() {
+            for (view, screen) in screens.all_mut() {
                 // The table re-sorts only on new rows; drills look at every report.
-                if fresh || screen.scope() != Scope::Neurons {
+                if fresh || view != View::Neurons {
                     changed |= screen.on_fleet(ctx.fleet);
                 }
             }
@@ -406,7 +406,7 @@ impl App {
     /// Tell the tables how many rows fit now.
     fn sync_page(&mut self) {
         let page = self.visible_rows();
-        for screen in self.screens.all_mut() {
+        for (_, screen) in self.screens.all_mut() {
             screen.on_page(page);
         }
     }
@@ -504,11 +504,7 @@ impl App {
 
     /// The global actions; anything else is the shown screen's.
     pub(super) fn on_action(&mut self, action: Action) -> Outcome {
-        if let Some(view) = Screens::ORDER
-            .iter()
-            .copied()
-            .find(|v| self.screens.get(*v).tab().is_some_and(|t| t.show == action))
-        {
+        if let Action::Show(view) = action {
             let out = self.switch(view);
             return if self.screens.get(view).refresh_on_show() {
                 Outcome {

@@ -402,3 +402,28 @@ pub fn audit(n: usize) -> Vec<crate::api::AuditRecord> {
         })
         .collect()
 }
+
+/// A console on fixture data, signed in as `role` (not read-only).
+pub fn app_as(role: crate::api::Role) -> crate::tui::app::App {
+    let mut app = crate::tui::app::App::new(info());
+    app.session = Some(session(role, false));
+    app
+}
+
+/// Presses each character of `text` as a key, as a person types it; the last key's outcome.
+pub fn press(app: &mut crate::tui::app::App, text: &str) -> crate::tui::chrome::Outcome {
+    let mut last = crate::tui::chrome::Outcome::default();
+    for c in text.chars() {
+        last = app.update(key(crossterm::event::KeyCode::Char(c)));
+    }
+    last
+}
+
+/// Presses Enter.
+pub fn press_enter(app: &mut crate::tui::app::App) -> crate::tui::chrome::Outcome {
+    app.update(key(crossterm::event::KeyCode::Enter))
+}
+
+fn key(code: crossterm::event::KeyCode) -> crate::tui::msg::Msg {
+    crate::tui::msg::Msg::Key(crossterm::event::KeyEvent::from(code))
+}

@@ -184,7 +184,7 @@ impl Keymap {
             match value.get_ref() {
                 DeValue::Table(section) => {
                     let Some(scope) = Scope::parse(name.get_ref()) else {
-                        let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                        let scopes: Vec<&str> = Scope::all().iter().map(|s| s.as_str()).collect();
                         return Err(SourceError::new(
                             file,
                             format!("unknown section (scopes: {})", scopes.join(", ")),
@@ -277,7 +277,7 @@ impl Keymap {
     /// Checks the merged map: no key bound twice where both are live, no dangerous action on a
     /// navigation key, Ctrl-D or Ctrl-K.
     fn validate(&self) -> Result<(), SourceError> {
-        for scope in Scope::ALL {
+        for scope in Scope::all() {
             for spec in self.registry.actions(scope) {
                 if let Some(key) = spec
                     .keys

@@ -102,15 +102,20 @@ fn overrides_rebind_and_unbind_by_action_name() {
     )
     .unwrap_or_default();
     let map = Keymap::with_overrides("default", "rebind.toml", &text).expect("loads");
-    let live = [Scope::Neurons, Scope::Global];
+    let live = [
+        Scope::Screen(plexus::tui::app::View::Neurons),
+        Scope::Global,
+    ];
     assert_eq!(map.registry.lookup(&live, &key('x')), Some(Action::Recover));
     assert_eq!(map.registry.lookup(&live, &key('r')), None);
     assert_eq!(map.registry.lookup(&live, &key('q')), None, "quit lost q");
     // Everything not mentioned keeps its built-in keys.
     assert_eq!(map.registry.lookup(&live, &key('j')), Some(Action::Down));
     assert_eq!(
-        map.registry
-            .lookup(&[Scope::Detail, Scope::Global], &key('r')),
+        map.registry.lookup(
+            &[Scope::Screen(plexus::tui::app::View::Detail), Scope::Global],
+            &key('r')
+        ),
         Some(Action::Recover),
         "the detail view was not mentioned"
     );
@@ -133,7 +138,8 @@ fn a_broken_user_keymap_falls_back_to_the_default_and_reports() {
         "{error}"
     );
     assert_eq!(
-        map.registry.lookup(&[Scope::Neurons], &key('r')),
+        map.registry
+            .lookup(&[Scope::Screen(plexus::tui::app::View::Neurons)], &key('r')),
         Some(Action::Recover)
     );
 }

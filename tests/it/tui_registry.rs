@@ -127,7 +127,12 @@ fn the_hint_bar_shows_every_hinted_action_of_the_live_scopes() {
 #[test]
 fn every_key_of_every_action_reaches_that_action() {
     let registry = Registry::default();
-    for scope in [Scope::Neurons, Scope::Overview, Scope::Detail, Scope::Audit] {
+    for scope in [
+        Scope::Screen(plexus::tui::app::View::Neurons),
+        Scope::Screen(plexus::tui::app::View::Overview),
+        Scope::Screen(plexus::tui::app::View::Detail),
+        Scope::Screen(plexus::tui::app::View::Audit),
+    ] {
         let live = [scope, Scope::Global];
         for spec in live.iter().flat_map(|s| registry.actions(*s)) {
             for key in &spec.keys {
@@ -155,7 +160,7 @@ fn every_key_of_every_action_reaches_that_action() {
 fn dangerous_actions_are_marked_in_the_help() {
     let registry = Registry::default();
     let recover = registry
-        .actions(Scope::Neurons)
+        .actions(Scope::Screen(plexus::tui::app::View::Neurons))
         .iter()
         .find(|s| s.name == "recover");
     assert!(recover.is_some_and(|s| s.dangerous));
@@ -165,4 +170,44 @@ fn dangerous_actions_are_marked_in_the_help() {
         KeyModifiers::NONE,
     )));
     assert!(screen(&app).contains("(asks first)"));
+}
+
+/// The screen list drives the header: every screen with a tab is reachable by a key in both
+/// bundled keymaps, and its tab shows that key, in list order.
+#[test]
+fn every_tab_comes_from_the_screen_list_with_its_key_from_the_keymap() {
+    use plexus::tui::actions::Action;
+    use plexus::tui::keymap::Keymap;
+    use plexus::tui::screens::Screens;
+    let tabs: Vec<View> = Screens::ORDER
+        .iter()
+        .copied()
+        .filter(|&v| Screens::default().get(v).tab().is_some())
+        .collect();
+    assert!(tabs.len() >= 8, "{tabs:?}");
+    for name in ["default", "vim"] {
+        let registry = Keymap::builtin(name).expect("bundled keymap").registry;
+        for &view in &tabs {
+            let bound = registry
+                .actions(Scope::Global)
+                .iter()
+                .find(|s| s.action == Action::Show(view))
+                .is_some_and(|s| !s.keys.is_empty());
+            assert!(bound, "{name}: no key shows {view:?}");
+        }
+    }
+    let mut app = app_in(View::Neurons);
+    app.update(Msg::Resize {
+        width: 200,
+        height: 50,
+    });
+    let top = screen(&app).lines().next().unwrap_or_default().to_string();
+    let mut at = 0;
+    for view in tabs {
+        let label = Screens::default().get(view).tab().unwrap().label;
+        let found = top[at..]
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} in {top}"));
+        at += found + label.len();
+    }
 }

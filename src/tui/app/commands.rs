@@ -12,10 +12,10 @@ impl App {
     /// Runs a palette command.
     pub(in crate::tui) fn run(&mut self, run: Run) -> Outcome {
         match run {
-            Run::Neurons => self.on_action(Action::ShowNeurons).or_redraw(),
-            Run::Overview => self.on_action(Action::ShowOverview).or_redraw(),
+            Run::Neurons => self.on_action(Action::Show(View::Neurons)).or_redraw(),
+            Run::Overview => self.on_action(Action::Show(View::Overview)).or_redraw(),
             Run::Audit(query) => {
-                if let Some(refused) = self.refused(Action::ShowAudit) {
+                if let Some(refused) = self.refused(Action::Show(View::Audit)) {
                     self.set_flash(FlashKind::Error, refused);
                     return Outcome::redraw();
                 }
@@ -23,19 +23,19 @@ impl App {
                 self.switch(View::Audit);
                 Outcome::effect(Effect::Refresh)
             }
-            Run::Rollouts => self.on_action(Action::ShowRollouts).or_redraw(),
-            Run::Fl => match self.refused(Action::ShowFl) {
+            Run::Rollouts => self.on_action(Action::Show(View::Rollouts)).or_redraw(),
+            Run::Fl => match self.refused(Action::Show(View::Fl)) {
                 Some(refused) => {
                     self.set_flash(FlashKind::Error, refused);
                     Outcome::redraw()
                 }
-                None => self.on_action(Action::ShowFl).or_redraw(),
+                None => self.on_action(Action::Show(View::Fl)).or_redraw(),
             },
             Run::FlStart(spec) => {
                 self.switch(View::Fl);
                 self.act(|_, ctx| Fl::ask_start(ctx, *spec))
             }
-            Run::Alerts => self.on_action(Action::ShowAlerts).or_redraw(),
+            Run::Alerts => self.on_action(Action::Show(View::Alerts)).or_redraw(),
             Run::Silence(matchers, duration_ms) => {
                 if let Some(refused) = self.refused(Action::SilenceAlert) {
                     self.set_flash(FlashKind::Error, refused);

@@ -5,7 +5,7 @@
 //! file drives the header's tabs, help, the hint bar, refresh and drawing.
 //!
 //! Adding a screen: a folder here with a type that implements `Screen`, one line in `screens!`
-//! below, a `Scope` and its `show_…` action in `actions.rs`, and keys in `keymaps/default.toml`.
+//! below, and keys for its actions and its `show_…` in `keymaps/*.toml`.
 
 pub mod alerts;
 pub mod audit;
@@ -28,7 +28,7 @@ use super::actions::{Action, ActionSpec, Registry, Scope};
 use super::app::{Msg, TextWidths};
 use super::chrome::{Confirm, FLASH_TICKS, Flash, FlashKind, Outcome, refusal, refused_text};
 use super::input::{InputKind, InputLine};
-use crate::api::{NeuronView, Role, StatusReport};
+use crate::api::{NeuronView, Permission, Role, StatusReport};
 use crate::client::Backend;
 
 /// A screen's data fetch, run by the event loop while the screen is shown.
@@ -90,20 +90,20 @@ impl Ctx<'_> {
         self.flash(FlashKind::Error, text.into());
     }
 
-    /// Why the gate would refuse `action` of `scope` (the text the flash line shows), if it
-    /// would. Only a preview: the gate decides.
-    pub fn refused(&self, scope: Scope, action: Action) -> Option<String> {
+    /// Why the gate would refuse `action` of screen `view` (the text the flash line shows), if
+    /// it would. Only a preview: the gate decides.
+    pub fn refused(&self, view: View, action: Action) -> Option<String> {
         let spec = self
             .registry
-            .actions(scope)
+            .actions(Scope::Screen(view))
             .iter()
             .find(|s| s.action == action)?;
         refusal(self.role, self.read_only, spec).map(|r| refused_text(spec, r))
     }
 
     /// Says why the gate would refuse `action`, and whether it would.
-    pub fn say_refused(&mut self, scope: Scope, action: Action) -> bool {
-        match self.refused(scope, action) {
+    pub fn say_refused(&mut self, view: View, action: Action) -> bool {
+        match self.refused(view, action) {
             Some(text) => {
                 self.error(text);
                 true
@@ -125,17 +125,16 @@ impl Ctx<'_> {
     }
 }
 
-/// A header tab: its label; the key is the one the keymap binds to `show`.
+/// A header tab: its label, and its `show_…` action's help line and permission (the key is the
+/// one the keymap binds to that action).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tab {
     pub label: &'static str,
-    pub show: Action,
+    pub help: &'static str,
+    pub permission: Option<Permission>,
 }
 
 pub trait Screen {
-    /// Its key scope (the keymap section of its actions).
-    fn scope(&self) -> Scope;
-
     /// Its header tab, if it has one (the detail screen lives under the neurons tab).
     fn tab(&self) -> Option<Tab>;
 
@@ -181,24 +180,41 @@ pub trait Screen {
     fn draw(&self, frame: &mut Frame, area: Rect, fleet: Fleet);
 }
 
-/// Which screen is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Neurons,
-    Overview,
-    Detail,
-    Audit,
-    Rollouts,
-    Fl,
-    Alerts,
-    Stress,
-    Chaos,
-}
-
-/// The ordered screen list: one line per screen, in header-tab order. It makes the `Screens`
-/// struct (one typed field each) and the lookups the router uses.
+/// The ordered screen list: one line per screen, in header-tab order — its field, its type, its
+/// name in the `View` enum and its title in help. It makes the `View` enum, the `Screens` struct
+/// (one typed field each), the keymap names (`[neurons]`, `show_neurons`) and the lookups the
+/// router uses.
 macro_rules! screens {
-    ($($field:ident: $ty:ty => $view:ident,)*) => {
+    ($($field:ident: $ty:ty => $view:ident, $title:literal;)*) => {
+        /// Which screen is shown.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum View {
+            $($view,)*
+        }
+
+        impl View {
+            /// Its keymap section (`neurons`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(View::$view => stringify!($field),)*
+                }
+            }
+
+            /// Its `show_…` action's name in keymap files.
+            pub fn show_action_name(self) -> &'static str {
+                match self {
+                    $(View::$view => concat!("show_", stringify!($field)),)*
+                }
+            }
+
+            /// Its title in help.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(View::$view => $title,)*
+                }
+            }
+        }
+
         /// Every screen's state.
         #[derive(Default)]
         pub struct Screens {
@@ -221,40 +237,33 @@ macro_rules! screens {
                 }
             }
 
-            /// The key scope of a screen.
-            pub fn scope(view: View) -> Scope {
-                match view {
-                    $(View::$view => Scope::$view,)*
-                }
-            }
-
             /// Every screen, in header order.
-            pub fn all(&self) -> Vec<&dyn Screen> {
-                vec![$(&self.$field as &dyn Screen,)*]
+            pub fn all(&self) -> Vec<(View, &dyn Screen)> {
+                vec![$((View::$view, &self.$field as &dyn Screen),)*]
             }
 
-            pub fn all_mut(&mut self) -> Vec<&mut dyn Screen> {
-                vec![$(&mut self.$field as &mut dyn Screen,)*]
+            pub fn all_mut(&mut self) -> Vec<(View, &mut dyn Screen)> {
+                vec![$((View::$view, &mut self.$field as &mut dyn Screen),)*]
             }
         }
     };
 }
 
 screens! {
-    overview: overview::Overview => Overview,
-    neurons: neurons::Neurons => Neurons,
-    detail: detail::Detail => Detail,
-    audit: audit::Audit => Audit,
-    rollouts: rollouts::Rollouts => Rollouts,
-    alerts: alerts::Alerts => Alerts,
-    fl: fl::Fl => Fl,
-    chaos: chaos::Chaos => Chaos,
-    stress: stress::Stress => Stress,
+    overview: overview::Overview => Overview, "Overview";
+    neurons: neurons::Neurons => Neurons, "Neurons";
+    detail: detail::Detail => Detail, "Neuron detail";
+    audit: audit::Audit => Audit, "Audit log";
+    rollouts: rollouts::Rollouts => Rollouts, "Rollouts";
+    alerts: alerts::Alerts => Alerts, "Alerts";
+    fl: fl::Fl => Fl, "Federated learning";
+    chaos: chaos::Chaos => Chaos, "Chaos";
+    stress: stress::Stress => Stress, "Stress test";
 }
 
 impl View {
     pub fn scope(self) -> Scope {
-        Screens::scope(self)
+        Scope::Screen(self)
     }
 }
 

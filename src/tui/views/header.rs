@@ -10,7 +10,7 @@ use super::style;
 use crate::api::{NeuronState, StateCounts};
 use crossterm::event::KeyCode;
 
-use crate::tui::actions::{Key, Scope};
+use crate::tui::actions::{Action, Key, Scope};
 use crate::tui::app::{App, View};
 use crate::tui::screens::Screens;
 
@@ -42,7 +42,7 @@ fn tabs(app: &App) -> Vec<(String, View)> {
                 .registry
                 .actions(Scope::Global)
                 .iter()
-                .find(|s| s.action == tab.show)
+                .find(|s| s.action == Action::Show(view))
                 .and_then(|s| {
                     // Tabs are numbered: the digit that shows it, else its first key.
                     let digit = |k: &&Key| matches!(k.code, KeyCode::Char(c) if c.is_ascii_digit());

@@ -14,7 +14,7 @@ use super::{Ctx, Fetch, Fleet, Screen, Tab, back, moved, moves};
 use crate::api::alert::{Alert, AlertsReport};
 use crate::api::{Command, Permission, ask};
 use crate::client::{Backend, BackendExt};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::app::Msg;
 use crate::tui::chrome::{Effect, Outcome};
 use crate::tui::input::InputKind;
@@ -47,14 +47,11 @@ impl Alerts {
 }
 
 impl Screen for Alerts {
-    fn scope(&self) -> Scope {
-        Scope::Alerts
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Alerts",
-            show: Action::ShowAlerts,
+            help: "Show alerts: firing and pending, grouped",
+            permission: None,
         })
     }
 

@@ -9,10 +9,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Ctx, Fetch, Fleet, Screen, Tab, back, moved, moves};
+use crate::api::Permission;
 use crate::api::security::AuditFilter;
 use crate::api::{AuditRecord, ask};
 use crate::client::{Backend, BackendExt};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::app::Msg;
 use crate::tui::chrome::Outcome;
 use crate::tui::filter::Filter;
@@ -73,14 +74,11 @@ impl Audit {
 }
 
 impl Screen for Audit {
-    fn scope(&self) -> Scope {
-        Scope::Audit
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Audit",
-            show: Action::ShowAudit,
+            help: "Show the audit log (live tail)",
+            permission: Some(Permission::AuditView),
         })
     }
 

@@ -14,14 +14,14 @@ use std::sync::Arc;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Ctx, Fetch, Fleet, Screen, Tab, back, moved, moves};
+use super::{Ctx, Fetch, Fleet, Screen, Tab, View, back, moved, moves};
 use crate::api::chaos::{ChaosFaultView, ChaosKind, ChaosParams, ChaosSpec, Selector};
 use crate::api::{ApiError, Command, Millis, Permission};
 use crate::client::Backend;
 use crate::experiment::Progress;
 use crate::experiment::monitor::FaultRecord;
 use crate::experiment::scenario::SHIPPED;
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::chrome::{Button, Confirm, Effect, Outcome};
 use crate::tui::input::InputKind;
 use crate::tui::palette::{Run, Verb};
@@ -164,7 +164,7 @@ impl Chaos {
             return Outcome::effect(Effect::Refresh);
         };
         // Only a preview of the gate's answer: the gate decides when the commands arrive.
-        if ctx.say_refused(Scope::Chaos, Action::StartChaos) {
+        if ctx.say_refused(View::Chaos, Action::StartChaos) {
             return Outcome::effect(Effect::Refresh);
         }
         match request {
@@ -290,14 +290,11 @@ impl Chaos {
 }
 
 impl Screen for Chaos {
-    fn scope(&self) -> Scope {
-        Scope::Chaos
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Chaos",
-            show: Action::ShowChaos,
+            help: "Show chaos: faults with detect/recover times, the experiment",
+            permission: None,
         })
     }
 
@@ -370,18 +367,10 @@ mod tests {
     use crate::tui::screens::View;
     use crossterm::event::{KeyCode, KeyEvent};
 
+    /// Types `:text` and Enter: the command line, as a person uses it.
     fn run_line(app: &mut App, text: &str) -> Outcome {
-        app.update(Msg::Key(KeyEvent::from(KeyCode::Char(':'))));
-        for c in text.chars() {
-            app.update(Msg::Key(KeyEvent::from(KeyCode::Char(c))));
-        }
-        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)))
-    }
-
-    fn app_as(role: Role) -> App {
-        let mut app = App::new(fixtures::info());
-        app.session = Some(fixtures::session(role, false));
-        app
+        fixtures::press(app, &format!(":{text}"));
+        fixtures::press_enter(app)
     }
 
     #[test]
@@ -440,7 +429,7 @@ mod tests {
     #[test]
     fn roles_without_chaos_run_are_refused_before_the_backend() {
         for role in [Role::Viewer, Role::NeuronManager] {
-            let mut app = app_as(role);
+            let mut app = fixtures::app_as(role);
             let out = run_line(&mut app, "chaos run single-crash");
             assert_eq!(app.view, View::Chaos, "the view still opens");
             assert_eq!(out.effect, Some(Effect::Refresh));
@@ -462,7 +451,7 @@ mod tests {
 
     #[test]
     fn x_aborts_the_running_experiment_only_after_confirming() {
-        let mut app = app_as(Role::Operator);
+        let mut app = fixtures::app_as(Role::Operator);
         assert_eq!(
             run_line(&mut app, "chaos run single-crash").effect,
             Some(Effect::RunExperiment("single-crash".into()))

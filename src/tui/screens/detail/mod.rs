@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 
 use super::{Ctx, Fleet, Go, Screen, Tab, View};
 use crate::api::{ApiError, LogLine, NeuronDetail};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::chrome::Outcome;
 
 /// How many log lines the detail screen asks for.
@@ -79,10 +79,6 @@ impl Detail {
 }
 
 impl Screen for Detail {
-    fn scope(&self) -> Scope {
-        Scope::Detail
-    }
-
     /// It shows the fleet, which refreshes on its own.
     fn refresh_on_show(&self) -> bool {
         false

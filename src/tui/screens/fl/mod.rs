@@ -13,11 +13,11 @@ use std::sync::Arc;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Ctx, Fetch, Fleet, Screen, Tab, back};
+use super::{Ctx, Fetch, Fleet, Screen, Tab, View, back};
 use crate::api::fl_run::{FlRunDetail, FlRunSpec, FlRunState, FlRunView};
 use crate::api::{Command, Permission, ask};
 use crate::client::{Backend, BackendExt};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::app::Msg;
 use crate::tui::chrome::{Button, Confirm, Outcome};
 
@@ -47,7 +47,7 @@ impl Fl {
 
     /// `s` or `:fl start …`: the start dialog, unless the gate would refuse or the spec is bad.
     pub fn ask_start(ctx: &mut Ctx, spec: FlRunSpec) -> Outcome {
-        if ctx.say_refused(Scope::Fl, Action::FlStart) {
+        if ctx.say_refused(View::Fl, Action::FlStart) {
             return Outcome::redraw();
         }
         if let Err(e) = spec.validate() {
@@ -82,7 +82,7 @@ impl Fl {
     }
 
     fn ask_stop(&self, ctx: &mut Ctx) -> Outcome {
-        if ctx.say_refused(Scope::Fl, Action::FlStop) {
+        if ctx.say_refused(View::Fl, Action::FlStop) {
             return Outcome::redraw();
         }
         let Some(run) = self.shown() else {
@@ -123,14 +123,11 @@ pub async fn fetch(backend: &dyn Backend) -> Msg {
 }
 
 impl Screen for Fl {
-    fn scope(&self) -> Scope {
-        Scope::Fl
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "FL",
-            show: Action::ShowFl,
+            help: "Show federated learning: loss, accuracy, exclusions",
+            permission: Some(Permission::ExperimentView),
         })
     }
 

@@ -15,7 +15,7 @@ use ratatui::layout::Rect;
 
 use super::{Ctx, Fleet, Go, Screen, Tab, moved, moves};
 use crate::api::{Command, NeuronView, Permission};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::chrome::{Button, Confirm, Effect, Outcome};
 use crate::tui::filter::Filter;
 
@@ -133,10 +133,6 @@ pub fn copy(ctx: &mut Ctx, id: String) -> Outcome {
 }
 
 impl Screen for Neurons {
-    fn scope(&self) -> Scope {
-        Scope::Neurons
-    }
-
     /// It shows the fleet, which refreshes on its own.
     fn refresh_on_show(&self) -> bool {
         false
@@ -145,7 +141,8 @@ impl Screen for Neurons {
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Neurons",
-            show: Action::ShowNeurons,
+            help: "Show the neurons table",
+            permission: None,
         })
     }
 

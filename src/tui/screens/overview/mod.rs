@@ -9,17 +9,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Ctx, Fleet, Go, Screen, Tab, View, back};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::chrome::Outcome;
 
 #[derive(Debug, Clone, Default)]
 pub struct Overview;
 
 impl Screen for Overview {
-    fn scope(&self) -> Scope {
-        Scope::Overview
-    }
-
     /// It shows the fleet, which refreshes on its own.
     fn refresh_on_show(&self) -> bool {
         false
@@ -28,7 +24,8 @@ impl Screen for Overview {
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Overview",
-            show: Action::ShowOverview,
+            help: "Show the fleet overview",
+            permission: None,
         })
     }
 

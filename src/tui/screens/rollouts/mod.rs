@@ -14,7 +14,7 @@ use super::{Ctx, Fetch, Fleet, Screen, Tab, back, moved, moves};
 use crate::api::ask;
 use crate::api::rollout::{RolloutView, RolloutsReport};
 use crate::client::{Backend, BackendExt};
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::app::Msg;
 use crate::tui::chrome::{Effect, Outcome};
 
@@ -60,14 +60,11 @@ pub async fn fetch(backend: &dyn Backend, selected: Option<u64>) -> Msg {
 }
 
 impl Screen for Rollouts {
-    fn scope(&self) -> Scope {
-        Scope::Rollouts
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Rollouts",
-            show: Action::ShowRollouts,
+            help: "Show rollouts: waves, per-neuron results, rollback cause",
+            permission: None,
         })
     }
 

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::{Ctx, Fetch, Fleet, Screen, Tab, back};
+use super::{Ctx, Fetch, Fleet, Screen, Tab, View, back};
 use crate::api::stress::{Progress, StressRequest, StressStarted};
 use crate::api::{ApiError, Command, ErrorCode, Permission};
 use crate::client::Backend;
-use crate::tui::actions::{Action, ActionSpec, Scope};
+use crate::tui::actions::{Action, ActionSpec};
 use crate::tui::app::Msg;
 use crate::tui::chrome::{Button, Confirm, Effect, Outcome};
 use crate::tui::input::InputKind;
@@ -89,7 +89,7 @@ impl Stress {
             return Outcome::effect(Effect::Refresh);
         };
         // Only a preview of the gate's answer: the gate decides when the request arrives.
-        if ctx.say_refused(Scope::Stress, Action::StartStress) {
+        if ctx.say_refused(View::Stress, Action::StartStress) {
             return Outcome::effect(Effect::Refresh);
         }
         if self.progress.as_ref().is_some_and(Progress::running) {
@@ -162,14 +162,11 @@ impl Stress {
 }
 
 impl Screen for Stress {
-    fn scope(&self) -> Scope {
-        Scope::Stress
-    }
-
     fn tab(&self) -> Option<Tab> {
         Some(Tab {
             label: "Stress",
-            show: Action::ShowStress,
+            help: "Show stress tests: load, latency, thresholds",
+            permission: None,
         })
     }
 
@@ -231,34 +228,15 @@ mod tests {
     use super::fixtures as stress_fixtures;
     use super::*;
     use crate::api::Role;
-    use crate::tui::app::App;
     use crate::tui::fixtures;
     use crate::tui::screens::View;
     use crossterm::event::{KeyCode, KeyEvent};
 
-    fn keys(app: &mut App, text: &str) -> Outcome {
-        let mut last = Outcome::default();
-        for c in text.chars() {
-            last = app.update(Msg::Key(KeyEvent::from(KeyCode::Char(c))));
-        }
-        last
-    }
-
-    fn enter(app: &mut App) -> Outcome {
-        app.update(Msg::Key(KeyEvent::from(KeyCode::Enter)))
-    }
-
-    fn app_as(role: Role) -> App {
-        let mut app = App::new(fixtures::info());
-        app.session = Some(fixtures::session(role, false));
-        app
-    }
-
     #[test]
     fn starting_asks_the_backend_only_for_a_role_the_gate_would_admit() {
-        let mut op = app_as(Role::Operator);
-        keys(&mut op, ":stress elasticity --duration 30");
-        let out = enter(&mut op);
+        let mut op = fixtures::app_as(Role::Operator);
+        fixtures::press(&mut op, ":stress elasticity --duration 30");
+        let out = fixtures::press_enter(&mut op);
         assert_eq!(op.view, View::Stress);
         let Some(Effect::StartStress(r)) = out.effect else {
             panic!("no start: {out:?}");
@@ -268,9 +246,9 @@ mod tests {
             ("elasticity", Some(30.0))
         );
 
-        let mut viewer = app_as(Role::Viewer);
-        keys(&mut viewer, ":stress smoke");
-        let out = enter(&mut viewer);
+        let mut viewer = fixtures::app_as(Role::Viewer);
+        fixtures::press(&mut viewer, ":stress smoke");
+        let out = fixtures::press_enter(&mut viewer);
         assert_eq!(viewer.view, View::Stress, "the view still opens");
         assert_eq!(out.effect, Some(Effect::Refresh));
         let flash = viewer
@@ -281,39 +259,43 @@ mod tests {
         assert!(flash.contains("may not stress.run"), "{flash}");
         // `x` is refused the same way, before any dialog.
         viewer.update(Msg::Stress(Ok(stress_fixtures::running())));
-        keys(&mut viewer, "x");
+        fixtures::press(&mut viewer, "x");
         assert!(viewer.confirm.is_none());
     }
 
     #[test]
     fn x_stops_only_a_running_test_and_only_after_confirming() {
-        let mut app = app_as(Role::Admin);
-        keys(&mut app, ":stress");
-        enter(&mut app);
+        let mut app = fixtures::app_as(Role::Admin);
+        fixtures::press(&mut app, ":stress");
+        fixtures::press_enter(&mut app);
         app.update(Msg::Stress(Ok(stress_fixtures::finished())));
-        keys(&mut app, "x");
+        fixtures::press(&mut app, "x");
         assert!(app.confirm.is_none(), "nothing running to stop");
         app.update(Msg::Stress(Ok(stress_fixtures::running())));
-        keys(&mut app, "x");
+        fixtures::press(&mut app, "x");
         let dialog = app.confirm.as_ref().expect("asks first");
         assert_eq!(dialog.focus, Button::Cancel);
-        assert_eq!(enter(&mut app).effect, None, "Enter on Cancel does nothing");
-        keys(&mut app, "x");
+        assert_eq!(
+            fixtures::press_enter(&mut app).effect,
+            None,
+            "Enter on Cancel does nothing"
+        );
+        fixtures::press(&mut app, "x");
         app.update(Msg::Key(KeyEvent::from(KeyCode::Tab)));
         assert_eq!(
-            enter(&mut app).effect,
+            fixtures::press_enter(&mut app).effect,
             Some(Effect::Submit(Command::StressStop {
                 test_id: "st-19a4c0ffee0".into()
             }))
         );
         // A second start while one runs is refused in the console already.
-        keys(&mut app, ":stress smoke");
-        assert_eq!(enter(&mut app).effect, None);
+        fixtures::press(&mut app, ":stress smoke");
+        assert_eq!(fixtures::press_enter(&mut app).effect, None);
     }
 
     #[test]
     fn no_test_yet_is_an_answer_not_an_error() {
-        let mut app = app_as(Role::Admin);
+        let mut app = fixtures::app_as(Role::Admin);
         let out = app.update(Msg::Stress(Err(ApiError::not_found("no stress test"))));
         assert!(out.redraw && app.screens.stress.loaded && app.screens.stress.progress.is_none());
         assert!(app.flash.is_none());
