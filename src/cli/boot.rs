@@ -131,6 +131,7 @@ pub async fn backend(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
             "--connect needs --token (or PLEXUS_TOKEN); `plexus users token NAME` issues one",
         )
     })?;
+    let token = usable_token(token)?;
     let remote = Remote::connect(url, token).await?;
     for (id, fault) in &global.faults {
         remote
@@ -141,6 +142,23 @@ pub async fn backend(global: &Global) -> Result<Arc<dyn Backend>, ApiError> {
             .await?;
     }
     Ok(Arc::new(remote))
+}
+
+/// A token as pasted: surrounding whitespace (a newline from a file) dropped; anything else that
+/// an HTTP header cannot carry is named here, not reported later as an unreachable server.
+fn usable_token(raw: &str) -> Result<&str, ApiError> {
+    let token = raw.trim();
+    if token.is_empty() {
+        return Err(ApiError::bad_input("--token (or PLEXUS_TOKEN) is empty"));
+    }
+    if let Some((at, c)) = token.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        return Err(ApiError::bad_input(format!(
+            "--token (or PLEXUS_TOKEN) holds {c:?} at character {}: a token is one word of \
+             printable ASCII, as `plexus users token NAME` prints it",
+            at + 1
+        )));
+    }
+    Ok(token)
 }
 
 /// config.toml's alert keys, where no flag said otherwise.
@@ -238,4 +256,22 @@ pub async fn warm_up(backend: &dyn Backend, limit: Duration) -> Result<(), ApiEr
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usable_token;
+
+    #[test]
+    fn a_pasted_token_loses_its_newline_and_stray_text_is_named() {
+        assert_eq!(usable_token("plx_abc\n").unwrap(), "plx_abc");
+        let err = usable_token("plx_abc\ntoken for vic: shown once").unwrap_err();
+        assert_eq!(err.code, crate::api::ErrorCode::BadInput);
+        assert!(
+            err.message.contains("'\\n' at character 8"),
+            "{}",
+            err.message
+        );
+        assert!(usable_token("  ").is_err());
+    }
 }
