@@ -205,30 +205,33 @@ impl Matcher {
             MatchOp::Eq => value == self.value,
             MatchOp::Ne => value != self.value,
             MatchOp::Re | MatchOp::NotRe => {
-                let hit = anchored(&self.value).is_some_and(|re| re.is_match(value));
+                let hit = anchored_match(&self.value, value).unwrap_or(false);
                 hit == (self.op == MatchOp::Re)
             }
         }
     }
 }
 
-/// The anchored regex for `pattern`, compiled once: inhibition and silences match every alert
-/// every evaluation, and compiling costs far more than matching.
-fn anchored(pattern: &str) -> Option<regex::Regex> {
+/// Whether `value` matches the anchored regex `pattern` (`None`: it does not compile). Each
+/// pattern is compiled once: inhibition and silences match every alert every evaluation, and
+/// compiling costs far more than matching. Matched in place: a cloned `Regex` builds a fresh
+/// match cache, which at 100,000 alerts an evaluation cost the engine seconds.
+fn anchored_match(pattern: &str, value: &str) -> Option<bool> {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
     static CACHE: LazyLock<Mutex<HashMap<String, regex::Regex>>> = LazyLock::new(Default::default);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(re) = cache.get(pattern) {
-        return Some(re.clone());
+        return Some(re.is_match(value));
     }
     let re = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
     // Patterns come from rules and silences: few. A flood of distinct ones starts over.
     if cache.len() >= 1024 {
         cache.clear();
     }
-    cache.insert(pattern.to_string(), re.clone());
-    Some(re)
+    let hit = re.is_match(value);
+    cache.insert(pattern.to_string(), re);
+    Some(hit)
 }
 
 /// Every matcher holds.

@@ -212,6 +212,7 @@ pub fn engine(global: &Global) -> Result<Engine, ApiError> {
         neurons: global.neurons as usize,
         heartbeat_ms: config.heartbeat_ms,
         seed: global.seed,
+        wait_for_keys: global.virtual_time,
         ..SimConfig::default()
     });
     let data_dir = global.data_dir.clone().or_else(default_data_dir);

@@ -1,6 +1,8 @@
 //! The engine's single-owner state and its step function. Everything here is synchronous and
 //! driven by explicit times, so tests run 30 simulated minutes in milliseconds with a fake clock.
 
+mod enrolment;
+
 use std::collections::{HashMap, VecDeque};
 
 use super::alerts::AlertBook;
@@ -17,6 +19,7 @@ use super::fleet::tracked::{Liveness, TrackedNeuron};
 use super::flrun::FlRunBook;
 use super::identity::IdentityBook;
 use super::identity::ca::Ca;
+use super::identity::queue::IdentityQueue;
 use super::link::{Arrival, Link, Packet};
 use super::rollout::RolloutBook;
 use super::store::pins::Pin;
@@ -29,6 +32,8 @@ use crate::api::wire::{
 };
 use crate::api::{ApiError, ErrorCode, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
+pub use enrolment::Trust;
+use enrolment::is_identity_request;
 
 /// The kind of a neuron that is a real agent process.
 pub const AGENT: &str = "agent";
@@ -50,6 +55,8 @@ pub struct Core {
     pub alerts: AlertBook,
     pub fl_runs: FlRunBook,
     pub identity: IdentityBook,
+    /// Enrolments and handshakes waiting for their step's budget (see `core::enrolment`).
+    pub identity_queue: IdentityQueue,
     /// Agent ids and the keys they are bound to (durable; see `store::pins`).
     pins: HashMap<String, Pin>,
     epoch_unix_ms: i64,
@@ -119,6 +126,7 @@ impl Core {
                 },
                 cfg.identity.credential_ttl_ms,
             ),
+            identity_queue: IdentityQueue::default(),
             epoch_unix_ms,
             next_nonce: 1,
             stall_reset_at: 0,
@@ -132,6 +140,7 @@ impl Core {
         };
         let roster = core.host.roster();
         let count = roster.len() as u64;
+        let first_deadline = core.detector.first_deadline(now) + core.enrolment_allowance(count);
         for (i, mut spec) in roster.into_iter().enumerate() {
             // Neurons keep running while the engine is down: a restarted engine finds each
             // on the config it was last confirmed running.
@@ -152,7 +161,7 @@ impl Core {
             });
             let neuron =
                 TrackedNeuron::new(spec, "simulated", now, interval, core.cfg.detector.window);
-            let idx = core.registry.add(neuron, core.detector.first_deadline(now));
+            let idx = core.registry.add(neuron, first_deadline);
             core.identity.open_enrolment(idx);
         }
         fx.event(Event::FleetRegistered { count });
@@ -184,6 +193,7 @@ impl Core {
 
         self.uplinks = uplinks;
         self.deliver_link(now, fx);
+        self.answer_identity(now, fx);
 
         self.fire_timers(now, fx);
 
@@ -228,9 +238,12 @@ impl Core {
         self.link.deliver_due(now, &mut arrivals);
         for arrival in arrivals.drain(..) {
             match arrival.packet {
+                Packet::Up(message) if is_identity_request(&message) => {
+                    self.queue_identity(arrival.at, arrival.neuron, message)
+                }
                 Packet::Up(message) => self.ingest(arrival.at, arrival.neuron, message, fx),
                 Packet::Verified(message) => {
-                    self.ingest_as(arrival.at, arrival.neuron, message, true, fx)
+                    self.ingest_as(arrival.at, arrival.neuron, message, Trust::Enveloped, fx)
                 }
                 Packet::Down(command) if self.is_agent(arrival.neuron) => {
                     self.agents.queue(arrival.neuron, command)
@@ -344,6 +357,7 @@ impl Core {
         );
         let idx = self.registry.add(neuron, self.detector.first_deadline(now));
         self.identity.clear(idx);
+        self.identity_queue.forget(idx);
         match bound {
             Some(latest) => {
                 self.identity.restore(idx, latest);
@@ -403,6 +417,7 @@ impl Core {
         }
         if let Some(idx) = live {
             self.identity.clear(idx);
+            self.identity_queue.forget(idx);
             self.identity.open_enrolment(idx);
             self.agents.log(
                 idx,
@@ -456,6 +471,7 @@ impl Core {
             self.recovery.forget(idx);
             self.agents.forget(idx);
             self.identity.clear(idx);
+            self.identity_queue.forget(idx);
             if self.pins.remove(&id).is_some() {
                 fx.store(StoreOp::AgentReleased { neuron: id.clone() });
             }
@@ -518,7 +534,9 @@ impl Core {
             self.deliver_link(now, fx);
         } else {
             match packet {
-                Packet::Verified(message) => self.ingest_as(now, idx, message, true, fx),
+                Packet::Verified(message) => {
+                    self.ingest_as(now, idx, message, Trust::Enveloped, fx)
+                }
                 Packet::Up(message) => self.ingest(now, idx, message, fx),
                 Packet::Down(_) => {}
             }
@@ -546,6 +564,9 @@ impl Core {
         self.registry.due(now, &mut due);
         let may_convict = self.guard.may_convict();
         for &idx in &due {
+            if self.waits_for_identity(idx, now) {
+                continue;
+            }
             let n = &mut self.registry.neurons[idx as usize];
             let was = n.liveness;
             let (action, next) = self
@@ -555,7 +576,11 @@ impl Core {
             match action {
                 TimerAction::Probe(nonce) => {
                     if was != Liveness::Suspect && !self.registry.neurons[idx as usize].mock {
-                        self.guard.note_suspicion(now);
+                        // Only a neuron that was heard from can fall silent: one never heard
+                        // from (still starting, its first request waiting) is not fleet silence.
+                        if was == Liveness::Alive {
+                            self.guard.note_suspicion(now);
+                        }
                         let n = &self.registry.neurons[idx as usize];
                         let reason = match was {
                             Liveness::Pending => format!(
@@ -582,23 +607,22 @@ impl Core {
     }
 
     fn ingest(&mut self, at: Millis, idx: u32, message: NeuronMessage, fx: &mut Effects) {
-        self.ingest_as(at, idx, message, false, fx);
+        self.ingest_as(at, idx, message, Trust::Raw, fx);
     }
 
-    /// `enveloped`: the message came in an agent's report whose MAC verified on arrival (it
-    /// covers the message's exact bytes), so it needs no MAC of its own.
+    /// `trust`: what was already checked about the message (see [`Trust`]).
     fn ingest_as(
         &mut self,
         at: Millis,
         idx: u32,
         message: NeuronMessage,
-        enveloped: bool,
+        trust: Trust,
         fx: &mut Effects,
     ) {
         if self.registry.neurons.get(idx as usize).is_none() {
             return;
         }
-        if let Err(reason) = self.verify(idx, &message, at, enveloped, fx) {
+        if let Err(reason) = self.verify(idx, &message, at, trust, fx) {
             let enrolment = matches!(message, NeuronMessage::Enroll(_));
             self.refuse(idx, at, reason, enrolment, fx);
             return;
@@ -651,7 +675,7 @@ impl Core {
         idx: u32,
         message: &NeuronMessage,
         at: Millis,
-        enveloped: bool,
+        trust: Trust,
         fx: &mut Effects,
     ) -> Result<(), String> {
         let now_unix = self.epoch_unix_ms + at as i64;
@@ -661,7 +685,7 @@ impl Core {
             NeuronMessage::Heartbeat(_)
             | NeuronMessage::ProbeAck { .. }
             | NeuronMessage::Rollout(_)
-                if enveloped =>
+                if trust == Trust::Enveloped =>
             {
                 Ok(())
             }
@@ -682,7 +706,11 @@ impl Core {
                 now_unix,
             ),
             NeuronMessage::Enroll(e) => {
-                let issued = self.identity.enroll(idx, id, e, now_unix, agent)?;
+                let issued = if trust == Trust::ProofVerified {
+                    self.identity.enroll_proven(idx, id, e, now_unix, agent)?
+                } else {
+                    self.identity.enroll(idx, id, e, now_unix, agent)?
+                };
                 if issued.rotation {
                     fx.event(Event::CredentialRotated {
                         neuron: id.to_string(),

@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
+use super::keyforge::KeyForge;
 use super::sim::SimNeuron;
 use crate::api::wire::NeuronCommand;
 use crate::api::{Fault, Millis};
@@ -20,6 +21,9 @@ pub struct SimConfig {
     pub seed: u64,
     /// How long a restart takes, uniformly in this range.
     pub restart_ms: (Millis, Millis),
+    /// Neurons wait for keys made ahead on the forge thread (reproducible: virtual time) rather
+    /// than ask later when theirs is not ready (real time: the engine never waits).
+    pub wait_for_keys: bool,
 }
 
 impl Default for SimConfig {
@@ -29,6 +33,7 @@ impl Default for SimConfig {
             heartbeat_ms: 1000,
             seed: 1,
             restart_ms: (600, 1400),
+            wait_for_keys: true,
         }
     }
 }
@@ -76,6 +81,17 @@ impl SimFleet {
             });
             fleet.schedule(&neuron);
             fleet.neurons.push(neuron);
+        }
+        // Keys are made off the engine's thread, in the order the neurons will first ask.
+        let forge = KeyForge::start(cfg.wait_for_keys);
+        let mut first: Vec<(Millis, u32)> = fleet
+            .neurons
+            .iter()
+            .map(|n| (n.next_wake.unwrap_or(Millis::MAX), n.index))
+            .collect();
+        first.sort_unstable();
+        for (_, idx) in first {
+            fleet.neurons[idx as usize].forge_keys_ahead(&forge);
         }
         fleet
     }

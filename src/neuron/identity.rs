@@ -6,6 +6,7 @@
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
+use super::keyforge::{KeyForge, Slot};
 use crate::api::Millis;
 use crate::api::identity::{
     Auth, Bytes32, Bytes64, Credential, Endorsement, Enroll, Handshake, IdentityMode, ReportAuth,
@@ -83,6 +84,9 @@ pub struct Keyring {
     handshake_refused: bool,
     /// The last report counter used (agents): grows for the life of the process.
     report_counter: std::sync::atomic::AtomicU64,
+    /// Where the next key is made ahead (simulated neurons), and the order placed there.
+    forge: Option<KeyForge>,
+    ahead: Option<Slot>,
 }
 
 /// What the neuron should do after an identity command.
@@ -115,6 +119,8 @@ impl Keyring {
             kx_made: 0,
             handshake_refused: false,
             report_counter: std::sync::atomic::AtomicU64::new(0),
+            forge: None,
+            ahead: None,
         }
     }
 
@@ -238,13 +244,7 @@ impl Keyring {
     }
 
     fn key(&self, generation: u32, label: &[u8]) -> SigningKey {
-        let bytes: [u8; 32] = Sha256::new()
-            .chain_update(label)
-            .chain_update(self.secret)
-            .chain_update(generation.to_be_bytes())
-            .finalize()
-            .into();
-        SigningKey::from_bytes(&bytes)
+        derive_key(&self.secret, generation, label)
     }
 
     pub fn has_session(&self) -> bool {
@@ -313,41 +313,83 @@ impl Keyring {
                     kx,
                 }));
             }
-            return Some(self.enroll(now));
+            return self.enroll(now);
         }
         let renew = self
             .held
             .as_ref()
             .is_some_and(|h| now >= h.renew_at() && self.fault != Some(IdentityMode::Expired));
         if renew && waited(self.enrolling.as_ref().map(|e| e.1)) {
-            return Some(self.enroll(now));
+            return self.enroll(now);
         }
         None
     }
 
-    /// Ask for a credential for the next key, endorsed by the current one when there is one.
-    fn enroll(&mut self, now: Millis) -> NeuronMessage {
-        let next = self.key(self.generation + 1, b"plexus-neuron-key\0");
-        let public_key = Bytes32(next.verifying_key().to_bytes());
+    /// Ask for a credential for the next key, endorsed by the current one when there is one;
+    /// `None` while that key is still being made (see [`KeyForge`]).
+    fn enroll(&mut self, now: Millis) -> Option<NeuronMessage> {
+        let material = self.next_material()?;
+        self.enrolling = Some((material.key, now));
+        Some(NeuronMessage::Enroll(Enroll {
+            public_key: material.public_key,
+            proof: material.proof,
+            endorsement: material.endorsement,
+            kx: material.kx,
+        }))
+    }
+
+    /// The next key's material: forged ahead where it can be (a simulated neuron without an
+    /// identity fault), else made here. `None`: ordered from the forge and not ready yet.
+    fn next_material(&mut self) -> Option<EnrolmentMaterial> {
+        let generation = self.generation + 1;
+        let endorser = self.held.as_ref().map(|h| (&h.key, h.credential.serial));
+        let endorsed_by = endorser.map(|(_, serial)| serial);
+        if let Some(forge) = self
+            .forge
+            .as_ref()
+            .filter(|_| self.fault.is_none() && !self.agree)
+        {
+            let slot = self.ahead.get_or_insert_with(|| {
+                forge.order(
+                    &self.neuron,
+                    &self.secret,
+                    generation,
+                    endorser.map(|(key, serial)| (key.clone(), serial)),
+                )
+            });
+            let made = forge.collect(slot)?;
+            self.ahead = None;
+            // Made for the state the order was placed in: if a credential came or went since,
+            // it is of no use and the material is made here instead.
+            if made.generation == generation && made.endorsed_by() == endorsed_by {
+                return Some(made);
+            }
+        }
         let kx = self.next_kx();
-        let bytes = enroll_bytes(&spiffe_id(&self.neuron), &public_key, kx.as_ref());
-        let broken = self.fault == Some(IdentityMode::BadSignature);
-        let proof = if broken {
-            sign(&self.wrong_key(), &bytes)
-        } else {
-            sign(&next, &bytes)
-        };
-        let endorsement = self.held.as_ref().map(|h| Endorsement {
-            serial: h.credential.serial,
-            signature: sign(&h.key, &bytes),
-        });
-        self.enrolling = Some((next, now));
-        NeuronMessage::Enroll(Enroll {
-            public_key,
-            proof,
-            endorsement,
+        let endorser = self.held.as_ref().map(|h| (&h.key, h.credential.serial));
+        let mut made = enrolment_material(
+            &self.neuron,
+            generation,
+            neuron_key(&self.secret, generation),
             kx,
-        })
+            endorser,
+        );
+        if self.fault == Some(IdentityMode::BadSignature) {
+            let bytes = enroll_bytes(&spiffe_id(&self.neuron), &made.public_key, kx.as_ref());
+            made.proof = sign(&self.wrong_key(), &bytes);
+        }
+        Some(made)
+    }
+
+    /// Have the forge make this neuron's next key ahead (simulated neurons; see [`KeyForge`]).
+    pub fn forge_ahead(&mut self, forge: &KeyForge) {
+        self.forge = Some(forge.clone());
+        let generation = self.generation + 1;
+        let endorser = self
+            .held
+            .as_ref()
+            .map(|h| (h.key.clone(), h.credential.serial));
+        self.ahead = Some(forge.order(&self.neuron, &self.secret, generation, endorser));
     }
 
     fn session_key(&self) -> Option<(u64, [u8; 32])> {
@@ -510,6 +552,63 @@ impl Keyring {
             received: 0,
             left_at_resume: None,
         }
+    }
+}
+
+/// Key `generation` of the neuron whose secret is `secret`.
+pub fn neuron_key(secret: &[u8; 32], generation: u32) -> SigningKey {
+    derive_key(secret, generation, b"plexus-neuron-key\0")
+}
+
+fn derive_key(secret: &[u8; 32], generation: u32, label: &[u8]) -> SigningKey {
+    let bytes: [u8; 32] = Sha256::new()
+        .chain_update(label)
+        .chain_update(secret)
+        .chain_update(generation.to_be_bytes())
+        .finalize()
+        .into();
+    SigningKey::from_bytes(&bytes)
+}
+
+/// What an enrolment request carries for one new key: the key, its proof of possession over
+/// the neuron's id (and X25519 share, if any), and the endorsement of the credential it renews.
+#[derive(Clone)]
+pub struct EnrolmentMaterial {
+    pub generation: u32,
+    pub key: SigningKey,
+    pub public_key: Bytes32,
+    pub proof: Bytes64,
+    pub endorsement: Option<Endorsement>,
+    pub kx: Option<Bytes32>,
+}
+
+impl EnrolmentMaterial {
+    /// The serial of the credential that endorses it, if any.
+    pub fn endorsed_by(&self) -> Option<u64> {
+        self.endorsement.as_ref().map(|e| e.serial)
+    }
+}
+
+/// Sign `neuron`'s enrolment of `key` (its generation `generation`), endorsed by `endorser`.
+pub fn enrolment_material(
+    neuron: &str,
+    generation: u32,
+    key: SigningKey,
+    kx: Option<Bytes32>,
+    endorser: Option<(&SigningKey, u64)>,
+) -> EnrolmentMaterial {
+    let public_key = Bytes32(key.verifying_key().to_bytes());
+    let bytes = enroll_bytes(&spiffe_id(neuron), &public_key, kx.as_ref());
+    EnrolmentMaterial {
+        generation,
+        proof: sign(&key, &bytes),
+        endorsement: endorser.map(|(endorsing, serial)| Endorsement {
+            serial,
+            signature: sign(endorsing, &bytes),
+        }),
+        public_key,
+        key,
+        kx,
     }
 }
 

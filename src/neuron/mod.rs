@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod fleet;
 pub mod identity;
+pub mod keyforge;
 pub mod logs;
 pub mod sim;
 pub mod staging;

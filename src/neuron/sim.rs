@@ -94,6 +94,11 @@ impl SimNeuron {
         neuron
     }
 
+    /// Have `forge` make this neuron's keys ahead (see [`super::keyforge`]).
+    pub fn forge_keys_ahead(&mut self, forge: &super::keyforge::KeyForge) {
+        self.keys.forge_ahead(forge);
+    }
+
     fn log(&mut self, at: Millis, level: &'static str, message: String) {
         self.logs.push(at, level, message);
     }

@@ -36,6 +36,7 @@ mod rollouts_agents;
 mod rollouts_cli;
 mod rollouts_engine;
 mod rollouts_http;
+mod scale;
 mod security;
 mod server;
 mod stress;

@@ -3,7 +3,7 @@
 //! neuron explains its own latency, error-rate and analytics alerts.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::api::alert::{Alert, AlertState, Matcher, matches_all};
 
@@ -42,28 +42,46 @@ pub fn builtin() -> Vec<InhibitRule> {
     ]
 }
 
-/// Set `inhibited_by` on every alert (the fingerprint of a firing source, or none).
+/// Set `inhibited_by` on every alert (the fingerprint of a firing source, or none): the first
+/// rule, in order, with a firing source (the first by fingerprint) that shares the `equal` labels.
+/// Sources are indexed by those labels, so a fleet with thousands of offline neurons costs one
+/// lookup per alert and rule, not a scan of every source.
 pub fn apply(rules: &[InhibitRule], alerts: &mut BTreeMap<String, Alert>) {
-    let sources: Vec<(usize, String, crate::api::alert::Labels)> = rules
+    type Key = Vec<Option<String>>;
+    let key = |r: &InhibitRule, a: &Alert| -> Key {
+        r.equal.iter().map(|l| a.labels.get(l).cloned()).collect()
+    };
+    // Per rule: equal-label values → the first two sources (an alert never inhibits itself).
+    let sources: Vec<HashMap<Key, Vec<String>>> = rules
         .iter()
-        .enumerate()
-        .flat_map(|(i, r)| {
-            alerts
-                .values()
-                .filter(move |a| a.state == AlertState::Firing && matches_all(&r.source, &a.labels))
-                .map(move |a| (i, a.fingerprint.clone(), a.labels.clone()))
+        .map(|r| {
+            let mut by_key: HashMap<Key, Vec<String>> = HashMap::new();
+            for a in alerts.values() {
+                if a.state == AlertState::Firing && matches_all(&r.source, &a.labels) {
+                    let fps = by_key.entry(key(r, a)).or_default();
+                    if fps.len() < 2 {
+                        fps.push(a.fingerprint.clone());
+                    }
+                }
+            }
+            by_key
         })
         .collect();
+    if sources.iter().all(HashMap::is_empty) {
+        alerts.values_mut().for_each(|a| a.inhibited_by = None);
+        return;
+    }
     for alert in alerts.values_mut() {
-        alert.inhibited_by = sources
-            .iter()
-            .find(|(i, fp, source)| {
-                let r = &rules[*i];
-                *fp != alert.fingerprint
-                    && matches_all(&r.target, &alert.labels)
-                    && r.equal.iter().all(|l| source.get(l) == alert.labels.get(l))
-            })
-            .map(|(_, fp, _)| fp.clone());
+        alert.inhibited_by = rules.iter().zip(&sources).find_map(|(r, by_key)| {
+            if by_key.is_empty() || !matches_all(&r.target, &alert.labels) {
+                return None;
+            }
+            by_key
+                .get(&key(r, alert))?
+                .iter()
+                .find(|fp| **fp != alert.fingerprint)
+                .cloned()
+        });
     }
 }
 

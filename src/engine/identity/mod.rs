@@ -3,8 +3,10 @@
 //! probe answer is checked here (a MAC, a few microseconds); signatures are checked only on
 //! enrolment and handshake, once per credential.
 
+pub mod batch;
 pub mod ca;
 pub mod keyfile;
+pub mod queue;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -245,11 +247,25 @@ impl IdentityBook {
         now_unix: i64,
         agent: bool,
     ) -> Result<Issued, String> {
-        let id = spiffe_id(neuron);
-        let bytes = enroll_bytes(&id, &e.public_key, e.kx.as_ref());
+        let bytes = enroll_bytes(&spiffe_id(neuron), &e.public_key, e.kx.as_ref());
         if !verify(&e.public_key, &bytes, &e.proof) {
             return Err("enrolment proof does not verify with the key it names".into());
         }
+        self.enroll_proven(idx, neuron, e, now_unix, agent)
+    }
+
+    /// [`IdentityBook::enroll`] for a request whose proof already verified (in a batch, see
+    /// [`batch::verify_all`]); everything else is checked here.
+    pub fn enroll_proven(
+        &mut self,
+        idx: u32,
+        neuron: &str,
+        e: &Enroll,
+        now_unix: i64,
+        agent: bool,
+    ) -> Result<Issued, String> {
+        let id = spiffe_id(neuron);
+        let bytes = enroll_bytes(&id, &e.public_key, e.kx.as_ref());
         let k = self.keys(idx);
         // A repeat of the enrolment just granted (its answer lost or still in flight): the
         // same credential again (ed25519 signing is deterministic), nothing new issued.

@@ -43,6 +43,7 @@ pub fn engine_configured(
         neurons,
         heartbeat_ms: config.heartbeat_ms,
         seed: 1,
+        wait_for_keys: virtual_time,
         ..SimConfig::default()
     });
     Engine::start(
