@@ -68,10 +68,12 @@ pub enum NeuronMessage {
     },
     /// The answer to a rollout step: a vote on Stage, the outcome of Commit or Revert.
     Rollout(RolloutReply),
-    /// Ask the federation's CA for a credential (first join, renewal, re-issue).
-    Enroll(Enroll),
+    /// Ask the federation's CA for a credential (first join, renewal, re-issue). Boxed, as is
+    /// a handshake: rare and large, they would make every heartbeat that moves through the
+    /// link as large as themselves.
+    Enroll(Box<Enroll>),
     /// Present a credential to get a session key for heartbeat MACs.
-    Handshake(Handshake),
+    Handshake(Box<Handshake>),
 }
 
 /// Which rollout step a [`RolloutReply`] answers.

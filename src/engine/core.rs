@@ -293,7 +293,7 @@ impl Core {
         self.registry
             .neurons
             .get(idx as usize)
-            .is_some_and(|n| &*n.kind == AGENT)
+            .is_some_and(|n| n.agent)
     }
 
     /// A real agent joins (or rejoins after its process restarted: same id, same row).

@@ -307,11 +307,11 @@ impl Keyring {
                     &handshake_bytes(&id, credential.serial, kx.as_ref()),
                 );
                 self.handshake_sent = Some(now);
-                return Some(NeuronMessage::Handshake(Handshake {
+                return Some(NeuronMessage::Handshake(Box::new(Handshake {
                     credential,
                     signature,
                     kx,
-                }));
+                })));
             }
             return self.enroll(now);
         }
@@ -330,12 +330,12 @@ impl Keyring {
     fn enroll(&mut self, now: Millis) -> Option<NeuronMessage> {
         let material = self.next_material()?;
         self.enrolling = Some((material.key, now));
-        Some(NeuronMessage::Enroll(Enroll {
+        Some(NeuronMessage::Enroll(Box::new(Enroll {
             public_key: material.public_key,
             proof: material.proof,
             endorsement: material.endorsement,
             kx: material.kx,
-        }))
+        })))
     }
 
     /// The next key's material: forged ahead where it can be (a simulated neuron without an

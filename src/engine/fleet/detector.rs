@@ -137,7 +137,10 @@ impl Detector {
 
     /// Config status and telemetry carried by a heartbeat.
     fn read_report(&self, n: &mut TrackedNeuron, hb: &Heartbeat) {
-        n.config_version = hb.config_version.as_str().into();
+        // Mostly the same version beat after beat: no new allocation for it.
+        if *n.config_version != *hb.config_version {
+            n.config_version = hb.config_version.as_str().into();
+        }
         match &hb.config {
             ConfigStatus::Applied => {
                 n.config_failure = None;

@@ -37,6 +37,8 @@ pub struct TrackedNeuron {
     pub id: Arc<str>,
     pub zone: Arc<str>,
     pub kind: Arc<str>,
+    /// `kind` is a real agent: asked for every message, so kept beside the hot fields.
+    pub agent: bool,
     pub labels: Vec<(String, String)>,
     pub registered_at: Millis,
     pub expected_interval_ms: Millis,
@@ -101,6 +103,7 @@ impl TrackedNeuron {
             mock,
             id: spec.id.as_str().into(),
             zone: spec.zone.as_str().into(),
+            agent: kind == crate::engine::core::AGENT,
             kind: kind.into(),
             labels: spec.labels,
             registered_at,

@@ -536,7 +536,7 @@ mod tests {
             },
         );
         match keys.due(1, 500) {
-            Some(NeuronMessage::Handshake(h)) => h,
+            Some(NeuronMessage::Handshake(h)) => *h,
             other => panic!("expected a handshake, got {other:?}"),
         }
     }
