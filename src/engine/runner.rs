@@ -307,7 +307,11 @@ impl Runner {
     fn tick(&mut self) {
         let mut fx = self.effects();
         let now = self.clock.now();
+        let enrolling = !self.core.identity_queue.is_empty();
         self.core.tick(now, &mut fx);
+        if enrolling && self.core.identity_queue.is_empty() {
+            release_freed_memory();
+        }
         while fx.sync {
             // A rollout decision: durable before the engine (and so any Commit) goes on.
             let (done, wait) = mpsc::channel();
@@ -656,4 +660,14 @@ fn changes_users(op: &StoreOp) -> bool {
             | StoreOp::UserRemoved { .. }
             | StoreOp::UserRole { .. }
     )
+}
+
+/// A burst of enrolments just ended (a fleet's boot): the requests, keys and messages it held
+/// are freed, but the allocator keeps the pages. Hand them back, once per burst (glibc only).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the heap to the OS; it touches no live data.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

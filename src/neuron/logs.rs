@@ -11,21 +11,77 @@ pub const LOG_KEPT: usize = 32;
 #[derive(Debug, Default)]
 pub struct LogRing {
     /// Empty until the first line: an empty VecDeque does not allocate.
-    lines: VecDeque<RawLogLine>,
+    lines: VecDeque<Line>,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    at: Millis,
+    level: &'static str,
+    body: Body,
+}
+
+/// A line as kept: the minute-by-minute serving line (most of every ring, 100,000 rings in a
+/// large fleet) as its numbers, written out only when someone reads the log; the rest as text.
+#[derive(Debug, Clone)]
+enum Body {
+    Text(String),
+    Served(Served),
+}
+
+/// What a neuron served so far, for its periodic log line.
+#[derive(Debug, Clone, Copy)]
+pub struct Served {
+    pub requests: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub error_rate: f64,
+}
+
+impl Body {
+    fn text(&self) -> String {
+        match self {
+            Body::Text(text) => text.clone(),
+            Body::Served(s) => format!(
+                "served {} requests so far; now {:.0} req/s, p50 {:.0} ms, errors {:.2}%",
+                s.requests,
+                s.rps,
+                s.p50_ms,
+                s.error_rate * 100.0
+            ),
+        }
+    }
 }
 
 impl LogRing {
     pub fn push(&mut self, at: Millis, level: &'static str, message: String) {
+        self.keep(at, level, Body::Text(message));
+    }
+
+    /// The periodic "served …" line.
+    pub fn push_served(&mut self, at: Millis, served: Served) {
+        self.keep(at, "info", Body::Served(served));
+    }
+
+    fn keep(&mut self, at: Millis, level: &'static str, body: Body) {
         if self.lines.len() == LOG_KEPT {
             self.lines.pop_front();
         }
-        self.lines.push_back(RawLogLine { at, level, message });
+        self.lines.push_back(Line { at, level, body });
     }
 
     /// The last `tail` lines, oldest first.
     pub fn tail(&self, tail: usize) -> Vec<RawLogLine> {
         let skip = self.lines.len().saturating_sub(tail);
-        self.lines.iter().skip(skip).cloned().collect()
+        self.lines
+            .iter()
+            .skip(skip)
+            .map(|l| RawLogLine {
+                at: l.at,
+                level: l.level,
+                message: l.body.text(),
+            })
+            .collect()
     }
 }
 
@@ -49,5 +105,25 @@ mod tests {
             ]
         );
         assert_eq!(ring.tail(1000).len(), LOG_KEPT);
+    }
+
+    #[test]
+    fn a_serving_line_is_kept_as_numbers_and_read_as_text() {
+        let mut ring = LogRing::default();
+        ring.push_served(
+            5,
+            Served {
+                requests: 1200,
+                rps: 48.4,
+                p50_ms: 12.6,
+                error_rate: 0.0125,
+            },
+        );
+        let line = &ring.tail(1)[0];
+        assert_eq!((line.at, line.level), (5, "info"));
+        assert_eq!(
+            line.message,
+            "served 1200 requests so far; now 48 req/s, p50 13 ms, errors 1.25%"
+        );
     }
 }

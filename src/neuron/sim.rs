@@ -6,7 +6,7 @@ use rand_pcg::Pcg32;
 use std::sync::Arc;
 
 use super::identity::{IdentityStep, Keyring};
-use super::logs::LogRing;
+use super::logs::{LogRing, Served};
 use super::staging::ConfigSlot;
 use super::workload::Workload;
 use crate::api::wire::{ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
@@ -210,16 +210,14 @@ impl SimNeuron {
         });
         if at >= self.last_stats_log + STATS_LOG_EVERY_MS {
             self.last_stats_log = at;
-            self.log(
+            self.logs.push_served(
                 at,
-                "info",
-                format!(
-                    "served {} requests so far; now {:.0} req/s, p50 {:.0} ms, errors {:.2}%",
-                    measured.requests_total,
-                    measured.rps,
-                    measured.latency_p50_ms,
-                    measured.error_rate * 100.0
-                ),
+                Served {
+                    requests: measured.requests_total,
+                    rps: measured.rps,
+                    p50_ms: measured.latency_p50_ms,
+                    error_rate: measured.error_rate,
+                },
             );
         }
         // ±1% send jitter keeps neurons from falling into lockstep.
