@@ -39,7 +39,7 @@ print(v["neurons"]["healthy"], ",".join(c["kind"] for c in v["conditions"]) or "
   s0=$(now); status >/dev/null; status_ms=$(python3 -c "print(round(($(now) - $s0) * 1000))")
   s0=$(now); kill -INT $pid; wait $pid 2>/dev/null || true
   stop_s=$(python3 -c "print(round($(now) - $s0, 2))")
-  seen=$(echo "$conditions" | tr ' ' '\n' | grep -v '^$' | sort | uniq -c | awk '{printf "%s (%d polls) ", $2, $1}')
+  seen=$(echo "$conditions" | tr ' ' '\n' | { grep -v '^$' || true; } | sort | uniq -c | awk '{printf "%s (%d polls) ", $2, $1}')
   seen=${seen:-none}
   echo "$n neurons: 99% healthy at ${healthy_at:-never} s; conditions seen: ${seen}; steady ${cores} cores, RSS ${rss} MB; status ${status_ms} ms; SIGINT to exit ${stop_s} s"
   rm -rf "$dir"
