@@ -309,7 +309,11 @@ impl Runner {
         let now = self.clock.now();
         let enrolling = !self.core.identity_queue.is_empty();
         self.core.tick(now, &mut fx);
-        if enrolling && self.core.identity_queue.is_empty() {
+        // A fleet's boot or its renewal wave just ended: not every lull between a few requests.
+        if enrolling
+            && self.core.identity_queue.is_empty()
+            && self.core.identity_queue.take_peak() >= TRIM_AFTER_BURST
+        {
             release_freed_memory();
         }
         while fx.sync {
@@ -661,6 +665,10 @@ fn changes_users(op: &StoreOp) -> bool {
             | StoreOp::UserRole { .. }
     )
 }
+
+/// How many identity requests must have waited at once for their burst's end to be worth
+/// handing memory back (a trim walks the whole heap).
+const TRIM_AFTER_BURST: usize = 10_000;
 
 /// A burst of enrolments just ended (a fleet's boot): the requests, keys and messages it held
 /// are freed, but the allocator keeps the pages. Hand them back, once per burst (glibc only).

@@ -21,6 +21,8 @@ pub struct Waiting {
 pub struct IdentityQueue {
     order: VecDeque<u32>,
     waiting: HashMap<u32, (Millis, NeuronMessage)>,
+    /// The most requests waiting at once since [`IdentityQueue::take_peak`] last asked.
+    peak: usize,
 }
 
 impl IdentityQueue {
@@ -35,6 +37,7 @@ impl IdentityQueue {
             None => {
                 self.waiting.insert(idx, (at, message));
                 self.order.push_back(idx);
+                self.peak = self.peak.max(self.waiting.len());
                 true
             }
         }
@@ -61,6 +64,11 @@ impl IdentityQueue {
     /// Drop what neuron `idx` was waiting for (its slot was cleared or reused).
     pub fn forget(&mut self, idx: u32) {
         self.waiting.remove(&idx);
+    }
+
+    /// The most requests that waited at once since the last call (how big a burst was).
+    pub fn take_peak(&mut self) -> usize {
+        std::mem::take(&mut self.peak)
     }
 
     /// Whether neuron `idx` has a request waiting.
@@ -110,6 +118,8 @@ mod tests {
         assert_eq!(first[0].idx, 0);
         assert_eq!(first[999].idx, 999);
         assert_eq!(q.len(), 1_500);
+        assert_eq!(q.take_peak(), 2_500, "the burst's size");
+        assert_eq!(q.take_peak(), 0, "asked once");
         assert_eq!(q.oldest(), Some(1_000));
         assert_eq!(q.take(1_000).len(), 1_000);
         let last = q.take(1_000);
