@@ -104,7 +104,7 @@ impl SimNeuron {
     }
 
     pub fn logs(&self, tail: usize) -> Vec<RawLogLine> {
-        self.logs.tail(tail)
+        self.logs.tail(tail, &self.spiffe_id())
     }
 
     /// Time to act: finish a restart or send a heartbeat. `now` may be later than the scheduled
@@ -288,8 +288,17 @@ impl SimNeuron {
         }
     }
 
+    fn spiffe_id(&self) -> String {
+        crate::api::identity::spiffe_id(&self.id)
+    }
+
     fn log_identity(&mut self, at: Millis, command: &NeuronCommand) {
         let line = match command {
+            NeuronCommand::Credential { credential, .. } if credential.id == self.spiffe_id() => {
+                let valid_s = credential.lifetime_ms() / 1000;
+                self.logs.push_credential(at, credential.serial, valid_s);
+                return;
+            }
             NeuronCommand::Credential { credential, .. } => (
                 "info",
                 format!(
