@@ -32,7 +32,8 @@ pub struct EngineConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IdentityConfig {
-    /// How long a credential is valid; neurons renew at two thirds of it. SPIRE's default SVID
+    /// How long a credential is valid; neurons renew between two thirds and three quarters of it
+    /// (fixed per neuron, so a fleet that enrolled at once renews spread). SPIRE's default SVID
     /// lives an hour; ten minutes keeps an expired-credential drill short.
     pub credential_ttl_ms: Millis,
     /// Enrolments and handshakes (from simulated neurons, or agents behind a chaos-impaired

@@ -33,9 +33,12 @@ impl Held {
         }
     }
 
-    fn renew_at(&self) -> Millis {
+    /// When to renew: with a third of the life left, less up to a twelfth by `spread` (0–255,
+    /// fixed per neuron) — a fleet that enrolled in one burst does not renew in one.
+    fn renew_at(&self, spread: u8) -> Millis {
         let (from, left) = self.life_left_from();
-        let renew_before_end = self.credential.lifetime_ms() / 3;
+        let lifetime = self.credential.lifetime_ms();
+        let renew_before_end = lifetime / 3 - lifetime / 12 * Millis::from(spread) / 255;
         from + left.saturating_sub(renew_before_end)
     }
 
@@ -315,10 +318,9 @@ impl Keyring {
             }
             return self.enroll(now);
         }
-        let renew = self
-            .held
-            .as_ref()
-            .is_some_and(|h| now >= h.renew_at() && self.fault != Some(IdentityMode::Expired));
+        let renew = self.held.as_ref().is_some_and(|h| {
+            now >= h.renew_at(self.secret[1]) && self.fault != Some(IdentityMode::Expired)
+        });
         if renew && waited(self.enrolling.as_ref().map(|e| e.1)) {
             return self.enroll(now);
         }
@@ -614,4 +616,38 @@ pub fn enrolment_material(
 
 fn sign(key: &SigningKey, bytes: &[u8]) -> Bytes64 {
     Bytes64(key.sign(bytes).to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_falls_between_two_thirds_and_three_quarters_of_the_life_spread_per_neuron() {
+        let held = Held {
+            credential: Credential {
+                id: spiffe_id("n-0001"),
+                public_key: Bytes32([0; 32]),
+                serial: 1,
+                not_before: 0,
+                not_after: 600_000,
+                issuer: Bytes32([0; 32]),
+                signature: Bytes64([0; 64]),
+            },
+            key: neuron_key(&[1; 32], 1),
+            received: 1_000,
+            left_at_resume: None,
+        };
+        assert_eq!(
+            held.renew_at(0),
+            1_000 + 400_000,
+            "the earliest: two thirds"
+        );
+        assert_eq!(
+            held.renew_at(255),
+            1_000 + 450_000,
+            "the latest: three quarters"
+        );
+        assert!(held.renew_at(128) > held.renew_at(0) && held.renew_at(128) < held.renew_at(255));
+    }
 }
