@@ -32,8 +32,7 @@ use crate::api::wire::{
 };
 use crate::api::{ApiError, ErrorCode, Event, Fault, FleetCondition, Millis, NeuronState};
 use crate::engine::clock::rfc3339;
-pub use enrolment::Trust;
-use enrolment::is_identity_request;
+use enrolment::{Trust, is_identity_request};
 
 /// The kind of a neuron that is a real agent process.
 pub const AGENT: &str = "agent";
@@ -503,10 +502,7 @@ impl Core {
             digest,
             auth,
         } = report;
-        let by_signature = matches!(
-            message,
-            NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_)
-        );
+        let by_signature = is_identity_request(&message);
         if !by_signature {
             let now_unix = self.epoch_unix_ms + now as i64;
             if let Err(reason) =

@@ -344,25 +344,22 @@ impl Keyring {
     /// identity fault), else made here. `None`: ordered from the forge and not ready yet.
     fn next_material(&mut self) -> Option<EnrolmentMaterial> {
         let generation = self.generation + 1;
-        let endorser = self.held.as_ref().map(|h| (&h.key, h.credential.serial));
-        let endorsed_by = endorser.map(|(_, serial)| serial);
         if let Some(forge) = self
             .forge
-            .as_ref()
+            .clone()
             .filter(|_| self.fault.is_none() && !self.agree)
         {
-            let slot = self.ahead.get_or_insert_with(|| {
-                forge.order(
-                    &self.neuron,
-                    &self.secret,
-                    generation,
-                    endorser.map(|(key, serial)| (key.clone(), serial)),
-                )
-            });
-            let made = forge.collect(slot)?;
-            self.ahead = None;
+            let slot = match self.ahead.take() {
+                Some(slot) => slot,
+                None => self.order_next(&forge),
+            };
+            let Some(made) = forge.collect(&slot) else {
+                self.ahead = Some(slot);
+                return None;
+            };
             // Made for the state the order was placed in: if a credential came or went since,
             // it is of no use and the material is made here instead.
+            let endorsed_by = self.held.as_ref().map(|h| h.credential.serial);
             if made.generation == generation && made.endorsed_by() == endorsed_by {
                 return Some(made);
             }
@@ -383,15 +380,19 @@ impl Keyring {
         Some(made)
     }
 
-    /// Have the forge make this neuron's next key ahead (simulated neurons; see [`KeyForge`]).
-    pub fn forge_ahead(&mut self, forge: &KeyForge) {
-        self.forge = Some(forge.clone());
-        let generation = self.generation + 1;
+    /// Order this neuron's next key from `forge`, endorsed by the credential it holds.
+    fn order_next(&self, forge: &KeyForge) -> Slot {
         let endorser = self
             .held
             .as_ref()
             .map(|h| (h.key.clone(), h.credential.serial));
-        self.ahead = Some(forge.order(&self.neuron, &self.secret, generation, endorser));
+        forge.order(&self.neuron, &self.secret, self.generation + 1, endorser)
+    }
+
+    /// Have the forge make this neuron's next key ahead (simulated neurons; see [`KeyForge`]).
+    pub fn forge_ahead(&mut self, forge: &KeyForge) {
+        self.forge = Some(forge.clone());
+        self.ahead = Some(self.order_next(forge));
     }
 
     fn session_key(&self) -> Option<(u64, [u8; 32])> {

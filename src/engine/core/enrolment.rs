@@ -6,7 +6,7 @@
 
 use super::Core;
 use crate::api::Millis;
-use crate::api::identity::{enroll_bytes, spiffe_id};
+use crate::api::identity::{Enroll, enroll_bytes, spiffe_id};
 use crate::api::wire::NeuronMessage;
 use crate::engine::effects::Effects;
 use crate::engine::fleet::tracked::Liveness;
@@ -72,35 +72,33 @@ impl Core {
         let batch = self
             .identity_queue
             .take(self.cfg.identity.requests_per_tick.max(1));
-        let proofs: Vec<(usize, Vec<u8>)> = batch
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| match &w.message {
-                NeuronMessage::Enroll(e) => {
-                    let id = spiffe_id(&self.registry.neurons.get(w.idx as usize)?.id);
-                    Some((i, enroll_bytes(&id, &e.public_key, e.kx.as_ref())))
-                }
-                _ => None,
-            })
-            .collect();
-        let signed: Vec<Signed<'_>> = proofs
-            .iter()
-            .map(|(i, bytes)| {
-                let NeuronMessage::Enroll(e) = &batch[*i].message else {
-                    unreachable!("only enrolments were collected");
-                };
-                Signed {
+        // The enrolments among them, with the bytes each proof signs; checked as one batch.
+        let proven = {
+            let proofs: Vec<(usize, &Enroll, Vec<u8>)> = batch
+                .iter()
+                .enumerate()
+                .filter_map(|(i, w)| match &w.message {
+                    NeuronMessage::Enroll(e) => {
+                        let id = spiffe_id(&self.registry.neurons.get(w.idx as usize)?.id);
+                        Some((i, &**e, enroll_bytes(&id, &e.public_key, e.kx.as_ref())))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let signed: Vec<Signed<'_>> = proofs
+                .iter()
+                .map(|(_, e, bytes)| Signed {
                     key: &e.public_key.0,
                     bytes,
                     signature: &e.proof.0,
-                }
-            })
-            .collect();
-        let verdicts = verify_all(&signed);
-        let mut proven = vec![false; batch.len()];
-        for ((i, _), ok) in proofs.iter().zip(verdicts) {
-            proven[*i] = ok;
-        }
+                })
+                .collect();
+            let mut proven = vec![false; batch.len()];
+            for ((i, ..), ok) in proofs.iter().zip(verify_all(&signed)) {
+                proven[*i] = ok;
+            }
+            proven
+        };
         for (waiting, proven) in batch.into_iter().zip(proven) {
             // A proof that failed the batch is checked again on its own, which names the
             // failure in the refusal.

@@ -247,11 +247,12 @@ impl IdentityBook {
         now_unix: i64,
         agent: bool,
     ) -> Result<Issued, String> {
-        let bytes = enroll_bytes(&spiffe_id(neuron), &e.public_key, e.kx.as_ref());
+        let id = spiffe_id(neuron);
+        let bytes = enroll_bytes(&id, &e.public_key, e.kx.as_ref());
         if !verify(&e.public_key, &bytes, &e.proof) {
             return Err("enrolment proof does not verify with the key it names".into());
         }
-        self.enroll_proven(idx, neuron, e, now_unix, agent)
+        self.issue(idx, id, &bytes, e, now_unix, agent)
     }
 
     /// [`IdentityBook::enroll`] for a request whose proof already verified (in a batch, see
@@ -266,6 +267,21 @@ impl IdentityBook {
     ) -> Result<Issued, String> {
         let id = spiffe_id(neuron);
         let bytes = enroll_bytes(&id, &e.public_key, e.kx.as_ref());
+        self.issue(idx, id, &bytes, e, now_unix, agent)
+    }
+
+    /// Everything about an enrolment but its proof: a repeat, the endorsement, whether
+    /// enrolment is open; then the credential. `bytes` are what the proof and any endorsement
+    /// sign.
+    fn issue(
+        &mut self,
+        idx: u32,
+        id: String,
+        bytes: &[u8],
+        e: &Enroll,
+        now_unix: i64,
+        agent: bool,
+    ) -> Result<Issued, String> {
         let k = self.keys(idx);
         // A repeat of the enrolment just granted (its answer lost or still in flight): the
         // same credential again (ed25519 signing is deterministic), nothing new issued.
@@ -299,7 +315,7 @@ impl IdentityBook {
                         rfc3339(*not_after)
                     ));
                 }
-                if !verify(key, &bytes, &end.signature) {
+                if !verify(key, bytes, &end.signature) {
                     return Err(format!(
                         "renewal endorsement does not verify with credential #{serial}'s key"
                     ));

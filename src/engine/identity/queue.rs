@@ -83,13 +83,6 @@ impl IdentityQueue {
     pub fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }
-
-    /// When the oldest waiting request arrived.
-    pub fn oldest(&self) -> Option<Millis> {
-        self.order
-            .iter()
-            .find_map(|idx| self.waiting.get(idx).map(|(at, _)| *at))
-    }
 }
 
 #[cfg(test)]
@@ -120,8 +113,9 @@ mod tests {
         assert_eq!(q.len(), 1_500);
         assert_eq!(q.take_peak(), 2_500, "the burst's size");
         assert_eq!(q.take_peak(), 0, "asked once");
-        assert_eq!(q.oldest(), Some(1_000));
-        assert_eq!(q.take(1_000).len(), 1_000);
+        let second = q.take(1_000);
+        assert_eq!(second.len(), 1_000);
+        assert_eq!(second[0].since, 1_000, "the oldest left goes next");
         let last = q.take(1_000);
         assert_eq!(last.len(), 500, "only what is left");
         assert_eq!(last[499].idx, 2_499);
