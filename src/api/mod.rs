@@ -32,7 +32,9 @@ pub use neuron::{
     LogLine, NeuronDetail, NeuronState, NeuronView, RecoveryAttemptView, StateChange,
 };
 pub use security::{AuditOutcome, AuditRecord, Permission, Role, SessionInfo};
-pub use status::{FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport};
+pub use status::{
+    FailureMode, FailureView, RecoveryCounts, StateCounts, StatusReport, VerdictLatency,
+};
 
 /// Milliseconds on the engine's monotonic clock (since the engine started).
 pub type Millis = u64;

@@ -104,6 +104,19 @@ pub struct RecentRecovery {
     pub at: String,
 }
 
+/// How long the engine took to judge a heartbeat, from its arrival to the end of the step that
+/// reached a verdict, over the last 10 to 20 s (`verdict_latency` in `plexus status --json`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerdictLatency {
+    /// Heartbeats judged in the window.
+    pub heartbeats: u64,
+    pub p50_ms: u64,
+    pub p99_ms: u64,
+    pub max_ms: u64,
+    /// The window the figures cover, ms.
+    pub window_ms: u64,
+}
+
 /// `plexus status --json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatusReport {
@@ -126,4 +139,6 @@ pub struct StatusReport {
     /// stale (the console marks it so).
     #[serde(default)]
     pub refresh_ms: u64,
+    #[serde(default)]
+    pub verdict_latency: VerdictLatency,
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StressRequest {
-    /// A built-in profile: smoke, federation, elasticity, soak (a local console may name a file).
+    /// A built-in profile: smoke, federation, elasticity, baseline, medium, high, spike, soak (a local console may name a file).
     #[serde(default = "smoke")]
     pub profile: String,
     /// Scale the phases to this many seconds.

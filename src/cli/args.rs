@@ -268,6 +268,9 @@ pub enum CommandLine {
     /// Stress tests: run a load profile, follow or stop a running one, clean up mock neurons.
     #[command(subcommand)]
     Stress(StressCommand),
+    /// Benchmarks that plan capacity: `bench scale` measures the engine at several fleet sizes.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Roll a config or an experiment out (prepare, durable decision, waves, watch; reverted on
     /// any failure). Waits for the outcome: exit 1 when it aborted or rolled back.
     #[command(subcommand)]
@@ -326,7 +329,7 @@ pub enum StressCommand {
     /// Run a load profile (a name from assets/profiles or a TOML file); exit 1 on a breached
     /// threshold.
     Run {
-        /// smoke, federation, elasticity, soak, or a path to a profile file.
+        /// smoke, federation, elasticity, baseline, medium, high, spike, soak, or a path to a profile file.
         #[arg(default_value = "smoke")]
         profile: String,
         /// Mock neurons to register before the run (default: the profile's `neurons`). The
@@ -367,6 +370,34 @@ pub enum StressCommand {
     Stop { id: String },
     /// Remove every mock neuron (ids starting `stress-`).
     Cleanup,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The engine's cost curve: a fresh `plexus serve --neurons N` per size, measured from
+    /// outside (time to 99% healthy, CPU, RSS, verdict and status latency, shutdown), a model
+    /// fitted per measure, and the size where a core, the memory budget or the verdict target
+    /// runs out. Writes report.md, report.html and summary.json; exit 1 when a size never came up.
+    Scale {
+        /// Fleet sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,30000,100000")]
+        sizes: Vec<u64>,
+        /// Seconds of steady running measured at each size.
+        #[arg(long, default_value_t = 10.0)]
+        window: f64,
+        /// Seconds a size may take to be 99% healthy.
+        #[arg(long, default_value_t = 120.0)]
+        boot_limit: f64,
+        /// Memory budget to predict against, MB.
+        #[arg(long, default_value_t = 4096.0)]
+        memory_budget: f64,
+        /// Verdict latency p99 to predict against, ms (past one heartbeat, detection slips).
+        #[arg(long, default_value_t = 1000.0)]
+        verdict_target: f64,
+        /// Results directory (default: test-results/scale-<time>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -139,6 +139,9 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             let files = commands::agent::Files { token_file, state };
             return commands::agent::run(&cli.global, join, id, zone, labels, files).await;
         }
+        Some(args::CommandLine::Bench(bench)) => {
+            return commands::bench::run(bench, format).await;
+        }
         Some(args::CommandLine::Serve {
             listen,
             tls_cert,

@@ -626,6 +626,7 @@ impl Core {
         let n = &mut self.registry.neurons[idx as usize];
         match message {
             NeuronMessage::Heartbeat(hb) => {
+                fx.heard.push(at);
                 n.identity_rejects = 0;
                 n.identity = None;
                 let was = n.liveness;

@@ -21,6 +21,8 @@ pub struct Effects {
     pub notifications: Vec<Notification>,
     /// Alert states for an Alertmanager's v2 API (firing and recently resolved).
     pub alert_push: Option<Vec<crate::api::alert::Alert>>,
+    /// Arrival times of the heartbeats judged in this step (the runner times their verdicts).
+    pub heard: Vec<crate::api::Millis>,
 }
 
 impl Effects {
@@ -33,6 +35,7 @@ impl Effects {
             sync: false,
             notifications: Vec::new(),
             alert_push: None,
+            heard: Vec::new(),
         }
     }
 

@@ -23,6 +23,7 @@ mod runner;
 pub mod store;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod verdict_latency;
 pub mod views;
 
 use arc_swap::ArcSwap;

@@ -19,6 +19,7 @@ use super::effects::Effects;
 use super::fleet::host::NeuronHost;
 use super::gate::Gate;
 use super::store::{Ack, SqliteStore, Store, StoreOp, StoreWriter};
+use super::verdict_latency::VerdictWindow;
 use super::{EngineOptions, RECENT_EVENTS_KEPT, Request, Shared, Snapshot};
 use crate::api::Permission;
 use crate::api::metrics::EngineMetrics;
@@ -73,6 +74,8 @@ pub struct Runner {
     tokens_published: u64,
     /// The handles' shared state (set when the thread starts running).
     shared: Weak<Shared>,
+    /// How long heartbeats wait for their verdict (`verdict_latency` in the status).
+    verdicts: VerdictWindow,
 }
 
 impl Runner {
@@ -168,6 +171,7 @@ impl Runner {
             publish_before_answer: false,
             last_forced_sync: None,
             shared: Weak::new(),
+            verdicts: VerdictWindow::new(now),
         };
         runner.flush(fx, None);
         runner.snapshot = Arc::new(runner.build_snapshot());
@@ -218,6 +222,7 @@ impl Runner {
         let now = self.clock.now();
         let mut status = self.core.status(now);
         status.refresh_ms = self.snapshot_every_ms;
+        status.verdict_latency = self.verdicts.report(now);
         Snapshot {
             at: now,
             status,
@@ -248,6 +253,7 @@ impl Runner {
             self.publish(&shared);
         }
         let now = self.clock.now();
+        self.verdicts.record(fx.heard.drain(..), now);
         let notifications = std::mem::take(&mut fx.notifications);
         let push = fx.alert_push.take();
         if let Some(notifier) = &self.notifier

@@ -75,6 +75,8 @@ impl Core {
             conditions: self.conditions(),
             config_versions: crate::engine::rollout::version_counts(&self.registry),
             refresh_ms: self.cfg.snapshot_ms,
+            // The runner times verdicts; it fills this in.
+            verdict_latency: Default::default(),
         }
     }
 

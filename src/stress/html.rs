@@ -11,7 +11,7 @@ use super::summary::Summary;
 const W: f64 = 720.0;
 const H: f64 = 200.0;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

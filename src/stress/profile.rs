@@ -397,7 +397,7 @@ mod shipped {
 
     #[test]
     fn every_shipped_profile_parses() {
-        for name in ["smoke", "federation", "elasticity", "soak"] {
+        for (name, _) in crate::stress::BUILTIN_PROFILES {
             let file = format!("{}/assets/profiles/{name}.toml", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&file).expect("shipped profile");
             let p = Profile::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));

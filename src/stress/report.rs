@@ -171,6 +171,15 @@ pub fn markdown(s: &Summary) -> String {
             );
         }
     }
+    if let Some(phase) = &s.breaking_point {
+        let _ = writeln!(
+            o,
+            "\n**Breaking point:** phase `{phase}`, the first whose thresholds were breached."
+        );
+    }
+    if let Some(c) = &s.subscribers {
+        subscribers(&mut o, c);
+    }
     if !s.codes.is_empty() {
         let _ = writeln!(o, "\n## Errors and refusals\n");
         for (code, n) in &s.codes {
@@ -181,4 +190,24 @@ pub fn markdown(s: &Summary) -> String {
         let _ = writeln!(o, "\n> warning: {w}");
     }
     o
+}
+
+/// The held WebSocket subscribers (the sessions' live half): how many held, what they received.
+fn subscribers(o: &mut String, c: &super::ws::CrowdReport) {
+    let l = &c.fanout_lag_ms;
+    let _ = writeln!(
+        o,
+        "\n## Subscribers\n\nHeld {} of {} wanted ({} failed); {} events received, {} lost; \
+         fan-out lag p50 / p95 / p99 / max {:.2} / {:.2} / {:.2} / {:.2} ms.",
+        c.held, c.wanted, c.failed, c.events_received, c.events_lost, l.p50, l.p95, l.p99, l.max
+    );
+    if !c.phases.is_empty() {
+        let _ = writeln!(o, "\n| phase | wanted | held |\n|---|---|---|");
+        for p in &c.phases {
+            let _ = writeln!(o, "| {} | {} | {} |", p.phase, p.wanted, p.held);
+        }
+    }
+    if let Some(e) = &c.first_error {
+        let _ = writeln!(o, "\nFirst failure: {e}");
+    }
 }

@@ -25,8 +25,9 @@ fn profile_of(req: &StressRequest, files: bool) -> Result<super::profile::Profil
         .any(|(n, _)| *n == req.profile);
     if !builtin && !files {
         return Err(ApiError::bad_input(format!(
-            "profile: unknown '{}' (smoke, federation, elasticity, soak)",
-            req.profile
+            "profile: unknown '{}' ({})",
+            req.profile,
+            super::builtin_names()
         )));
     }
     let mut profile =

@@ -64,6 +64,10 @@ pub struct Summary {
     pub scenarios: Vec<ScopeSummary>,
     pub thresholds: Vec<VerdictRow>,
     pub warnings: Vec<String>,
+    /// The first phase, in the profile's order, whose own thresholds were breached: where a
+    /// stepped profile (`high`) broke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaking_point: Option<String>,
     /// The WebSocket subscribers held through the run (`--subscribers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribers: Option<super::ws::CrowdReport>,
@@ -86,6 +90,19 @@ impl From<&Verdict> for VerdictRow {
             passed: v.passed,
         }
     }
+}
+
+fn breaking_point<'a>(
+    mut phases: impl Iterator<Item = &'a str>,
+    verdicts: &[VerdictRow],
+) -> Option<String> {
+    phases
+        .find(|name| {
+            verdicts
+                .iter()
+                .any(|t| !t.passed && t.scope.strip_prefix("phase:") == Some(name))
+        })
+        .map(str::to_string)
 }
 
 fn scope(name: &str, target_rps: Option<f64>, s: &Stats) -> ScopeSummary {
@@ -114,6 +131,7 @@ impl Summary {
     ) -> Summary {
         let r = &result.recorder;
         let t = &r.total;
+        let thresholds: Vec<VerdictRow> = result.verdicts.iter().map(VerdictRow::from).collect();
         Summary {
             id: id.to_string(),
             profile: profile.name.clone(),
@@ -147,7 +165,11 @@ impl Summary {
                 .iter()
                 .map(|(sc, s)| scope(sc.as_str(), None, s))
                 .collect(),
-            thresholds: result.verdicts.iter().map(VerdictRow::from).collect(),
+            breaking_point: breaking_point(
+                profile.phases.iter().map(|p| p.name.as_str()),
+                &thresholds,
+            ),
+            thresholds,
             warnings: result.warnings.clone(),
             subscribers: None,
         }
@@ -194,4 +216,35 @@ pub fn compare(file: &str, text: &str, now: &Metrics) -> Result<Vec<String>, Str
         ),
         format!("dropped: {} → {}", b.dropped, now.dropped),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{VerdictRow, breaking_point};
+
+    fn verdict(scope: &str, passed: bool) -> VerdictRow {
+        VerdictRow {
+            scope: scope.into(),
+            threshold: "p99 < 500ms".into(),
+            observed: None,
+            passed,
+        }
+    }
+
+    #[test]
+    fn the_breaking_point_is_the_first_phase_in_order_whose_own_threshold_failed() {
+        let phases = ["s-1000", "s-2000", "s-3000"];
+        let verdicts = [
+            verdict("global", false),
+            verdict("phase:s-3000", false),
+            verdict("phase:s-2000", false),
+            verdict("phase:s-1000", true),
+        ];
+        assert_eq!(
+            breaking_point(phases.into_iter(), &verdicts).as_deref(),
+            Some("s-2000")
+        );
+        // A global breach alone names no phase.
+        assert_eq!(breaking_point(phases.into_iter(), &verdicts[..1]), None);
+    }
 }

@@ -167,6 +167,13 @@ pub fn status() -> StatusReport {
             },
         ],
         refresh_ms: 250,
+        verdict_latency: crate::api::VerdictLatency {
+            heartbeats: 600,
+            p50_ms: 26,
+            p99_ms: 51,
+            max_ms: 60,
+            window_ms: 15_000,
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod agent;
 mod alerts;
 mod audit;
+pub mod bench;
 pub mod chaos;
 mod chaos_run;
 pub mod fl;
@@ -55,6 +56,7 @@ pub async fn run(
         CommandLine::Fl(_)
         | CommandLine::Serve { .. }
         | CommandLine::Neuron { .. }
+        | CommandLine::Bench(_)
         | CommandLine::Stress(_) => Err(ApiError::bad_input(
             "this command does not run against a backend",
         )),

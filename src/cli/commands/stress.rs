@@ -234,6 +234,9 @@ fn print_summary(s: &Summary, dir: &std::path::Path, deltas: &[String]) {
         s.errors,
         m.error_rate * 100.0
     );
+    if let Some(phase) = &s.breaking_point {
+        println!("  breaking point  phase {phase} (its thresholds were the first breached)");
+    }
     if let Some(r) = &s.registration {
         println!(
             "  mock neurons  {} registered in {:.0} ms",

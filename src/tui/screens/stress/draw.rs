@@ -15,10 +15,13 @@ use crate::tui::views::style;
 pub fn draw(frame: &mut Frame, area: Rect, stress: &Stress) {
     let Some(p) = &stress.progress else {
         let text = if stress.loaded {
-            " No stress test has run here yet. Start one: s, or :stress PROFILE [--duration S]\n \
-             (profiles: smoke, federation, elasticity, soak)"
+            format!(
+                " No stress test has run here yet. Start one: s, or :stress PROFILE [--duration S]\n \
+                 (profiles: {})",
+                crate::stress::builtin_names()
+            )
         } else {
-            " asking for the newest stress test..."
+            " asking for the newest stress test...".to_string()
         };
         frame.render_widget(
             Paragraph::new(text).block(style::block().title(" Stress ")),

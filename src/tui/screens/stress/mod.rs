@@ -35,7 +35,7 @@ pub fn verb() -> Verb {
     Verb {
         name: "stress",
         usage: "[PROFILE] [--duration S] [--neurons N]",
-        help: "Show the stress view; with a profile (smoke, federation, elasticity, soak), start a test",
+        help: "Show the stress view; with a profile (smoke, federation, elasticity, baseline, medium, high, spike, soak), start a test",
         takes_neuron: false,
         parse,
     }
@@ -320,5 +320,15 @@ mod tests {
         assert!(parse(&["smoke", "--duration", "-3"]).is_err());
         assert!(parse(&["smoke", "soak"]).is_err());
         assert!(parse(&["smoke", "--rate", "5"]).is_err());
+    }
+
+    #[test]
+    fn the_verb_help_names_every_built_in_profile() {
+        for (name, _) in crate::stress::BUILTIN_PROFILES {
+            assert!(
+                verb().help.contains(name),
+                "{name} missing from the :stress help"
+            );
+        }
     }
 }
