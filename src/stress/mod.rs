@@ -6,6 +6,7 @@
 
 pub mod fl_round;
 pub mod html;
+pub mod http1;
 pub mod job;
 pub mod procfs;
 pub mod profile;

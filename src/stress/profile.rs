@@ -60,6 +60,10 @@ pub struct Phase {
     pub ramp_to: f64,
     /// WebSocket subscribers held on the server's event stream during this phase.
     pub subscribers: u32,
+    /// A closed phase: this many workers, each sending its next request as soon as its last
+    /// one answered (as wrk and oha do; 0 for an open phase, paced by `arrival_rate`). Its
+    /// latency is from the actual send: a closed loop cannot see the requests it never sent.
+    pub concurrency: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,9 +104,10 @@ struct RawProfile {
 struct RawPhase {
     name: String,
     duration: Spanned<String>,
-    arrival_rate: Spanned<f64>,
+    arrival_rate: Option<Spanned<f64>>,
     ramp_to: Option<Spanned<f64>>,
     subscribers: Option<Spanned<i64>>,
+    concurrency: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +119,8 @@ struct RawScenario {
 
 /// The highest arrival rate a profile may ask for (a typo guard, not a capability claim).
 pub const MAX_RATE: f64 = 1_000_000.0;
+/// The most closed-loop workers a phase may run (a typo guard too).
+pub const MAX_CONCURRENCY: i64 = 100_000;
 /// The most WebSocket subscribers a phase may hold (a typo guard too).
 pub const MAX_SUBSCRIBERS: i64 = 100_000;
 
@@ -263,10 +270,47 @@ fn phase(cx: &Ctx, i: usize, p: &Spanned<RawPhase>) -> Result<Phase, SourceError
             ))
         }
     };
-    let arrival_rate = rate(&r.arrival_rate, "arrival_rate")?;
-    let ramp_to = match &r.ramp_to {
-        Some(s) => rate(s, "ramp_to")?,
-        None => arrival_rate,
+    let (arrival_rate, ramp_to, concurrency) = match (&r.arrival_rate, &r.concurrency) {
+        (Some(a), None) => {
+            let arrival_rate = rate(a, "arrival_rate")?;
+            let ramp_to = match &r.ramp_to {
+                Some(s) => rate(s, "ramp_to")?,
+                None => arrival_rate,
+            };
+            (arrival_rate, ramp_to, 0)
+        }
+        (None, Some(c)) if (1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
+            if let Some(ramp) = &r.ramp_to {
+                return Err(cx.err(
+                    ramp.span().start,
+                    key("ramp_to"),
+                    "a closed phase (concurrency) has no arrival rate to ramp",
+                ));
+            }
+            (0.0, 0.0, *c.get_ref() as u32)
+        }
+        (None, Some(c)) => {
+            return Err(cx.err(
+                c.span().start,
+                key("concurrency"),
+                format!("workers between 1 and {MAX_CONCURRENCY}"),
+            ));
+        }
+        (Some(_), Some(c)) => {
+            return Err(cx.err(
+                c.span().start,
+                key("concurrency"),
+                "either arrival_rate (open: requests start on schedule) or concurrency (closed: \
+                 workers send back to back), not both",
+            ));
+        }
+        (None, None) => {
+            return Err(cx.err(
+                p.span().start,
+                key("arrival_rate"),
+                "a phase needs arrival_rate (requests per second) or concurrency (workers)",
+            ));
+        }
     };
     if r.name.trim().is_empty() {
         return Err(cx.err(p.span().start, key("name"), "the phase has an empty name"));
@@ -288,6 +332,7 @@ fn phase(cx: &Ctx, i: usize, p: &Spanned<RawPhase>) -> Result<Phase, SourceError
         arrival_rate,
         ramp_to,
         subscribers,
+        concurrency,
     })
 }
 
@@ -363,6 +408,30 @@ global = ["p95 < 250ms", "error_rate < 0.1%"]
             e.to_string()
                 .starts_with("t.toml:13: key 'thresholds.phase:warm'")
         );
+    }
+
+    #[test]
+    fn a_phase_is_open_or_closed_never_both_nor_neither() {
+        let closed = GOOD.replace("arrival_rate = 5\nramp_to = 10", "concurrency = 64");
+        let p = Profile::parse("t.toml", &closed).expect("parses");
+        assert_eq!(
+            (p.phases[0].concurrency, p.phases[0].arrival_rate),
+            (64, 0.0)
+        );
+        let both = GOOD.replace("ramp_to = 10", "concurrency = 64");
+        let e = Profile::parse("t.toml", &both).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(7), Some("phases[0].concurrency"))
+        );
+        let neither = GOOD.replace("arrival_rate = 5\nramp_to = 10\n", "");
+        let e = Profile::parse("t.toml", &neither).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("phases[0].arrival_rate"));
+        let ramped = GOOD.replace("arrival_rate = 5", "concurrency = 8");
+        let e = Profile::parse("t.toml", &ramped).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("phases[0].ramp_to"));
+        let zero = closed.replace("concurrency = 64", "concurrency = 0");
+        assert!(Profile::parse("t.toml", &zero).is_err());
     }
 
     #[test]

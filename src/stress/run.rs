@@ -146,6 +146,77 @@ fn classify(
     }
 }
 
+/// What every request of a run shares: where it goes, where it is recorded, its numbering.
+struct Shots {
+    target: Arc<dyn Target>,
+    rec: Arc<Mutex<Recorder>>,
+    live: Arc<Live>,
+    /// The next request's number (heartbeat sequence numbers grow with it, open or closed).
+    next_seq: AtomicU64,
+    scheduled: AtomicU64,
+}
+
+impl Shots {
+    /// Send one request, wait for its answer (bounded), record it.
+    async fn shoot(&self, phase: usize, scenario: Scenario, intended: Instant) {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        self.live.in_flight.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        let result = tokio::time::timeout(REQUEST_TIMEOUT, self.target.call(scenario, seq)).await;
+        let end = Instant::now();
+        let (outcome, code) = classify(&result);
+        self.rec.lock().expect("recorder lock").record(
+            phase,
+            scenario,
+            outcome,
+            code.as_deref(),
+            end - intended,
+            end - sent,
+        );
+        self.live.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn drop_one(&self, phase: usize, scenario: Scenario) {
+        self.rec
+            .lock()
+            .expect("recorder lock")
+            .drop_one(phase, scenario);
+    }
+}
+
+/// The closed phases, each in its own window of the run: `concurrency` workers sending back to
+/// back until the phase ends. (The open schedule has no arrivals there: their rate is 0.)
+async fn closed_phases(profile: Profile, start: Instant, shots: Arc<Shots>, seed: u64) {
+    let mut phase_start = Duration::ZERO;
+    for (phase, p) in profile.phases.iter().enumerate() {
+        let (from, until) = (start + phase_start, start + phase_start + p.duration);
+        phase_start += p.duration;
+        if p.concurrency == 0 {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(from) => {}
+            _ = shots.live.wake.notified() => return,
+        }
+        let workers: Vec<_> = (0..p.concurrency as u64)
+            .map(|w| {
+                let shots = shots.clone();
+                // Each worker its own reproducible draw of scenarios.
+                let mut picker = Picker::new(&profile.scenarios, seed ^ (phase as u64) << 32 ^ w);
+                tokio::spawn(async move {
+                    while Instant::now() < until && !shots.live.stopped() {
+                        shots.scheduled.fetch_add(1, Ordering::Relaxed);
+                        shots.shoot(phase, picker.pick(), Instant::now()).await;
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.await;
+        }
+    }
+}
+
 /// Run `profile` against `target` until its phases end or `live` is stopped.
 pub async fn run(
     profile: &Profile,
@@ -156,6 +227,13 @@ pub async fn run(
 ) -> RunResult {
     let start = Instant::now();
     let rec = Arc::new(Mutex::new(Recorder::new(profile.phases.len())));
+    let shots = Arc::new(Shots {
+        target,
+        rec: rec.clone(),
+        live: live.clone(),
+        next_seq: AtomicU64::new(0),
+        scheduled: AtomicU64::new(0),
+    });
     let slots = Arc::new(Semaphore::new(profile.max_in_flight));
     // Waiting for a slot is bounded by what can arrive within `max_wait` at the peak rate.
     let peak = profile
@@ -176,8 +254,8 @@ pub async fn run(
         done.clone(),
         aborted.clone(),
     ));
+    let closed = tokio::spawn(closed_phases(profile.clone(), start, shots.clone(), seed));
     let mut picker = Picker::new(&profile.scenarios, seed);
-    let mut scheduled = 0u64;
     for slot in Schedule::new(&profile.phases) {
         let intended = start + slot.at;
         if live.stopped() {
@@ -190,50 +268,32 @@ pub async fn run(
         if live.stopped() {
             break;
         }
-        scheduled += 1;
+        shots.scheduled.fetch_add(1, Ordering::Relaxed);
         let scenario = picker.pick();
         if live.waiting.load(Ordering::Relaxed) >= max_waiting {
-            rec.lock()
-                .expect("recorder lock")
-                .drop_one(slot.phase, scenario);
+            shots.drop_one(slot.phase, scenario);
             continue;
         }
-        let (rec, slots, live, target) = (rec.clone(), slots.clone(), live.clone(), target.clone());
+        let (slots, shots) = (slots.clone(), shots.clone());
         let max_wait = profile.max_wait;
         tokio::spawn(async move {
             let permit = match slots.clone().try_acquire_owned() {
                 Ok(p) => p,
                 Err(_) => {
-                    live.waiting.fetch_add(1, Ordering::Relaxed);
+                    shots.live.waiting.fetch_add(1, Ordering::Relaxed);
                     let got =
                         tokio::time::timeout_at(intended + max_wait, slots.acquire_owned()).await;
-                    live.waiting.fetch_sub(1, Ordering::Relaxed);
+                    shots.live.waiting.fetch_sub(1, Ordering::Relaxed);
                     match got {
                         Ok(Ok(p)) => p,
                         _ => {
-                            rec.lock()
-                                .expect("recorder lock")
-                                .drop_one(slot.phase, scenario);
+                            shots.drop_one(slot.phase, scenario);
                             return;
                         }
                     }
                 }
             };
-            live.in_flight.fetch_add(1, Ordering::Relaxed);
-            let sent = Instant::now();
-            let result =
-                tokio::time::timeout(REQUEST_TIMEOUT, target.call(scenario, slot.seq)).await;
-            let end = Instant::now();
-            let (outcome, code) = classify(&result);
-            rec.lock().expect("recorder lock").record(
-                slot.phase,
-                scenario,
-                outcome,
-                code.as_deref(),
-                end - intended,
-                end - sent,
-            );
-            live.in_flight.fetch_sub(1, Ordering::Relaxed);
+            shots.shoot(slot.phase, scenario, intended).await;
             drop(permit);
         });
     }
@@ -246,6 +306,7 @@ pub async fn run(
         }
     })
     .await;
+    let _ = closed.await;
     done.store(true, Ordering::SeqCst);
     let _ = ticker.await;
     let elapsed = start.elapsed();
@@ -255,7 +316,7 @@ pub async fn run(
         rec,
         live,
         elapsed,
-        scheduled,
+        shots.scheduled.load(Ordering::Relaxed),
         aborted.load(Ordering::SeqCst),
     )
 }

@@ -107,6 +107,7 @@ mod tests {
             arrival_rate: from,
             ramp_to: to,
             subscribers: 0,
+            concurrency: 0,
         }
     }
 

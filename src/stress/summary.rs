@@ -158,7 +158,14 @@ impl Summary {
                 .phases
                 .iter()
                 .zip(&r.phases)
-                .map(|(p, s)| scope(&p.name, Some((p.arrival_rate + p.ramp_to) / 2.0), s))
+                .map(|(p, s)| {
+                    let open = p.concurrency == 0;
+                    scope(
+                        &p.name,
+                        open.then_some((p.arrival_rate + p.ramp_to) / 2.0),
+                        s,
+                    )
+                })
                 .collect(),
             scenarios: r
                 .scenarios

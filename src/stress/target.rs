@@ -42,27 +42,61 @@ pub trait Target: Send + Sync {
 /// A server's status endpoint, reached without the `Remote` backend's session machinery.
 pub struct HttpStatus {
     pub client: reqwest::Client,
-    pub url: String,
-    pub token: String,
+    /// Parsed once: a flat-out run sends tens of thousands a second.
+    url: reqwest::Url,
+    /// `Bearer <token>`, built once and marked sensitive (never in a debug print).
+    authorization: reqwest::header::HeaderValue,
+    /// Plain HTTP goes through the lean keep-alive pool; TLS through `client`.
+    lean: Option<super::http1::GetPool>,
     /// The server's event stream (the `subscribe` scenario).
     pub events: super::ws::Events,
 }
 
 impl HttpStatus {
-    pub fn new(base: &str, token: &str) -> Self {
-        HttpStatus {
+    /// `Err` names what is wrong with the server URL or the token.
+    pub fn new(base: &str, token: &str) -> Result<Self, String> {
+        let url = format!("{}/api/federation/status", base.trim_end_matches('/'));
+        let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+        authorization.set_sensitive(true);
+        let url = reqwest::Url::parse(&url).map_err(|e| format!("{url}: {e}"))?;
+        Ok(HttpStatus {
             client: reqwest::Client::new(),
-            url: format!("{}/api/federation/status", base.trim_end_matches('/')),
-            token: token.to_string(),
+            lean: super::http1::GetPool::new(&url, authorization.clone()),
+            url,
+            authorization,
             events: super::ws::Events::new(base, token),
+        })
+    }
+
+    /// `GET /api/federation/status`, its answer read whole: a refusal is `Unauthenticated` or
+    /// `Denied`, anything else not 2xx an error.
+    pub async fn get(&self) -> Result<(), ApiError> {
+        let status = match &self.lean {
+            Some(pool) => pool.get().await.map_err(ApiError::unreachable)?,
+            None => self.get_tls().await?,
+        };
+        match status {
+            200..=299 => Ok(()),
+            401 => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                format!("HTTP {status}"),
+            )),
+            403 | 429 => Err(ApiError::new(ErrorCode::Denied, format!("HTTP {status}"))),
+            _ => Err(ApiError::failed(format!("HTTP {status}"))),
         }
     }
 
-    async fn get(&self) -> Result<(), ApiError> {
+    /// Connections open and idle in the lean pool (0 over TLS).
+    pub fn idle_connections(&self) -> usize {
+        self.lean.as_ref().map_or(0, super::http1::GetPool::idle)
+    }
+
+    async fn get_tls(&self) -> Result<u16, ApiError> {
         let r = self
             .client
-            .get(&self.url)
-            .bearer_auth(&self.token)
+            .get(self.url.clone())
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
             .send()
             .await
             .map_err(|e| ApiError::unreachable(e.to_string()))?;
@@ -72,15 +106,7 @@ impl HttpStatus {
             .bytes()
             .await
             .map_err(|e| ApiError::unreachable(e.to_string()))?;
-        match status.as_u16() {
-            200..=299 => Ok(()),
-            401 => Err(ApiError::new(
-                ErrorCode::Unauthenticated,
-                format!("HTTP {status}"),
-            )),
-            403 | 429 => Err(ApiError::new(ErrorCode::Denied, format!("HTTP {status}"))),
-            _ => Err(ApiError::failed(format!("HTTP {status}"))),
-        }
+        Ok(status.as_u16())
     }
 }
 

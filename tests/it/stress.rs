@@ -49,6 +49,7 @@ fn profile(rate: f64, secs: u64, max_in_flight: usize) -> Profile {
             arrival_rate: rate,
             ramp_to: rate,
             subscribers: 0,
+            concurrency: 0,
         }],
         scenarios: vec![(Scenario::Status, 1)],
         thresholds: Vec::new(),
@@ -114,6 +115,55 @@ async fn requests_beyond_the_cap_are_dropped_and_the_shortfall_is_warned() {
     assert_eq!(t.answered() + t.dropped, 100);
     assert!(t.dropped >= 90, "dropped {}", t.dropped);
     assert!(!r.warnings.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_phase_keeps_its_workers_busy_back_to_back_and_numbers_requests_in_order() {
+    // 4 workers, 10 ms a request, 2 s: 4 × 200 requests, none dropped, nothing scheduled that
+    // was not sent; then an open phase at 50 req/s for 1 s continues the numbering.
+    struct Timed(std::sync::Mutex<Vec<u64>>);
+    #[async_trait]
+    impl Target for Timed {
+        async fn call(&self, _: Scenario, seq: u64) -> Result<(), ApiError> {
+            self.0.lock().expect("lock").push(seq);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(())
+        }
+    }
+    let mut p = profile(0.0, 2, 64);
+    p.phases[0].concurrency = 4;
+    p.phases.push(Phase {
+        name: "open".into(),
+        duration: Duration::from_secs(1),
+        arrival_rate: 50.0,
+        ramp_to: 50.0,
+        subscribers: 0,
+        concurrency: 0,
+    });
+    let target = Arc::new(Timed(Default::default()));
+    let r = run(&p, &[], target.clone(), Live::new("t", &p), 1).await;
+    let closed = &r.recorder.phases[0];
+    assert!(
+        (796..=804).contains(&closed.answered()),
+        "closed: {}",
+        closed.answered()
+    );
+    assert_eq!(closed.dropped, 0);
+    assert!(closed.sent_percentile_ms(99.0) < 12.0);
+    assert_eq!(r.recorder.phases[1].answered(), 50);
+    assert_eq!(r.scheduled, r.recorder.total.answered());
+    let seqs = target.0.lock().expect("lock").clone();
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seqs.len(), "every request its own number");
+    let last_closed = seqs[..closed.answered() as usize].iter().max().copied();
+    assert!(
+        seqs[closed.answered() as usize..]
+            .iter()
+            .all(|s| Some(*s) > last_closed),
+        "the open phase numbers on from the closed one"
+    );
 }
 
 #[tokio::test]

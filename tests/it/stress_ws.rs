@@ -117,7 +117,7 @@ async fn each_phase_holds_its_own_crowd_and_subscribe_requests_open_real_sockets
             seed: 1,
             out,
             target: base.clone(),
-            http: Some(HttpStatus::new(&base, &token)),
+            http: Some(HttpStatus::new(&base, &token).expect("a good URL and token")),
             subscribers: 0,
         },
         "st-crowds",
@@ -169,4 +169,42 @@ fn the_bench_profiles_parse() {
         n += 1;
     }
     assert!(n >= 3);
+}
+
+/// The lean status path (plexus::stress::http1) against a real server: every answer read, the
+/// connections reused rather than one per request, and a wrong token refused, not an error.
+#[tokio::test]
+async fn the_flat_out_status_path_reuses_its_connections_and_reads_refusals() {
+    use plexus::stress::target::HttpStatus;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = support::engine_on(dir.path(), 2, false);
+    let (base, handle) = support::serve(&engine);
+    let admin = support::session(&engine, support::ADMIN).await;
+    let token = admin_token(&admin).await;
+    let status = std::sync::Arc::new(HttpStatus::new(&base, &token).expect("good URL"));
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let status = status.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    status.get().await?;
+                }
+                Ok::<(), plexus::api::ApiError>(())
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.expect("joins").expect("every status answered 200");
+    }
+    let idle = status.idle_connections();
+    assert!(
+        (1..=8).contains(&idle),
+        "200 requests over {idle} connections"
+    );
+    let wrong = HttpStatus::new(&base, "not-a-token").expect("good URL");
+    let e = wrong.get().await.expect_err("refused");
+    assert_eq!(e.code, plexus::api::ErrorCode::Unauthenticated);
+    handle.shutdown();
+    engine.shutdown();
 }

@@ -66,7 +66,10 @@ pub async fn run(
             let id = new_id();
             let out = out.unwrap_or_else(|| PathBuf::from("test-results").join(&id));
             let (target, http) = match (&global.connect, &global.token) {
-                (Some(url), Some(token)) => (url.clone(), Some(HttpStatus::new(url, token))),
+                (Some(url), Some(token)) => (
+                    url.clone(),
+                    Some(HttpStatus::new(url, token).map_err(ApiError::bad_input)?),
+                ),
                 _ => ("embedded".to_string(), None),
             };
             if subscribers > 0 && http.is_none() {

@@ -191,7 +191,10 @@ mod tests {
         // Predicting 3.3× past the last size fitted amplifies the noise about threefold.
         let miss = (f.value(1e5) - clean(1e5)).abs() / clean(1e5);
         assert!(miss > 0.0 && miss < 0.2, "5% noise missed 100k by {miss}");
-        assert!(f.error_pct > 0.1, "the noise shows in the stated error: {f:?}");
+        assert!(
+            f.error_pct > 0.1,
+            "the noise shows in the stated error: {f:?}"
+        );
     }
 
     #[test]
