@@ -47,7 +47,7 @@ pub struct Heartbeat {
     pub seq: u64,
     /// The neuron's incarnation: bumps on every restart.
     pub incarnation: u64,
-    pub config_version: String,
+    pub config_version: std::sync::Arc<str>,
     pub config: ConfigStatus,
     /// `None` when the analytics pipeline is down.
     pub telemetry: Option<Telemetry>,

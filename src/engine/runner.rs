@@ -354,7 +354,12 @@ impl Runner {
         self.flush(fx, None);
     }
 
-    pub fn run(mut self, requests: mpsc::Receiver<Request>, shared: Weak<Shared>) {
+    pub fn run(
+        mut self,
+        requests: mpsc::Receiver<Request>,
+        shared: Weak<Shared>,
+        stored: mpsc::Sender<()>,
+    ) {
         self.shared = shared.clone();
         if self.fake_clock.is_some() {
             while let Ok(request) = requests.recv() {
@@ -383,7 +388,8 @@ impl Runner {
                 }
             }
         }
-        self.writer.flush();
+        self.writer.close();
+        let _ = stored.send(());
     }
 
     fn handle(&mut self, request: Request) {

@@ -95,7 +95,7 @@ impl Agent {
             id: self.options.id.clone(),
             zone: self.options.zone.clone(),
             labels: self.options.labels.clone(),
-            config_version: self.config.version.clone(),
+            config_version: self.config.version.to_string(),
             proof: self
                 .keys
                 .registration_proof(chrono::Utc::now().timestamp_millis()),
@@ -200,7 +200,7 @@ impl Agent {
                 NeuronCommand::ApplyConfig { version } => {
                     self.logs
                         .push(("info".into(), format!("config {version} applied")));
-                    self.config.version = version;
+                    self.config.version = version.into();
                     self.config.status = ConfigStatus::Applied;
                 }
                 NeuronCommand::Restart => {

@@ -342,7 +342,7 @@ impl SimNeuron {
             return;
         }
         self.log(at, "info", format!("config {version} applied"));
-        self.config.version = version;
+        self.config.version = version.into();
         self.config.status = ConfigStatus::Applied;
     }
 

@@ -7,7 +7,7 @@ use crate::api::rollout::NeuronConfig;
 use crate::api::wire::{ConfigStatus, NeuronCommand, RolloutReply, RolloutStep};
 
 pub struct ConfigSlot {
-    pub version: String,
+    pub version: std::sync::Arc<str>,
     pub status: ConfigStatus,
     staged: Option<(u64, String)>,
     /// Highest rollout id aborted or reverted here.
@@ -23,7 +23,7 @@ pub struct Handled {
 impl ConfigSlot {
     pub fn new(version: String) -> Self {
         ConfigSlot {
-            version,
+            version: version.into(),
             status: ConfigStatus::Applied,
             staged: None,
             closed: 0,
@@ -79,10 +79,10 @@ impl ConfigSlot {
             }
             NeuronCommand::Revert { rollout, to } => {
                 self.close(*rollout);
-                let detail = if self.version == *to {
+                let detail = if *self.version == **to {
                     format!("already on {to}")
                 } else {
-                    let was = std::mem::replace(&mut self.version, to.clone());
+                    let was = std::mem::replace(&mut self.version, to.as_str().into());
                     self.status = ConfigStatus::Applied;
                     format!("reverted from {was} to {to}")
                 };
@@ -105,7 +105,7 @@ impl ConfigSlot {
         if rollout <= self.closed {
             return (false, "rollout already aborted here".into());
         }
-        if self.version == version {
+        if *self.version == *version {
             return (true, format!("already running {version}"));
         }
         if let Err((field, why)) = config.check() {
@@ -122,7 +122,7 @@ impl ConfigSlot {
     }
 
     fn commit(&mut self, rollout: u64, version: &str, fail_next: &mut bool) -> (bool, String) {
-        if self.version == version {
+        if *self.version == *version {
             return (true, format!("already running {version}"));
         }
         if rollout <= self.closed {
@@ -140,7 +140,7 @@ impl ConfigSlot {
             };
             return (false, reason);
         }
-        let was = std::mem::replace(&mut self.version, version.to_string());
+        let was = std::mem::replace(&mut self.version, version.into());
         self.status = ConfigStatus::Applied;
         (true, format!("applied (was {was})"))
     }

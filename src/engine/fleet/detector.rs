@@ -139,7 +139,7 @@ impl Detector {
     fn read_report(&self, n: &mut TrackedNeuron, hb: &Heartbeat) {
         // Mostly the same version beat after beat: no new allocation for it.
         if *n.config_version != *hb.config_version {
-            n.config_version = hb.config_version.as_str().into();
+            n.config_version = (*hb.config_version).into();
         }
         match &hb.config {
             ConfigStatus::Applied => {

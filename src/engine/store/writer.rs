@@ -100,11 +100,18 @@ impl StoreWriter {
     }
 }
 
-impl Drop for StoreWriter {
-    fn drop(&mut self) {
+impl StoreWriter {
+    /// Commit everything submitted, then end the store thread (closing the database).
+    pub fn close(&mut self) {
         self.tx.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for StoreWriter {
+    fn drop(&mut self) {
+        self.close();
     }
 }
