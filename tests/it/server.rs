@@ -340,6 +340,44 @@ async fn next_frame(
         .map(Frame::Control)
 }
 
+/// A subscriber sends nothing but control frames: the event stream refuses a large incoming
+/// message (it costs the server no more than its 4 KiB bound) and closes that socket, while a
+/// small one is ignored and the stream goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_bounds_what_a_subscriber_may_send() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(support::engine(dir.path(), 4)).await;
+    let token = token(&server.engine, ADMIN, Role::Admin).await;
+    let mut polite = ws(&server.base, &token, "?since=0").await;
+    let mut flooding = ws(&server.base, &token, "?since=0").await;
+    for socket in [&mut polite, &mut flooding] {
+        assert!(matches!(next_frame(socket).await, Some(Frame::Control(_))));
+    }
+    polite.send(Message::text("ping")).await.unwrap();
+    let _ = flooding.send(Message::text("x".repeat(64 * 1024))).await;
+    // The flooding socket ends (an error or a close), the polite one still hears events.
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match flooding.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "a 64 KiB message from a subscriber ends its socket"
+    );
+    server.engine.advance(3_000).await.unwrap();
+    assert!(
+        matches!(next_frame(&mut polite).await, Some(Frame::Event(_))),
+        "the polite subscriber still streams"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stream_is_ordered_and_resumes_without_loss() {
     let dir = tempfile::tempdir().unwrap();
