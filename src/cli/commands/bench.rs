@@ -71,9 +71,16 @@ pub async fn run(command: BenchCommand, format: OutputFormat) -> Result<i32, Api
             eprintln!("{line}");
         }
     };
-    let summary = run_scale(&plan, &progress)
-        .await
-        .map_err(ApiError::failed)?;
+    // Ctrl-C drops the run, and with it the server being measured (killed on drop): no
+    // `plexus serve` is left behind.
+    let summary = tokio::select! {
+        summary = run_scale(&plan, &progress) => summary.map_err(ApiError::failed)?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(ApiError::failed(
+                "bench scale interrupted: the server being measured was stopped; no report written",
+            ));
+        }
+    };
     match format {
         OutputFormat::Json => output::json(&summary)?,
         OutputFormat::Table => print(&summary, &plan),
