@@ -82,7 +82,8 @@ fn draw_states(frame: &mut Frame, area: Rect, status: &StatusReport) {
 
 fn draw_detections(frame: &mut Frame, area: Rect, status: &StatusReport) {
     let d = &status.detections;
-    let total = d.offline + d.timeout + d.config_failure + d.analytics_failure + d.byzantine;
+    let total =
+        d.offline + d.timeout + d.config_failure + d.analytics_failure + d.byzantine + d.identity;
     let plain = ratatui::style::Style::new();
     let lines = vec![
         pair("total", total.to_string(), style::title()),
@@ -91,11 +92,30 @@ fn draw_detections(frame: &mut Frame, area: Rect, status: &StatusReport) {
         pair("config", d.config_failure.to_string(), plain),
         pair("analytics", d.analytics_failure.to_string(), plain),
         pair("byzantine", d.byzantine.to_string(), plain),
+        pair("identity", d.identity.to_string(), plain),
+        verdict_line(status),
     ];
     frame.render_widget(
         Paragraph::new(lines).block(style::block().title(" Detections ")),
         area,
     );
+}
+
+/// How long heartbeats wait for the engine's verdict (p99 over its last 10–20 s): the first figure
+/// to grow when a fleet outgrows its engine; red once it reaches a heartbeat interval, when a
+/// silent neuron starts to be noticed a beat late.
+fn verdict_line(status: &StatusReport) -> Line<'static> {
+    let v = &status.verdict_latency;
+    if v.heartbeats == 0 {
+        return pair("verdict p99", "-".into(), style::dim());
+    }
+    let late = v.p99_ms >= status.heartbeat_interval_ms;
+    let value_style = if late {
+        style::error()
+    } else {
+        ratatui::style::Style::new()
+    };
+    pair("verdict p99", format!("{} ms", v.p99_ms), value_style)
 }
 
 fn draw_recoveries(frame: &mut Frame, area: Rect, status: &StatusReport) {
@@ -203,4 +223,26 @@ fn draw_sparkline(frame: &mut Frame, area: Rect, history: &[u64]) {
         })
         .block(style::block().title(title));
     frame.render_widget(spark, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verdict_line;
+    use crate::tui::views::style;
+
+    fn text(line: &ratatui::text::Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_verdict_line_turns_red_at_a_heartbeat_and_says_dash_with_nothing_heard() {
+        let mut status = crate::tui::fixtures::status();
+        let line = verdict_line(&status);
+        assert!(text(&line).ends_with("51 ms"), "{}", text(&line));
+        assert_ne!(line.spans[1].style, style::error());
+        status.verdict_latency.p99_ms = status.heartbeat_interval_ms;
+        assert_eq!(verdict_line(&status).spans[1].style, style::error());
+        status.verdict_latency.heartbeats = 0;
+        assert!(text(&verdict_line(&status)).trim_end().ends_with('-'));
+    }
 }
