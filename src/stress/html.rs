@@ -114,17 +114,29 @@ pub fn page(s: &Summary, rows: &[Row], samples: &Samples) -> String {
         "neurons",
         &[("total", "#888", total), ("healthy", "#2e7d32", healthy)],
     ));
+    document(
+        &format!("Stress test {}", s.id),
+        &format!(
+            "<h1>Stress test {} — {}</h1>",
+            escape(&s.id),
+            escape(&s.profile)
+        ),
+        &body,
+        &markdown(s),
+    )
+}
+
+/// A self-contained report page: `heading` (HTML, may be empty), the charts, then the report's
+/// markdown as HTML. Shared by the stress and the scale reports.
+pub(crate) fn document(title: &str, heading: &str, charts: &str, markdown: &str) -> String {
     format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Stress test {}</title>\
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\
          <style>body{{font-family:sans-serif;max-width:760px;margin:2em auto}}\
          table{{border-collapse:collapse;margin:1em 0}}\
          th,td{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}\
          th{{background:#f5f5f5}}</style></head>\
-         <body><h1>Stress test {} — {}</h1>\n{}<section>{}</section></body></html>\n",
-        escape(&s.id),
-        escape(&s.id),
-        escape(&s.profile),
-        body,
-        crate::markup::to_html(&markdown(s))
+         <body>{heading}\n{charts}<section>{}</section></body></html>\n",
+        escape(title),
+        crate::markup::to_html(markdown)
     )
 }

@@ -20,11 +20,15 @@ pub const FILES: [&str; 7] = [
     "health-overview.json",
 ];
 
-fn io(path: &Path, e: impl std::fmt::Display) -> String {
+pub(crate) fn io(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
 }
 
-fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<(), String> {
+pub(crate) fn write_json(
+    dir: &Path,
+    name: &str,
+    value: &impl serde::Serialize,
+) -> Result<(), String> {
     let path = dir.join(name);
     let text = serde_json::to_string_pretty(value).map_err(|e| io(&path, e))?;
     std::fs::write(&path, text + "\n").map_err(|e| io(&path, e))

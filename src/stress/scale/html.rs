@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::fit::Fit;
 use super::report::{markdown, size};
-use super::{MEASURES, ScaleSummary};
-use crate::stress::html::escape;
+use super::{MEASURES, ScaleSummary, points_of};
+use crate::stress::html::{document, escape};
 
 const W: f64 = 720.0;
 const H: f64 = 220.0;
@@ -107,11 +107,7 @@ fn chart(
 pub fn page(s: &ScaleSummary) -> String {
     let mut body = String::new();
     for m in &MEASURES {
-        let dots: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .filter_map(|p| Some((p.neurons as f64, (m.read)(p)?)))
-            .collect();
+        let dots = points_of(&s.points, m);
         let fit = s
             .fits
             .iter()
@@ -124,14 +120,6 @@ pub fn page(s: &ScaleSummary) -> String {
             .map(|p| p.limit);
         body.push_str(&chart(m.name, m.unit, &dots, fit, limit));
     }
-    format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Scale {}</title>\
-         <style>body{{font-family:sans-serif;max-width:760px;margin:2em auto}}\
-         table{{border-collapse:collapse;margin:1em 0}}\
-         th,td{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}\
-         th{{background:#f5f5f5}}</style></head><body>\n{}<section>{}</section></body></html>\n",
-        escape(&s.started_at),
-        body,
-        crate::markup::to_html(&markdown(s))
-    )
+    // The markdown opens with its own heading.
+    document(&format!("Scale {}", s.started_at), "", &body, &markdown(s))
 }

@@ -62,13 +62,7 @@ pub const MEASURES: [Measure; 7] = [
     },
 ];
 
-fn measure(name: &str) -> &'static Measure {
-    MEASURES
-        .iter()
-        .find(|m| m.name == name)
-        .expect("a measure of the table")
-}
-
+/// A measure's `(size, value)` at every point that has it.
 fn points_of(points: &[Point], m: &Measure) -> Vec<(f64, f64)> {
     points
         .iter()
@@ -193,17 +187,13 @@ pub fn predictions(
     verdict_target_ms: f64,
 ) -> Vec<Prediction> {
     let at = |what: &str, name: &str, limit: f64| {
-        let size = fits
-            .iter()
-            .find(|f| f.measure == name)
-            .and_then(|f| f.fit)
-            .and_then(|f| f.size_at(limit));
+        let fitted = fits.iter().find(|f| f.measure == name);
         Prediction {
             what: what.into(),
             measure: name.into(),
             limit,
-            unit: measure(name).unit.into(),
-            size,
+            unit: fitted.map(|f| f.unit.clone()).unwrap_or_default(),
+            size: fitted.and_then(|f| f.fit).and_then(|f| f.size_at(limit)),
         }
     };
     vec![

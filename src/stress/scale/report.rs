@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::ScaleSummary;
 use super::fit::{Fit, Shape};
+use crate::stress::report::{io, write_json};
 
 pub const FILES: [&str; 3] = ["report.md", "report.html", "summary.json"];
 
@@ -129,15 +130,9 @@ pub fn markdown(s: &ScaleSummary) -> String {
     o
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> String {
-    format!("{}: {e}", path.display())
-}
-
 pub fn write_all(dir: &Path, s: &ScaleSummary) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let json = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(s).map_err(|e| io(&json, e))?;
-    std::fs::write(&json, text + "\n").map_err(|e| io(&json, e))?;
+    write_json(dir, "summary.json", s)?;
     let md = dir.join("report.md");
     std::fs::write(&md, markdown(s)).map_err(|e| io(&md, e))?;
     let html = dir.join("report.html");
