@@ -5,6 +5,7 @@
 pub mod alert;
 pub mod ask;
 pub mod bounds;
+pub mod channel;
 pub mod chaos;
 pub mod command;
 pub mod error;

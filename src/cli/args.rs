@@ -234,6 +234,10 @@ pub enum CommandLine {
         /// proves it holds it; without the file, an admin must release the id first.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// No push channel: report over HTTP only and pick up commands in the answers (one
+        /// heartbeat late). By default the agent keeps a WebSocket open for them.
+        #[arg(long)]
+        no_push: bool,
     },
     /// Stream live events as NDJSON.
     Watch {

@@ -135,9 +135,14 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             labels,
             token_file,
             state,
+            no_push,
         }) => {
-            let files = commands::agent::Files { token_file, state };
-            return commands::agent::run(&cli.global, join, id, zone, labels, files).await;
+            let setup = commands::agent::Setup {
+                token_file,
+                state,
+                no_push,
+            };
+            return commands::agent::run(&cli.global, join, id, zone, labels, setup).await;
         }
         Some(args::CommandLine::Bench(bench)) => {
             return commands::bench::run(bench, format).await;

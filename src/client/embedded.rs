@@ -114,6 +114,7 @@ impl Backend for Embedded {
         self.engine
             .agent_message(&self.current().id, id, report)
             .await
+            .map(|reply| reply.commands)
     }
 
     async fn stress_start(&self, request: StressRequest) -> Result<StressStarted, ApiError> {

@@ -491,7 +491,7 @@ impl Core {
         report: OpenedReport,
         now: Millis,
         fx: &mut Effects,
-    ) -> Result<Vec<NeuronCommand>, ApiError> {
+    ) -> Result<crate::api::channel::AgentReply, ApiError> {
         let idx = self.find(id)?;
         if !self.is_agent(idx) {
             return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
@@ -511,7 +511,10 @@ impl Core {
             {
                 self.refuse(idx, now, reason, false, fx);
                 self.send_downlink(now, fx);
-                return Ok(self.agents.collect_identity(idx));
+                return Ok(crate::api::channel::AgentReply {
+                    commands: self.agents.collect_identity(idx),
+                    verified: None,
+                });
             }
             for (level, line) in logs.into_iter().take(agents::LOG_LINES_PER_REPORT) {
                 self.agents
@@ -531,7 +534,12 @@ impl Core {
         } else {
             match packet {
                 Packet::Verified(message) => {
-                    self.ingest_as(now, idx, message, Trust::Enveloped, fx)
+                    let answers_rollout = matches!(message, NeuronMessage::Rollout(_));
+                    self.ingest_as(now, idx, message, Trust::Enveloped, fx);
+                    if answers_rollout {
+                        // The step may be complete: go on now rather than at the next tick.
+                        self.rollouts.advance(now, &self.registry, fx);
+                    }
                 }
                 Packet::Up(message) => self.ingest(now, idx, message, fx),
                 Packet::Down(_) => {}
@@ -539,10 +547,41 @@ impl Core {
         }
         self.send_downlink(now, fx);
         Ok(if by_signature {
-            self.agents.collect_identity(idx)
+            crate::api::channel::AgentReply {
+                commands: self.agents.collect_identity(idx),
+                verified: None,
+            }
         } else {
-            self.agents.collect(idx)
+            crate::api::channel::AgentReply {
+                commands: self.agents.collect(idx),
+                verified: auth.as_ref().map(|a| a.serial),
+            }
         })
+    }
+
+    /// What waits for agent `id`, fetched by its push channel: only while the identity session
+    /// the channel was bound under (`serial`) still stands.
+    pub fn agent_collect(
+        &mut self,
+        id: &str,
+        serial: u64,
+        now: Millis,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let idx = self.find(id)?;
+        if !self.is_agent(idx) {
+            return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
+        }
+        let now_unix = self.epoch_unix_ms + now as i64;
+        if !self.identity.session_live(idx, serial, now_unix) {
+            return Err(ApiError::new(
+                crate::api::ErrorCode::Unauthenticated,
+                format!(
+                    "the channel of {id} was bound to session #{serial}, which no longer stands; \
+                 send a verified report to bind it again"
+                ),
+            ));
+        }
+        Ok(self.agents.collect(idx))
     }
 
     /// A neuron's own log, from the simulated host or what its agent shipped.

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 mod dispatch;
+pub mod doors;
 pub mod effects;
 pub mod fl;
 pub mod fleet;
@@ -105,6 +106,13 @@ enum Request {
         session: String,
         neuron: String,
         report: Box<OpenedReport>,
+        reply: Reply<crate::api::channel::AgentReply>,
+    },
+    /// An agent's push channel fetches what waits for it (bound to identity session `serial`).
+    AgentCollect {
+        session: String,
+        neuron: String,
+        serial: u64,
         reply: Reply<Vec<NeuronCommand>>,
     },
     /// An agent registers with a one-time invite: spent, and turned into a token of its own.
@@ -140,6 +148,8 @@ struct Shared {
     /// Hears once the engine thread has stored everything and closed its store (before it
     /// frees its fleet, which at 500,000 neurons takes seconds nobody needs to wait for).
     stored: Mutex<Option<mpsc::Receiver<()>>>,
+    /// Agents' push channels, rung when the engine queued something for them.
+    doors: Arc<doors::AgentDoors>,
 }
 
 /// A handle to a running engine. Clones share it; the engine stops when [`Engine::shutdown`] is
@@ -185,6 +195,7 @@ impl Engine {
             epoch: gate::token::short_id("e-"),
             thread: Mutex::new(None),
             stored: Mutex::new(Some(stored_rx)),
+            doors: Arc::default(),
         });
         let weak = Arc::downgrade(&shared);
         let thread = std::thread::Builder::new()
@@ -356,13 +367,36 @@ impl Engine {
         session: &str,
         neuron: &str,
         report: SealedReport,
-    ) -> Result<Vec<NeuronCommand>, ApiError> {
+    ) -> Result<crate::api::channel::AgentReply, ApiError> {
         let report = Box::new(report.open()?);
         let (session, neuron) = (session.to_string(), neuron.to_string());
         self.request(|reply| Request::AgentMessage {
             session,
             neuron,
             report,
+            reply,
+        })
+        .await
+    }
+
+    /// Open agent `neuron`'s door: its bell rings when the engine queued something for it.
+    pub fn agent_door(&self, neuron: &str) -> doors::AgentDoor {
+        self.shared.doors.open(neuron)
+    }
+
+    /// What waits for agent `neuron`, fetched by its push channel bound to identity session
+    /// `serial` (refused once that session no longer stands).
+    pub async fn agent_collect(
+        &self,
+        session: &str,
+        neuron: &str,
+        serial: u64,
+    ) -> Result<Vec<NeuronCommand>, ApiError> {
+        let (session, neuron) = (session.to_string(), neuron.to_string());
+        self.request(|reply| Request::AgentCollect {
+            session,
+            neuron,
+            serial,
             reply,
         })
         .await

@@ -304,6 +304,24 @@ impl Runner {
             }));
         }
         self.writer.submit(std::mem::take(&mut fx.store), ack);
+        self.ring_agents();
+    }
+
+    /// Wake the push channels of the agents that got commands (they fetch them at once).
+    fn ring_agents(&mut self) {
+        let woken = self.core.agents.take_woken();
+        if woken.is_empty() {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            let neurons = &self.core.registry.neurons;
+            shared.doors.ring(
+                woken
+                    .iter()
+                    .filter_map(|&i| neurons.get(i as usize))
+                    .map(|n| &*n.id),
+            );
+        }
     }
 
     fn effects(&self) -> Effects {
@@ -322,19 +340,7 @@ impl Runner {
         {
             release_freed_memory();
         }
-        while fx.sync {
-            // A rollout decision: durable before the engine (and so any Commit) goes on.
-            let (done, wait) = mpsc::channel();
-            let ack: Ack = Box::new(move |stored| {
-                let _ = done.send(stored);
-            });
-            self.flush(fx, Some(ack));
-            if let Ok(Err(e)) = wait.recv() {
-                eprintln!("plexus: rollout decision not stored: {e}");
-            }
-            fx = self.effects();
-            self.core.after_sync(now, &mut fx);
-        }
+        fx = self.store_decisions(fx, now);
         if now >= self.next_users_sync {
             self.next_users_sync = now + USERS_SYNC_MS;
             self.sync_users();
@@ -352,6 +358,23 @@ impl Runner {
             });
         }
         self.flush(fx, None);
+    }
+
+    /// A rollout decision: durable before the engine (and so any Commit) goes on.
+    fn store_decisions(&mut self, mut fx: Effects, now: Millis) -> Effects {
+        while fx.sync {
+            let (done, wait) = mpsc::channel();
+            let ack: Ack = Box::new(move |stored| {
+                let _ = done.send(stored);
+            });
+            self.flush(fx, Some(ack));
+            if let Ok(Err(e)) = wait.recv() {
+                eprintln!("plexus: rollout decision not stored: {e}");
+            }
+            fx = self.effects();
+            self.core.after_sync(now, &mut fx);
+        }
+        fx
     }
 
     pub fn run(
@@ -518,7 +541,24 @@ impl Runner {
                     },
                     Err((_, denial)) => Err(denial),
                 };
+                // A rollout answer may complete a step: the next one goes out now, not a tick
+                // later (pushed to agents with a channel).
+                let fx = self.store_decisions(fx, now);
                 self.flush(fx, None);
+                let _ = reply.send(result);
+            }
+            Request::AgentCollect {
+                session,
+                neuron,
+                serial,
+                reply,
+            } => {
+                let wall = self.clock.unix_ms();
+                let result = match self.gate.admit(&session, Permission::NeuronRegister, wall) {
+                    Ok(principal) => dispatch::acts_for(&principal, &neuron)
+                        .and_then(|()| self.core.agent_collect(&neuron, serial, now)),
+                    Err((_, denial)) => Err(denial),
+                };
                 let _ = reply.send(result);
             }
             Request::RedeemInvite {

@@ -1,11 +1,15 @@
 //! A real neuron as its own process (`plexus neuron --join URL --id ID`): it registers with a
 //! server, heartbeats with telemetry from its workload, answers probes, applies configs, ships
-//! its log lines, and restarts for real (re-executes itself) when the orchestrator asks.
+//! its log lines, and restarts for real (re-executes itself) when the orchestrator asks. Once it
+//! has an identity session it keeps a push channel (one WebSocket) open, so commands reach it the
+//! moment they exist; while the channel is down it reports over HTTP and picks up its commands in
+//! the answers, and reconnects with back-off.
 
 use rand::SeedableRng;
 use rand_pcg::Pcg32;
 use std::time::{Duration, Instant};
 
+use super::channel::Channel;
 use super::identity::Keyring;
 use super::staging::ConfigSlot;
 use super::state;
@@ -27,7 +31,13 @@ pub struct AgentOptions {
     /// Where the agent keeps its key and credential between processes (0600): its id is
     /// bound to that key, and a restarted agent proves it holds it.
     pub state: Option<std::path::PathBuf>,
+    /// Keep a push channel open (`--no-push` turns it off: commands then ride on the answers).
+    pub push: bool,
 }
+
+/// Back-off between push channel attempts.
+const CHANNEL_RETRY_FIRST: Duration = Duration::from_millis(200);
+const CHANNEL_RETRY_MAX: Duration = Duration::from_secs(5);
 
 struct Agent {
     http: reqwest::Client,
@@ -42,6 +52,10 @@ struct Agent {
     keys: Keyring,
     /// The token an invite turned into (kept in the state file; the invite is spent).
     own_token: Option<String>,
+    /// The push channel, while it is up.
+    channel: Option<Channel>,
+    channel_retry: Duration,
+    next_channel_try: Instant,
 }
 
 impl Agent {
@@ -122,6 +136,17 @@ impl Agent {
         } else {
             self.keys.seal_report(&self.options.id, &body)
         };
+        if let Some(channel) = &mut self.channel {
+            // Commands come back on the channel. A send that fails is not retried over HTTP: the
+            // server may have taken it, and the same MAC counter twice is a replay.
+            match channel.send(&body, auth.as_ref()).await {
+                Ok(()) => return Ok(Vec::new()),
+                Err(e) => {
+                    self.channel_lost(&e);
+                    return Ok(Vec::new());
+                }
+            }
+        }
         let path = format!("/api/v1/agents/{}/messages", self.options.id);
         let mut request = self
             .http
@@ -134,6 +159,52 @@ impl Agent {
         }
         let answer: Commands = self.send(request).await?;
         Ok(answer.commands)
+    }
+
+    fn channel_lost(&mut self, why: &str) {
+        if self.channel.take().is_some() {
+            eprintln!(
+                "plexus neuron {}: push channel lost ({why}); reporting over HTTP until it is back",
+                self.options.id
+            );
+        }
+        self.next_channel_try = Instant::now() + self.channel_retry;
+        self.channel_retry = (self.channel_retry * 2).min(CHANNEL_RETRY_MAX);
+    }
+
+    /// Open the push channel when it is down and due, then bind it at once with a MAC'd report
+    /// (a probe answer that answers nothing), so pushing starts before the next heartbeat.
+    async fn keep_channel(&mut self) {
+        if !self.options.push
+            || self.channel.is_some()
+            || !self.keys.has_session()
+            || Instant::now() < self.next_channel_try
+        {
+            return;
+        }
+        match Channel::connect(&self.options.server, &self.options.id, &self.options.token).await {
+            Ok(channel) => {
+                self.channel = Some(channel);
+                self.channel_retry = CHANNEL_RETRY_FIRST;
+                let _ = self
+                    .report(NeuronMessage::ProbeAck {
+                        nonce: 0,
+                        auth: None,
+                    })
+                    .await;
+            }
+            Err(e) => {
+                let first = self.channel_retry == CHANNEL_RETRY_FIRST;
+                self.next_channel_try = Instant::now() + self.channel_retry;
+                self.channel_retry = (self.channel_retry * 2).min(CHANNEL_RETRY_MAX);
+                if first {
+                    eprintln!(
+                        "plexus neuron {}: no push channel ({e}); reporting over HTTP, retrying",
+                        self.options.id
+                    );
+                }
+            }
+        }
     }
 
     /// Keep the key and credential for the next process (a failure to write is logged: the
@@ -277,6 +348,9 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
         started: Instant::now(),
         keys: Keyring::agreeing(&id, rand::random()),
         own_token: None,
+        channel: None,
+        channel_retry: CHANNEL_RETRY_FIRST,
+        next_channel_try: Instant::now(),
     };
     if let Some(path) = agent.options.state.clone() {
         match state::load(&path) {
@@ -317,13 +391,33 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
     let mut tick = tokio::time::interval(Duration::from_millis(registered.heartbeat_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        let pushed = tokio::select! {
+            _ = tick.tick() => None,
+            down = next_down(&mut agent.channel) => Some(down),
+        };
+        match pushed {
+            Some(Some(down)) => {
+                if let Some(e) = down.error {
+                    agent.on_error(e).await?;
+                }
+                if !agent.obey(down.commands).await {
+                    return restart(&agent.options.token);
+                }
+                continue;
+            }
+            Some(None) => {
+                agent.channel_lost("closed by the server");
+                continue;
+            }
+            None => {}
+        }
         if !agent.identity(registered.heartbeat_ms).await {
             return restart(&agent.options.token);
         }
         if !agent.keys.has_session() {
             continue;
         }
+        agent.keep_channel().await;
         let heartbeat = agent.heartbeat(registered.heartbeat_ms);
         match agent.report(heartbeat).await {
             Ok(commands) => {
@@ -331,13 +425,31 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
                     return restart(&agent.options.token);
                 }
             }
-            Err(e) if e.code == crate::api::ErrorCode::NotFound => {
-                // The server restarted and forgot us: join again (and enrol afresh).
-                // The keys stay: the id is bound to them, and the registration proves it.
-                agent.register().await?;
-            }
-            Err(e) => eprintln!("plexus neuron {}: {e}", agent.options.id),
+            Err(e) => agent.on_error(e).await?,
         }
+    }
+}
+
+/// The next frame of the push channel; never ready while there is none.
+async fn next_down(channel: &mut Option<Channel>) -> Option<crate::api::channel::ChannelDown> {
+    match channel {
+        Some(channel) => channel.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Agent {
+    /// A report met an error (over HTTP or on the channel).
+    async fn on_error(&mut self, e: ApiError) -> Result<(), ApiError> {
+        if e.code == crate::api::ErrorCode::NotFound {
+            // The server restarted and forgot us: join again (and enrol afresh). The keys
+            // stay: the id is bound to them, and the registration proves it.
+            self.channel = None;
+            self.register().await?;
+        } else {
+            eprintln!("plexus neuron {}: {e}", self.options.id);
+        }
+        Ok(())
     }
 }
 

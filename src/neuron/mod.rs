@@ -2,6 +2,7 @@
 //! log — run in-process by the simulated fleet, with faults injected into the real behaviour.
 
 pub mod agent;
+pub mod channel;
 pub mod fleet;
 pub mod identity;
 pub mod keyforge;

@@ -85,5 +85,7 @@ pub async fn message(
             async move { engine.agent_message(&session, &id, report).await }
         })
         .await?;
-    Ok(Json(Commands { commands }))
+    Ok(Json(Commands {
+        commands: commands.commands,
+    }))
 }

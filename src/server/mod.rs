@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod alerts;
 pub mod auth;
+pub mod channel;
 pub mod error;
 pub mod events;
 pub mod fl;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(audit_verify))
         .route("/agents/register", post(agents::register))
         .route("/agents/{id}/messages", post(agents::message))
+        .route("/agents/{id}/channel", get(channel::channel))
         .route("/rollouts", get(rollouts::list))
         .route("/rollouts/{id}", get(rollouts::show))
         .route("/rollouts/config", post(rollouts::config))

@@ -4,10 +4,13 @@ use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
 
-/// The files an agent reads: its token, and where it keeps its key between processes.
-pub struct Files {
+/// How the agent runs: the files it reads (its token, where it keeps its key between
+/// processes) and what it takes part in.
+pub struct Setup {
     pub token_file: Option<std::path::PathBuf>,
     pub state: Option<std::path::PathBuf>,
+    /// `--no-push`: no push channel, commands ride on the answers to reports.
+    pub no_push: bool,
 }
 
 pub async fn run(
@@ -16,7 +19,7 @@ pub async fn run(
     id: String,
     zone: String,
     labels: Vec<(String, String)>,
-    files: Files,
+    files: Setup,
 ) -> Result<i32, ApiError> {
     let token = match files.token_file {
         Some(path) => read_token(&path)?,
@@ -35,6 +38,7 @@ pub async fn run(
         zone,
         labels,
         seed: global.seed,
+        push: !files.no_push,
         state: files.state.or_else(|| {
             global
                 .data_dir

@@ -1,8 +1,9 @@
 //! Real neuron agents (separate processes reaching a server) beside the simulated fleet: what
-//! the engine holds for them. Commands to an agent wait in its outbox until the agent's next
-//! message collects them; the logs it ships are kept in a small ring.
+//! the engine holds for them. Commands to an agent wait in its outbox until the agent's push
+//! channel or its next message collects them (an agent whose outbox got something is *woken*, so
+//! its channel fetches at once); the logs it ships are kept in a small ring.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::host::RawLogLine;
 use crate::api::Millis;
@@ -21,6 +22,8 @@ const OUTBOX_KEPT: usize = 256;
 pub struct AgentBook {
     outbox: HashMap<u32, VecDeque<NeuronCommand>>,
     logs: HashMap<u32, VecDeque<RawLogLine>>,
+    /// Agents whose outbox got a command since [`AgentBook::take_woken`] was last called.
+    woken: HashSet<u32>,
 }
 
 impl AgentBook {
@@ -28,6 +31,7 @@ impl AgentBook {
     pub fn forget(&mut self, of: u32) {
         self.outbox.remove(&of);
         self.logs.remove(&of);
+        self.woken.remove(&of);
     }
 
     pub fn queue(&mut self, to: u32, command: NeuronCommand) {
@@ -36,6 +40,15 @@ impl AgentBook {
             outbox.pop_front();
         }
         outbox.push_back(command);
+        self.woken.insert(to);
+    }
+
+    /// The agents that have something waiting since the last call (their channels fetch it).
+    pub fn take_woken(&mut self) -> Vec<u32> {
+        if self.woken.is_empty() {
+            return Vec::new();
+        }
+        self.woken.drain().collect()
     }
 
     /// Only the identity answers waiting for `of` (credential, session, refusal, re-enrol):

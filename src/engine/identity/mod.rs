@@ -471,6 +471,16 @@ impl IdentityBook {
         Ok(())
     }
 
+    /// Whether the session of credential `serial` still stands for neuron `idx` (an agent's push
+    /// channel is bound to the session its first verified report came under).
+    pub fn session_live(&self, idx: u32, serial: u64, now_unix: i64) -> bool {
+        let found = self
+            .neurons
+            .get(idx as usize)
+            .and_then(|k| k.sessions.iter().flatten().find(|s| s.serial == serial));
+        live_session(found, serial, now_unix).is_ok()
+    }
+
     /// Check a message's MAC: under a session the engine handed out, whose credential has not
     /// expired.
     pub fn check(

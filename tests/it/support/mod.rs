@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::Path;
 
 use plexus::api::{Command, CommandReply, Role};
