@@ -135,6 +135,9 @@ pub struct FlRound {
     pub accuracy: f64,
     pub learning_rate: f64,
     pub participants: u32,
+    /// How many of `participants` were real agents that trained in their own processes.
+    #[serde(default)]
+    pub agents: u32,
     pub dropped: u32,
     pub excluded: Vec<String>,
     /// The rule's score for each of `excluded`, in the same order (`null` where it gives none).

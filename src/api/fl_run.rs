@@ -198,6 +198,10 @@ pub struct FlRunView {
     pub clients: u32,
     /// Neurons the simulation made Byzantine (chaos-faulted ones show in each round's exclusions).
     pub attackers: Vec<String>,
+    /// Clients that are real agents, training in their own processes (the rest are simulated
+    /// neurons the engine trains for).
+    #[serde(default)]
+    pub agents: Vec<String>,
     pub round: u32,
     pub rounds: u32,
     pub loss: Option<f64>,

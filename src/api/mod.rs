@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod fl;
+pub mod fl_agent;
 pub mod fl_run;
 pub mod identity;
 pub mod metrics;

@@ -74,6 +74,8 @@ pub enum NeuronMessage {
     Enroll(Box<Enroll>),
     /// Present a credential to get a session key for heartbeat MACs.
     Handshake(Box<Handshake>),
+    /// An agent's update for an FL round it was invited to (counts only inside a verified report).
+    FlUpdate(Box<super::fl_agent::FlAnswer>),
 }
 
 /// Which rollout step a [`RolloutReply`] answers.
@@ -157,6 +159,8 @@ pub enum NeuronCommand {
     },
     /// Recovery: drop the credential and enrol afresh with a new key (enrolment is open).
     Reenroll,
+    /// Train one round of an FL run from the global model it carries; answer with `fl_update`.
+    FlRound(Box<super::fl_agent::FlInvite>),
 }
 
 /// `POST /api/v1/agents/register`.

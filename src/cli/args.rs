@@ -238,6 +238,13 @@ pub enum CommandLine {
         /// heartbeat late). By default the agent keeps a WebSocket open for them.
         #[arg(long)]
         no_push: bool,
+        /// Train FL rounds on this CSV (label first, then the features, as the shipped data
+        /// sets) instead of this agent's partition of the shipped set.
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+        /// Be a malicious FL client (drills and tests): corrupt every update it sends.
+        #[arg(long, value_name = "ATTACK", value_parser = parse_attack)]
+        byzantine: Option<crate::api::fl::Attack>,
     },
     /// Stream live events as NDJSON.
     Watch {
@@ -571,4 +578,12 @@ pub enum AuditCommand {
     },
     /// Check the hash chain: exit 0 when intact, 1 naming the first record that does not verify.
     Verify,
+}
+
+/// `--byzantine`: one of the attacks (not `none`).
+fn parse_attack(text: &str) -> Result<crate::api::fl::Attack, String> {
+    match text.parse::<crate::api::fl::Attack>()? {
+        crate::api::fl::Attack::None => Err("'none' is no attack; leave --byzantine out".into()),
+        attack => Ok(attack),
+    }
 }

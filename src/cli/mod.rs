@@ -136,11 +136,15 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             token_file,
             state,
             no_push,
+            data,
+            byzantine,
         }) => {
             let setup = commands::agent::Setup {
                 token_file,
                 state,
                 no_push,
+                data,
+                byzantine,
             };
             return commands::agent::run(&cli.global, join, id, zone, labels, setup).await;
         }

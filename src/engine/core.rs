@@ -693,6 +693,12 @@ impl Core {
                 }
             }
             NeuronMessage::Rollout(reply) => self.rollouts.on_reply(idx, &reply, at, fx),
+            NeuronMessage::FlUpdate(answer) => {
+                if let Err(reason) = self.fl_runs.answer(idx, *answer) {
+                    self.agents
+                        .log(idx, at, "warn", format!("FL update refused: {reason}"));
+                }
+            }
             // Answered in `verify`; verified, so a sign of life.
             NeuronMessage::Enroll(_) | NeuronMessage::Handshake(_) => {
                 let was = n.liveness;
@@ -729,6 +735,8 @@ impl Core {
             NeuronMessage::Rollout(_) if agent => {
                 Err("a rollout reply outside a verified report".into())
             }
+            NeuronMessage::FlUpdate(_) if trust == Trust::Enveloped => Ok(()),
+            NeuronMessage::FlUpdate(_) => Err("an FL update outside a verified report".into()),
             NeuronMessage::Heartbeat(hb) => self.identity.check(
                 idx,
                 hb.auth.as_ref(),

@@ -33,6 +33,8 @@ pub struct AgentOptions {
     pub state: Option<std::path::PathBuf>,
     /// Keep a push channel open (`--no-push` turns it off: commands then ride on the answers).
     pub push: bool,
+    /// Trains the FL rounds it is invited to (its data, and whether it attacks).
+    pub learner: super::learner::Learner,
 }
 
 /// Back-off between push channel attempts.
@@ -273,6 +275,18 @@ impl Agent {
                         .push(("info".into(), format!("config {version} applied")));
                     self.config.version = version.into();
                     self.config.status = ConfigStatus::Applied;
+                }
+                NeuronCommand::FlRound(invite) => {
+                    let trained = self.options.learner.train(&invite);
+                    match trained {
+                        Ok(answer) => {
+                            let _ = self.report(NeuronMessage::FlUpdate(Box::new(answer))).await;
+                        }
+                        Err(e) => self.logs.push((
+                            "error".into(),
+                            format!("FL run {} round {}: {e}", invite.run, invite.round),
+                        )),
+                    }
                 }
                 NeuronCommand::Restart => {
                     self.logs.push((

@@ -6,6 +6,7 @@ pub mod channel;
 pub mod fleet;
 pub mod identity;
 pub mod keyforge;
+pub mod learner;
 pub mod logs;
 pub mod sim;
 pub mod staging;

@@ -23,6 +23,7 @@ mod cli;
 mod console_ecosystem;
 mod crash_safety;
 mod detection;
+mod fl_agents;
 mod fl_cli;
 mod fl_engine;
 mod fl_replay;

@@ -3,6 +3,7 @@
 use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
+use crate::neuron::learner::{Learner, dataset_of_width, read_data};
 
 /// How the agent runs: the files it reads (its token, where it keeps its key between
 /// processes) and what it takes part in.
@@ -11,6 +12,10 @@ pub struct Setup {
     pub state: Option<std::path::PathBuf>,
     /// `--no-push`: no push channel, commands ride on the answers to reports.
     pub no_push: bool,
+    /// `--data FILE`: train FL rounds on this instead of the agent's share of the shipped set.
+    pub data: Option<std::path::PathBuf>,
+    /// `--byzantine ATTACK`: a malicious FL client.
+    pub byzantine: Option<crate::api::fl::Attack>,
 }
 
 pub async fn run(
@@ -31,6 +36,20 @@ pub async fn run(
     };
     crate::api::bounds::id("--id", &id)?;
     crate::api::bounds::id("--zone", &zone)?;
+    let own = match &files.data {
+        Some(path) => {
+            let data = read_data(path).map_err(ApiError::bad_input)?;
+            if dataset_of_width(data.dim).is_none() {
+                return Err(ApiError::bad_input(format!(
+                    "--data {}: {} features per row fits no model (digits: 64, breast-cancer: 30)",
+                    path.display(),
+                    data.dim
+                )));
+            }
+            Some(data)
+        }
+        None => None,
+    };
     run_agent(AgentOptions {
         server,
         token,
@@ -39,6 +58,7 @@ pub async fn run(
         labels,
         seed: global.seed,
         push: !files.no_push,
+        learner: Learner::new(own, files.byzantine, global.seed),
         state: files.state.or_else(|| {
             global
                 .data_dir

@@ -285,6 +285,42 @@ pub fn run(
     }
 }
 
+/// Train round `round` for `participants`: simulated clients here, remote ones in their own
+/// processes (invited, waited for until the deadline). Each client that produced an update maps
+/// to (its weights, its examples); a remote client that did not answer is missing.
+fn train_round(
+    fed: &Federation,
+    liveness: &mut dyn ClientLiveness,
+    remote: &[bool],
+    participants: &[usize],
+    global: &[f32],
+    lr: f64,
+    round: u32,
+) -> std::collections::HashMap<usize, (Vec<f32>, u64)> {
+    let away: Vec<usize> = participants
+        .iter()
+        .copied()
+        .filter(|&i| remote[i])
+        .collect();
+    let mut trained: std::collections::HashMap<usize, (Vec<f32>, u64)> = participants
+        .iter()
+        .filter(|&&i| !remote[i])
+        .map(|&i| {
+            let w = fed.train(i, global, lr, round as u64);
+            (i, (w, fed.parts[i].len() as u64))
+        })
+        .collect();
+    if !away.is_empty() {
+        let answers = liveness.train_remote(round, lr, global, &away);
+        for (i, answer) in away.into_iter().zip(answers) {
+            if let Some(u) = answer {
+                trained.insert(i, (u.weights, u.examples));
+            }
+        }
+    }
+    trained
+}
+
 /// The zone of client i: round-robin, as the simulated fleet places neurons.
 pub fn zone_of(i: usize, zones: usize) -> usize {
     i % zones.max(1)
@@ -300,6 +336,7 @@ fn run_rounds(
     let mut tracker = Tracker::new(fed, &global);
     let mut sched = Scheduler::new(fed.cfg.lr, fed.cfg.schedule);
     let n = fed.ids.len();
+    let remote = liveness.remote(&fed.ids);
     let dim_bytes = (global.len() * 4) as u64;
     let hierarchical = fed.cfg.mode == Mode::Hierarchical;
     let zones = if hierarchical {
@@ -324,18 +361,22 @@ fn run_rounds(
         sampled.sort_unstable();
         let mut participants = Vec::with_capacity(sampled.len());
         for &i in &sampled {
-            if fed.latency(i) <= fed.cfg.deadline_s {
+            // A remote client meets a real deadline, not the simulated one.
+            if remote[i] || fed.latency(i) <= fed.cfg.deadline_s {
                 participants.push(i);
             }
         }
+        let mut trained = train_round(fed, liveness, &remote, &participants, &global, lr, round);
+        participants.retain(|i| trained.contains_key(i));
         let dropped = (n - alive_idx.len() + sampled.len() - participants.len()) as u32;
-        let mut weights: Vec<Vec<f32>> = participants
+        let (mut weights, mut examples): (Vec<Vec<f32>>, Vec<u64>) = participants
             .iter()
-            .map(|&i| fed.train(i, &global, lr, round as u64))
-            .collect();
+            .map(|i| trained.remove(i).expect("kept only the trained"))
+            .unzip();
+        // The simulation's attackers are simulated clients; a remote one attacks on its own.
         let mut byz: Vec<bool> = participants
             .iter()
-            .map(|&i| fed.byz[i] || turned[i])
+            .map(|&i| !remote[i] && (fed.byz[i] || turned[i]))
             .collect();
         attack::corrupt(
             attack::effective(fed.cfg.attack, &turned),
@@ -345,10 +386,6 @@ fn run_rounds(
             &mut fed.rng,
         );
         let mut names: Vec<String> = participants.iter().map(|&i| fed.ids[i].clone()).collect();
-        let mut examples: Vec<u64> = participants
-            .iter()
-            .map(|&i| fed.parts[i].len() as u64)
-            .collect();
         // Updates sent from outside the simulation (a client that trained on its own) join the
         // flat round as they are; the rule judges them like any other.
         if !hierarchical {
@@ -444,6 +481,7 @@ fn run_rounds(
             accuracy: e.accuracy,
             learning_rate: lr,
             participants: updates.len() as u32,
+            agents: participants.iter().filter(|&&i| remote[i]).count() as u32,
             dropped,
             excluded,
             down_weighted: pick(Verdict::DownWeighted),
@@ -610,6 +648,7 @@ fn run_async(
             accuracy: e.accuracy,
             learning_rate: lr,
             participants: batch.len() as u32,
+            agents: 0,
             dropped: std::mem::take(&mut dropped),
             excluded: [pick(Verdict::Excluded), pick(Verdict::Rejected)].concat(),
             down_weighted: pick(Verdict::DownWeighted),

@@ -91,37 +91,86 @@ const SPLIT_SALT: u64 = 0x5eed_5917;
 
 /// A seeded split into (train, test), features standardised with the train mean and std.
 pub fn split(data: &Dataset, seed: u64) -> (Dataset, Dataset) {
+    let (mut train, mut test) = raw_split(data, seed);
+    let scale = Scale::fit(&train);
+    scale.apply(&mut train);
+    scale.apply(&mut test);
+    (train, test)
+}
+
+fn raw_split(data: &Dataset, seed: u64) -> (Dataset, Dataset) {
     let mut idx: Vec<usize> = (0..data.len()).collect();
     idx.shuffle(&mut Pcg64::seed_from_u64(seed ^ SPLIT_SALT));
     let n_test = (data.len() as f64 * TEST_FRACTION).round() as usize;
     let (test_idx, train_idx) = idx.split_at(n_test);
-    let (mut train, mut test) = (data.subset(train_idx), data.subset(test_idx));
-    standardise(&mut train, &mut test);
-    (train, test)
+    (data.subset(train_idx), data.subset(test_idx))
 }
 
-fn standardise(train: &mut Dataset, test: &mut Dataset) {
-    let (d, n) = (train.dim, train.len().max(1) as f64);
-    let mut mean = vec![0f64; d];
-    let mut var = vec![0f64; d];
-    for i in 0..train.len() {
-        for (m, &v) in mean.iter_mut().zip(train.row(i)) {
-            *m += v as f64 / n;
-        }
+/// A client's own data (`plexus neuron --data FILE`), checked against the bundled set `name`
+/// (same features, labels among its classes) and standardised with the statistics of the run's
+/// train split, as every other client's data is.
+pub fn own_data(name: DatasetName, seed: u64, mut own: Dataset) -> Result<Dataset, String> {
+    let bundled = load(name);
+    if own.dim != bundled.dim {
+        return Err(format!(
+            "{} features per row; the {name} model takes {}",
+            own.dim, bundled.dim
+        ));
     }
-    for i in 0..train.len() {
-        for ((s, &v), m) in var.iter_mut().zip(train.row(i)).zip(&mean) {
-            *s += (v as f64 - m).powi(2) / n;
-        }
+    if let Some(bad) = own.y.iter().find(|&&y| y as usize >= bundled.classes) {
+        return Err(format!(
+            "label {bad}; the {name} model has classes 0..{}",
+            bundled.classes - 1
+        ));
     }
-    // Constant features (digits' blank corners) keep std 1 so they stay 0, not NaN.
-    let std: Vec<f64> = var
-        .iter()
-        .map(|v| if *v > 1e-12 { v.sqrt() } else { 1.0 })
-        .collect();
-    for set in [train, test] {
-        for row in set.x.chunks_mut(d) {
-            for ((v, m), s) in row.iter_mut().zip(&mean).zip(&std) {
+    own.classes = bundled.classes;
+    let (train, _) = raw_split(&bundled, seed);
+    Scale::fit(&train).apply(&mut own);
+    Ok(own)
+}
+
+/// Parse a data file in the bundled sets' CSV format (label first, then the features); errors
+/// name the line.
+pub fn parse(text: &str) -> Result<Dataset, String> {
+    let data = parse_csv(text)?;
+    if data.is_empty() {
+        return Err("no rows".into());
+    }
+    Ok(data)
+}
+
+/// Per-feature mean and standard deviation of a train set.
+struct Scale {
+    mean: Vec<f64>,
+    std: Vec<f64>,
+}
+
+impl Scale {
+    fn fit(train: &Dataset) -> Scale {
+        let (d, n) = (train.dim, train.len().max(1) as f64);
+        let mut mean = vec![0f64; d];
+        let mut var = vec![0f64; d];
+        for i in 0..train.len() {
+            for (m, &v) in mean.iter_mut().zip(train.row(i)) {
+                *m += v as f64 / n;
+            }
+        }
+        for i in 0..train.len() {
+            for ((s, &v), m) in var.iter_mut().zip(train.row(i)).zip(&mean) {
+                *s += (v as f64 - m).powi(2) / n;
+            }
+        }
+        // Constant features (digits' blank corners) keep std 1 so they stay 0, not NaN.
+        let std: Vec<f64> = var
+            .iter()
+            .map(|v| if *v > 1e-12 { v.sqrt() } else { 1.0 })
+            .collect();
+        Scale { mean, std }
+    }
+
+    fn apply(&self, set: &mut Dataset) {
+        for row in set.x.chunks_mut(set.dim.max(1)) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
                 *v = ((*v as f64 - m) / s) as f32;
             }
         }

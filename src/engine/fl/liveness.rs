@@ -25,6 +25,32 @@ pub trait ClientLiveness {
     fn stopped(&self) -> bool {
         false
     }
+
+    /// Which clients train in processes of their own (real agents): the coordinator invites
+    /// them through [`ClientLiveness::train_remote`] instead of training on their behalf.
+    fn remote(&self, neurons: &[String]) -> Vec<bool> {
+        vec![false; neurons.len()]
+    }
+
+    /// Invite remote `clients` (indexes into the run's clients) to train round `round` from
+    /// `global` at `lr`, and wait for their updates until the round's deadline: one entry per
+    /// client, `None` for one that did not answer in time (it dropped out of the round).
+    fn train_remote(
+        &mut self,
+        _round: u32,
+        _lr: f64,
+        _global: &[f32],
+        clients: &[usize],
+    ) -> Vec<Option<RemoteUpdate>> {
+        vec![None; clients.len()]
+    }
+}
+
+/// What a remote client sent back: the examples it trained on and its model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteUpdate {
+    pub examples: u64,
+    pub weights: Vec<f32>,
 }
 
 /// Everyone, always (unit tests, benchmarks).

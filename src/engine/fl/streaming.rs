@@ -115,6 +115,7 @@ pub fn run(
             accuracy: e.accuracy,
             learning_rate: lr as f64,
             participants: alive_idx.len() as u32,
+            agents: 0,
             dropped: (n - alive_idx.len()) as u32,
             excluded,
             down_weighted: Vec::new(),

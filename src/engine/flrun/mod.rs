@@ -15,11 +15,15 @@ use super::effects::Effects;
 use super::fl::aggregate::Params;
 use super::fl::coordinator::{FlConfig, attacker_flags};
 use super::fl::data::{self, Partition};
+use super::fl::liveness::RemoteUpdate;
+use super::fl::model::LocalSgd;
 use super::fl::model::LogReg;
 use crate::api::fl::{ClientUpdate, RunSummary, UpdateBatch};
+use crate::api::fl_agent::{FlAnswer, FlInvite};
 use crate::api::fl_run::{
     CAPTURE_KEPT, FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView,
 };
+use crate::api::wire::NeuronCommand;
 use crate::api::{ApiError, Event, Millis, NeuronState};
 
 /// Runs training at once (the machine's cores are the limit that matters).
@@ -34,6 +38,10 @@ struct Run {
     /// Registry indexes of the clients, in client order.
     clients: Vec<u32>,
     attackers: Vec<String>,
+    /// Per client: a real agent (invited to train in its own process).
+    remote: Vec<bool>,
+    /// The agents' ids, in client order (what views show).
+    agents: Vec<String>,
     shared: Arc<RunShared>,
     record: Arc<Mutex<RunRecord>>,
     thread: Option<JoinHandle<()>>,
@@ -74,6 +82,7 @@ impl Run {
             started_by: self.started_by.clone(),
             clients: self.clients.len() as u32,
             attackers: self.attackers.clone(),
+            agents: self.agents.clone(),
             round: rec.round,
             rounds: self.spec.rounds,
             loss: last.map(|r| r.loss),
@@ -184,6 +193,30 @@ impl FlRunBook {
     pub fn running(&self) -> usize {
         self.runs.iter().filter(|r| r.running()).count()
     }
+
+    /// Agent `from` (a registry index) answered an invitation: filed with its run, or refused
+    /// with the reason (no such running run, not a client of it, not invited to that round,
+    /// unusable weights).
+    pub fn answer(&self, from: u32, answer: FlAnswer) -> Result<(), String> {
+        let run = self
+            .runs
+            .iter()
+            .find(|r| r.id == answer.run && r.thread.is_some())
+            .ok_or_else(|| format!("no running FL run {}", answer.run))?;
+        let client = run
+            .clients
+            .iter()
+            .position(|&c| c == from)
+            .filter(|&k| run.remote[k])
+            .ok_or_else(|| format!("not an agent client of {}", run.id))?;
+        let model_len = lock(&run.record).model.len();
+        answer.check(model_len)?;
+        let update = RemoteUpdate {
+            examples: answer.examples,
+            weights: answer.weights,
+        };
+        run.shared.answer(client, answer.round, update)
+    }
 }
 
 /// The all-zero model of the run's data set (what round 1 trains from).
@@ -253,10 +286,19 @@ impl Core {
             .map(|&i| self.registry.neurons[i as usize].id.to_string())
             .collect();
         let cfg = fl_config(&spec, ids.clone());
+        let remote: Vec<bool> = clients.iter().map(|&i| self.is_agent(i)).collect();
+        // The simulation's attackers are simulated neurons; an agent attacks on its own.
         let attackers = ids
             .iter()
             .zip(attacker_flags(&cfg))
-            .filter(|(_, b)| *b)
+            .zip(&remote)
+            .filter(|((_, b), r)| *b && !**r)
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        let agents = ids
+            .iter()
+            .zip(&remote)
+            .filter(|(_, r)| **r)
             .map(|(id, _)| id.clone())
             .collect();
         let id = format!("fl-{}", self.fl_runs.next_id);
@@ -280,6 +322,7 @@ impl Core {
             start: now,
             round_ms: spec.round_ms,
             dropout: spec.dropout,
+            remote: remote.clone(),
             capture: spec.capture,
             shared: shared.clone(),
             record: record.clone(),
@@ -295,6 +338,8 @@ impl Core {
             started_by: by.to_string(),
             clients,
             attackers,
+            remote,
+            agents,
             shared,
             record,
             thread: Some(thread),
@@ -322,7 +367,15 @@ impl Core {
             .iter()
             .map(|&i| {
                 let n = &self.registry.neurons[i as usize];
-                let behaviour = self.host.fl_behaviour(i);
+                // An agent answers for itself (its update arrives, or the deadline passes).
+                let behaviour = if n.agent {
+                    crate::engine::fleet::host::FlBehaviour {
+                        answers: true,
+                        byzantine: false,
+                    }
+                } else {
+                    self.host.fl_behaviour(i)
+                };
                 let reachable =
                     self.link.config(i, true).loss < 1.0 && self.link.config(i, false).loss < 1.0;
                 let known_up = !matches!(
@@ -342,6 +395,15 @@ impl Core {
         for run in self.fl_runs.runs.iter().filter(|r| r.thread.is_some()) {
             let (alive, byzantine) = self.fl_fleet_view(&run.clients);
             run.shared.publish(now, alive, byzantine);
+            if let Some((round, lr, global, invited)) = run.shared.take_unsent(now) {
+                for client in invited {
+                    let invite = invite(run, client, round, lr, global.clone());
+                    fx.send(
+                        run.clients[client],
+                        NeuronCommand::FlRound(Box::new(invite)),
+                    );
+                }
+            }
         }
         while let Ok(event) = self.fl_runs.events_rx.try_recv() {
             fx.event(event);
@@ -375,6 +437,26 @@ impl Core {
         {
             self.fl_runs.runs.remove(pos);
         }
+    }
+}
+
+/// What agent client `client` of `run` needs to train `round`: the model, and how to draw its
+/// own partition exactly as the run partitions the data set.
+fn invite(run: &Run, client: usize, round: u32, lr: f64, weights: Vec<f32>) -> FlInvite {
+    let sgd = LocalSgd::default();
+    FlInvite {
+        run: run.id.clone(),
+        round,
+        dataset: run.spec.dataset,
+        seed: run.spec.seed.unwrap_or(1),
+        alpha: run.spec.alpha,
+        clients: run.clients.len() as u32,
+        client: client as u32,
+        lr,
+        epochs: sgd.epochs as u32,
+        batch: sgd.batch as u32,
+        l2: sgd.l2,
+        weights,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::api::fl_run::{CAPTURE_KEPT, FlRunState};
 use crate::api::{Event, Millis};
 use crate::engine::fl::convergence::Convergence;
 use crate::engine::fl::coordinator::{self, FlConfig};
-use crate::engine::fl::liveness::{Availability, ClientLiveness};
+use crate::engine::fl::liveness::{Availability, ClientLiveness, RemoteUpdate};
 
 /// What the engine knows about the run's clients now.
 #[derive(Debug, Default)]
@@ -22,6 +22,27 @@ pub struct FleetView {
     pub alive: Vec<bool>,
     pub byzantine: Vec<bool>,
     pub stop: bool,
+    /// The round remote clients are invited to now, if any.
+    pub invitation: Option<Invitation>,
+}
+
+/// A round the worker invited remote clients (agents) to: the engine sends the invites on its
+/// next tick (`sent_at`) and files the answers as they arrive.
+#[derive(Debug)]
+pub struct Invitation {
+    pub round: u32,
+    pub lr: f64,
+    pub global: Vec<f32>,
+    /// Client indexes invited, and what each answered.
+    pub clients: Vec<usize>,
+    pub answers: Vec<Option<RemoteUpdate>>,
+    pub sent_at: Option<Millis>,
+}
+
+impl Invitation {
+    fn complete(&self) -> bool {
+        self.answers.iter().all(Option::is_some)
+    }
 }
 
 /// Written by the engine thread each tick, read by the worker.
@@ -64,6 +85,39 @@ impl RunShared {
         lock(&self.view).stop = true;
         self.changed.notify_all();
     }
+
+    /// The invitation waiting to be sent (marked sent at `now`): its round, model and clients.
+    pub fn take_unsent(&self, now: Millis) -> Option<(u32, f64, Vec<f32>, Vec<usize>)> {
+        let mut v = lock(&self.view);
+        let inv = v.invitation.as_mut().filter(|i| i.sent_at.is_none())?;
+        inv.sent_at = Some(now);
+        Some((inv.round, inv.lr, inv.global.clone(), inv.clients.clone()))
+    }
+
+    /// File client `client`'s answer to `round`; refused when it was not invited to that round,
+    /// answered already, or the answer is unusable.
+    pub fn answer(&self, client: usize, round: u32, update: RemoteUpdate) -> Result<(), String> {
+        let mut v = lock(&self.view);
+        let Some(inv) = v.invitation.as_mut().filter(|i| i.round == round) else {
+            return Err(format!("round {round} is not open for answers"));
+        };
+        if update.weights.len() != inv.global.len() {
+            return Err(format!(
+                "{} weights, the model has {}",
+                update.weights.len(),
+                inv.global.len()
+            ));
+        }
+        let Some(slot) = inv.clients.iter().position(|&c| c == client) else {
+            return Err(format!("not invited to round {round}"));
+        };
+        if inv.answers[slot].is_some() {
+            return Err(format!("round {round} answered already"));
+        }
+        inv.answers[slot] = Some(update);
+        self.changed.notify_all();
+        Ok(())
+    }
 }
 
 /// The record queries read: kept up to date by the worker.
@@ -89,6 +143,9 @@ struct EngineLiveness {
     round_ms: Millis,
     /// The spec's `dropout`: clients the engine sees up may still sit a round out.
     availability: Availability,
+    /// Which clients are real agents, and how long (engine time) their answers are waited for.
+    remote: Vec<bool>,
+    answer_within: Millis,
 }
 
 impl ClientLiveness for EngineLiveness {
@@ -125,6 +182,49 @@ impl ClientLiveness for EngineLiveness {
     fn external(&mut self) -> Vec<ClientUpdate> {
         std::mem::take(&mut *lock(&self.shared.inbox))
     }
+
+    fn remote(&self, neurons: &[String]) -> Vec<bool> {
+        let mut remote = self.remote.clone();
+        remote.resize(neurons.len(), false);
+        remote
+    }
+
+    fn train_remote(
+        &mut self,
+        round: u32,
+        lr: f64,
+        global: &[f32],
+        clients: &[usize],
+    ) -> Vec<Option<RemoteUpdate>> {
+        let mut v = lock(&self.shared.view);
+        v.invitation = Some(Invitation {
+            round,
+            lr,
+            global: global.to_vec(),
+            clients: clients.to_vec(),
+            answers: vec![None; clients.len()],
+            sent_at: None,
+        });
+        loop {
+            let inv = v.invitation.as_ref().expect("set above");
+            let late = inv
+                .sent_at
+                .is_some_and(|sent| v.now >= sent + self.answer_within);
+            if v.stop || late || inv.complete() {
+                break;
+            }
+            v = self
+                .shared
+                .changed
+                .wait_timeout(v, Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        v.invitation
+            .take()
+            .map(|inv| inv.answers)
+            .unwrap_or_default()
+    }
 }
 
 /// What the untrained (all-zero) model scores: ln(classes). Above 1.5× that, the run diverged.
@@ -135,6 +235,10 @@ fn untrained_loss(dataset: DatasetName) -> f64 {
     }
 }
 
+/// Agents get at least this long (engine time) to answer an invitation, however short the
+/// run's rounds (`round_ms` 0 trains as fast as the worker can).
+pub const MIN_ANSWER_MS: Millis = 1000;
+
 pub struct Job {
     pub id: String,
     pub cfg: FlConfig,
@@ -142,6 +246,8 @@ pub struct Job {
     pub round_ms: Millis,
     /// Per-round unavailability on top of the engine's view (the spec's `dropout`).
     pub dropout: f64,
+    /// Which clients are real agents (invited to train in their own processes).
+    pub remote: Vec<bool>,
     pub capture: bool,
     pub shared: Arc<RunShared>,
     pub record: Arc<Mutex<RunRecord>>,
@@ -156,6 +262,7 @@ impl Job {
             start,
             round_ms,
             dropout,
+            remote,
             capture,
             shared,
             record,
@@ -172,6 +279,8 @@ impl Job {
             start,
             round_ms,
             availability: Availability::new(dropout, cfg.seed),
+            remote,
+            answer_within: round_ms.max(MIN_ANSWER_MS),
         };
         let mut on_round = |r: &FlRound| {
             convergence.observe(r.round, r.loss, r.accuracy, r.update_norm);

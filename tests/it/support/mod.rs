@@ -185,13 +185,21 @@ pub fn screen_text(app: &plexus::tui::App, w: u16, h: u16) -> String {
 
 /// `plexus neuron --join URL --id ID` processes, one per id.
 pub fn spawn_agents(token: &str, url: &str, ids: impl IntoIterator<Item = String>) -> Agents {
+    let plain: Vec<(String, Vec<&str>)> = ids.into_iter().map(|id| (id, Vec::new())).collect();
+    spawn_agents_with(token, url, &plain)
+}
+
+/// Agent processes, each with its own extra flags (`--byzantine sign-flip`, `--data FILE`, …).
+pub fn spawn_agents_with(token: &str, url: &str, agents: &[(String, Vec<&str>)]) -> Agents {
     let state = tempfile::tempdir().expect("a temp dir for the agents' keys");
     let dir = state.path().to_path_buf();
     Agents(
-        ids.into_iter()
-            .map(|id| {
+        agents
+            .iter()
+            .map(|(id, extra)| {
                 std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
-                    .args(["neuron", "--join", url, "--id", &id])
+                    .args(["neuron", "--join", url, "--id", id])
+                    .args(extra)
                     .env("PLEXUS_TOKEN", token)
                     .env("PLEXUS_DATA_DIR", &dir)
                     .stdout(std::process::Stdio::null())

@@ -122,13 +122,17 @@ fn draw_head(frame: &mut Frame, area: Rect, run: &FlRunView) {
         Span::styled(format!("{} ", run.id), style::title()),
         Span::styled(run.state.as_str(), state_style(run.state)),
         Span::raw(format!(
-            "{dot}{}{dot}{} {:.0}%{dot}{}{dot}{} on {} neurons{dot}by {}",
+            "{dot}{}{dot}{} {:.0}%{dot}{}{dot}{} on {} neurons{}{dot}by {}",
             s.rule,
             s.attack,
             s.byzantine * 100.0,
             s.mode,
             s.dataset,
             run.clients,
+            match run.agents.len() {
+                0 => String::new(),
+                n => format!(" ({n} real agent{}: {})", plural(n), run.agents.join(", ")),
+            },
             run.started_by
         )),
     ];
@@ -211,8 +215,12 @@ fn draw_rounds(frame: &mut Frame, area: Rect, history: &[FlRound]) {
                     None => neuron.to_string(),
                 })
                 .collect();
+            let agents = match r.agents {
+                0 => String::new(),
+                n => format!(" ({n} agent{})", plural(n as usize)),
+            };
             let mut spans = vec![Span::raw(format!(
-                "round {:>3}{dot}{} in{dot}{} dropped{dot}",
+                "round {:>3}{dot}{} in{agents}{dot}{} dropped{dot}",
                 r.round, r.participants, r.dropped
             ))];
             if excluded.is_empty() {
@@ -228,4 +236,8 @@ fn draw_rounds(frame: &mut Frame, area: Rect, history: &[FlRound]) {
         .collect();
     let p = Paragraph::new(lines).block(style::block().title(" Rounds (newest first) "));
     frame.render_widget(p, area);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
