@@ -75,6 +75,7 @@ async fn main() {
             let (http, url, token) = (http.clone(), url.clone(), token.clone());
             tokio::spawn(async move {
                 let body = Registration {
+                    serve: None,
                     id: format!("load-{i:05}"),
                     zone: "load".into(),
                     labels: Vec::new(),

@@ -103,6 +103,28 @@ pub fn agent_id(field: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Labels a registration may carry.
+pub const MAX_LABELS: usize = 16;
+
+/// A registration's labels: at most [`MAX_LABELS`], keys and values identifiers (no control
+/// characters, at most [`MAX_ID_LEN`] bytes), keys not empty.
+pub fn labels(field: &str, labels: &[(String, String)]) -> Result<(), ApiError> {
+    if labels.len() > MAX_LABELS {
+        return Err(refuse(
+            field,
+            format!("{} labels; at most {MAX_LABELS}", labels.len()),
+        ));
+    }
+    for (key, value) in labels {
+        if key.is_empty() {
+            return Err(refuse(field, "a label key is empty"));
+        }
+        id(&format!("{field} key {key:?}"), key)?;
+        id(&format!("{field} {key}"), value)?;
+    }
+    Ok(())
+}
+
 /// An identifier: text of at most [`MAX_ID_LEN`] bytes.
 pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
     text(field, value, MAX_ID_LEN)

@@ -2,7 +2,8 @@
 //! ([`FlInvite`], a command) and the agent answers with its update ([`FlAnswer`], a MAC'd
 //! message). The invite carries everything the agent needs to draw its own partition of the
 //! shipped data set exactly as the run partitions it (data set, split seed, IID or Dirichlet α,
-//! the number of clients and its own place among them). See docs/fl.md.
+//! the number of clients and its own place among them). A serving agent is sent each new global
+//! model ([`ModelPush`]) to answer predictions with. See docs/fl.md.
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,28 @@ impl FlAnswer {
             return Err(format!("weight {i} is not finite"));
         }
         Ok(())
+    }
+}
+
+/// The label a serving agent's registration carries: its prediction endpoint (`host:port`).
+pub const SERVE_LABEL: &str = "serve";
+
+/// A global model for a serving agent: from now on it answers predictions with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelPush {
+    /// `RUN.rROUND`, e.g. `fl-1.r12`.
+    pub version: String,
+    pub run: String,
+    pub round: u32,
+    pub dataset: DatasetName,
+    /// The run's split seed: features are standardised with that split's train statistics.
+    pub seed: u64,
+    pub weights: Vec<f32>,
+}
+
+impl ModelPush {
+    pub fn version_of(run: &str, round: u32) -> String {
+        format!("{run}.r{round}")
     }
 }
 

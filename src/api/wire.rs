@@ -161,6 +161,8 @@ pub enum NeuronCommand {
     Reenroll,
     /// Train one round of an FL run from the global model it carries; answer with `fl_update`.
     FlRound(Box<super::fl_agent::FlInvite>),
+    /// Serve this model from the next prediction on (serving agents).
+    ServeModel(Box<super::fl_agent::ModelPush>),
 }
 
 /// `POST /api/v1/agents/register`.
@@ -175,6 +177,9 @@ pub struct Registration {
     /// Proof that the caller holds the key this id is bound to (re-registering a bound id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<RegistrationProof>,
+    /// Where the agent serves predictions (`host:port`; `plexus neuron --serve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve: Option<String>,
 }
 
 /// A signature by the key an id is bound to over `"plexus-register-v1\0" id "\0" at` (Unix ms,

@@ -245,6 +245,10 @@ pub enum CommandLine {
         /// Be a malicious FL client (drills and tests): corrupt every update it sends.
         #[arg(long, value_name = "ATTACK", value_parser = parse_attack)]
         byzantine: Option<crate::api::fl::Attack>,
+        /// Serve the federation's current model at HOST:PORT (`POST /v1/predict`,
+        /// `GET /v1/model`); port 0 picks a free one. The address is part of its registration.
+        #[arg(long, value_name = "HOST:PORT")]
+        serve: Option<std::net::SocketAddr>,
     },
     /// Stream live events as NDJSON.
     Watch {

@@ -138,6 +138,7 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             no_push,
             data,
             byzantine,
+            serve,
         }) => {
             let setup = commands::agent::Setup {
                 token_file,
@@ -145,6 +146,7 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
                 no_push,
                 data,
                 byzantine,
+                serve,
             };
             return commands::agent::run(&cli.global, join, id, zone, labels, setup).await;
         }

@@ -330,6 +330,20 @@ impl Core {
         if let Some(idx) = existing {
             self.agents
                 .log(idx, now, "info", "agent re-registered".into());
+            let n = &mut self.registry.neurons[idx as usize];
+            if n.labels != spec.labels {
+                // A restarted agent may serve elsewhere now (its `serve` label).
+                n.labels = spec.labels.clone();
+                fx.store(StoreOp::UpsertNeuron {
+                    id: spec.id.clone(),
+                    zone: spec.zone.clone(),
+                    kind: AGENT.into(),
+                    labels_json: serde_json::to_string(&spec.labels).unwrap_or_default(),
+                    config_version: spec.config_version.clone(),
+                    registered_at: fx.wall(n.registered_at),
+                });
+            }
+            self.push_model_to(idx, fx);
             match bound {
                 // The holder of the bound key is back: it handshakes or renews with that key.
                 Some(_) => self.identity.proven(idx),
@@ -365,6 +379,7 @@ impl Core {
             None => self.identity.open_enrolment(idx),
         }
         self.agents.log(idx, now, "info", "agent registered".into());
+        self.push_model_to(idx, fx);
         fx.event(Event::NeuronRegistered { neuron: id });
         Ok(idx)
     }

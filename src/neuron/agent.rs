@@ -35,6 +35,8 @@ pub struct AgentOptions {
     pub push: bool,
     /// Trains the FL rounds it is invited to (its data, and whether it attacks).
     pub learner: super::learner::Learner,
+    /// Serves predictions (`--serve`): its telemetry then comes from the requests it served.
+    pub serving: Option<std::sync::Arc<super::serving::Serving>>,
 }
 
 /// Back-off between push channel attempts.
@@ -112,6 +114,7 @@ impl Agent {
             zone: self.options.zone.clone(),
             labels: self.options.labels.clone(),
             config_version: self.config.version.to_string(),
+            serve: self.options.serving.as_ref().map(|s| s.addr.to_string()),
             proof: self
                 .keys
                 .registration_proof(chrono::Utc::now().timestamp_millis()),
@@ -232,7 +235,10 @@ impl Agent {
     fn heartbeat(&mut self, interval_ms: u64) -> NeuronMessage {
         self.seq += 1;
         let now = self.now();
-        let telemetry = self.workload.advance(now, interval_ms, 1.0, &mut self.rng);
+        let telemetry = match &self.options.serving {
+            Some(serving) => serving.telemetry(),
+            None => self.workload.advance(now, interval_ms, 1.0, &mut self.rng),
+        };
         let heartbeat = Heartbeat {
             seq: self.seq,
             incarnation: self.incarnation,
@@ -287,6 +293,19 @@ impl Agent {
                             format!("FL run {} round {}: {e}", invite.run, invite.round),
                         )),
                     }
+                }
+                NeuronCommand::ServeModel(push) => {
+                    let line = match &self.options.serving {
+                        Some(serving) => match serving.install(*push.clone()) {
+                            Ok(()) => ("info", format!("serving model {}", push.version)),
+                            Err(e) => ("error", e),
+                        },
+                        None => (
+                            "warn",
+                            format!("model {} sent, but this agent does not serve", push.version),
+                        ),
+                    };
+                    self.logs.push((line.0.into(), line.1));
                 }
                 NeuronCommand::Restart => {
                     self.logs.push((

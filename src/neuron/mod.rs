@@ -8,6 +8,7 @@ pub mod identity;
 pub mod keyforge;
 pub mod learner;
 pub mod logs;
+pub mod serving;
 pub mod sim;
 pub mod staging;
 pub mod state;

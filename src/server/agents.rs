@@ -10,6 +10,7 @@ use super::routes::Body;
 use super::state::AppState;
 use axum::http::HeaderMap;
 
+use crate::api::fl_agent::SERVE_LABEL;
 use crate::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
 use crate::api::wire::{Commands, Registered, Registration, SealedReport};
 use crate::engine::fleet::host::NeuronSpec;
@@ -21,10 +22,28 @@ pub async fn register(
     Body(registration): Body<Registration>,
 ) -> Result<Json<Registered>, HttpError> {
     crate::api::bounds::agent_id("id", &registration.id)?;
+    crate::api::bounds::id("zone", &registration.zone)?;
+    crate::api::bounds::id("config_version", &registration.config_version)?;
+    crate::api::bounds::labels("labels", &registration.labels)?;
+    // The serving address travels as the `serve` label (what the stress tool's `predict`
+    // scenario and the engine's model pushes look for); only the registration field sets it.
+    let mut labels: Vec<(String, String)> = registration
+        .labels
+        .into_iter()
+        .filter(|(k, _)| k != SERVE_LABEL)
+        .collect();
+    if let Some(serve) = registration.serve {
+        let addr: std::net::SocketAddr = serve.parse().map_err(|_| {
+            crate::api::ApiError::bad_input(format!(
+                "serve: '{serve}' is not HOST:PORT (an IP address and a port)"
+            ))
+        })?;
+        labels.push((SERVE_LABEL.to_string(), addr.to_string()));
+    }
     let spec = NeuronSpec {
         id: registration.id,
         zone: registration.zone,
-        labels: registration.labels,
+        labels,
         config_version: registration.config_version,
     };
     // A one-time invite is spent here and becomes the agent's own token (answered once).

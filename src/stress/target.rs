@@ -26,6 +26,7 @@ pub fn pool_id(i: u64) -> String {
 
 pub fn registration(id: String) -> Registration {
     Registration {
+        serve: None,
         proof: None,
         id,
         zone: "stress".into(),

@@ -48,6 +48,7 @@ async fn lab(heartbeat_ms: u64) -> Lab {
 /// A registration for `id` in `zone`, without a proof.
 fn claim(id: &str, zone: &str) -> Registration {
     Registration {
+        serve: None,
         id: id.into(),
         zone: zone.into(),
         labels: vec![],
@@ -69,6 +70,7 @@ impl FakeAgent {
     async fn join(base: &str, token: &str, id: &str) -> FakeAgent {
         let client = reqwest::Client::new();
         let registration = Registration {
+            serve: None,
             id: id.into(),
             zone: "lab".into(),
             labels: vec![],

@@ -144,14 +144,25 @@ fn a_bad_data_file_is_named_before_the_agent_joins() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("ragged.csv", "1,0,0,0\n2,0,0\n", "line 2"),
-        ("narrow.csv", "1,0,0,0\n2,0,0,0\n", "3 features per row fits no model"),
+        (
+            "narrow.csv",
+            "1,0,0,0\n2,0,0,0\n",
+            "3 features per row fits no model",
+        ),
         ("empty.csv", "", "no rows"),
     ];
     for (name, text, expected) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
-            .args(["neuron", "--join", "http://127.0.0.1:9", "--id", "lab-1", "--data"])
+            .args([
+                "neuron",
+                "--join",
+                "http://127.0.0.1:9",
+                "--id",
+                "lab-1",
+                "--data",
+            ])
             .arg(&path)
             .env("PLEXUS_TOKEN", "plx_unused")
             .env("PLEXUS_DATA_DIR", dir.path())
@@ -159,6 +170,9 @@ fn a_bad_data_file_is_named_before_the_agent_joins() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-        assert!(stderr.contains(name) && stderr.contains(expected), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
     }
 }

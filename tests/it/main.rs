@@ -6,6 +6,7 @@ mod support;
 
 mod agent_faults;
 mod agent_push;
+mod agent_serving;
 mod agent_trust;
 mod agents;
 mod alerts_cli;

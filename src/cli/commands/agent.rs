@@ -4,6 +4,7 @@ use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
 use crate::neuron::learner::{Learner, dataset_of_width, read_data};
+use crate::neuron::serving::Serving;
 
 /// How the agent runs: the files it reads (its token, where it keeps its key between
 /// processes) and what it takes part in.
@@ -16,6 +17,8 @@ pub struct Setup {
     pub data: Option<std::path::PathBuf>,
     /// `--byzantine ATTACK`: a malicious FL client.
     pub byzantine: Option<crate::api::fl::Attack>,
+    /// `--serve HOST:PORT`: serve predictions there.
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(
@@ -50,6 +53,17 @@ pub async fn run(
         }
         None => None,
     };
+    let serving = match files.serve {
+        Some(addr) => {
+            let serving = Serving::start(addr).await.map_err(ApiError::bad_input)?;
+            eprintln!(
+                "plexus neuron {id}: serving predictions on http://{}",
+                serving.addr
+            );
+            Some(serving)
+        }
+        None => None,
+    };
     run_agent(AgentOptions {
         server,
         token,
@@ -59,6 +73,7 @@ pub async fn run(
         seed: global.seed,
         push: !files.no_push,
         learner: Learner::new(own, files.byzantine, global.seed),
+        serving,
         state: files.state.or_else(|| {
             global
                 .data_dir

@@ -98,7 +98,9 @@ pub fn split(data: &Dataset, seed: u64) -> (Dataset, Dataset) {
     (train, test)
 }
 
-fn raw_split(data: &Dataset, seed: u64) -> (Dataset, Dataset) {
+/// The run's (train, test) split before standardisation: the raw features a serving agent is
+/// sent.
+pub fn raw_split(data: &Dataset, seed: u64) -> (Dataset, Dataset) {
     let mut idx: Vec<usize> = (0..data.len()).collect();
     idx.shuffle(&mut Pcg64::seed_from_u64(seed ^ SPLIT_SALT));
     let n_test = (data.len() as f64 * TEST_FRACTION).round() as usize;
@@ -139,8 +141,14 @@ pub fn parse(text: &str) -> Result<Dataset, String> {
     Ok(data)
 }
 
+/// How run `seed` standardises features of data set `name` (its train split's statistics):
+/// what a serving agent applies to the raw features it is asked to classify.
+pub fn standardiser(name: DatasetName, seed: u64) -> Scale {
+    Scale::fit(&raw_split(&load(name), seed).0)
+}
+
 /// Per-feature mean and standard deviation of a train set.
-struct Scale {
+pub struct Scale {
     mean: Vec<f64>,
     std: Vec<f64>,
 }
@@ -166,6 +174,13 @@ impl Scale {
             .map(|v| if *v > 1e-12 { v.sqrt() } else { 1.0 })
             .collect();
         Scale { mean, std }
+    }
+
+    /// Standardise one example in place.
+    pub fn row(&self, x: &mut [f32]) {
+        for ((v, m), s) in x.iter_mut().zip(&self.mean).zip(&self.std) {
+            *v = ((*v as f64 - m) / s) as f32;
+        }
     }
 
     fn apply(&self, set: &mut Dataset) {

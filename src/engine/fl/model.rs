@@ -55,6 +55,13 @@ impl LogReg {
         vec![0.0; self.params()]
     }
 
+    /// Softmax probabilities of one (standardised) example, one per class.
+    pub fn probabilities(&self, w: &[f32], x: &[f32]) -> Vec<f32> {
+        let mut out = vec![0.0; self.classes];
+        self.predict(w, x, &mut out);
+        out
+    }
+
     /// Softmax probabilities of one example into `out`.
     fn predict(&self, w: &[f32], x: &[f32], out: &mut [f32]) {
         let stride = self.dim + 1;

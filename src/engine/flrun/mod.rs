@@ -19,7 +19,7 @@ use super::fl::liveness::RemoteUpdate;
 use super::fl::model::LocalSgd;
 use super::fl::model::LogReg;
 use crate::api::fl::{ClientUpdate, RunSummary, UpdateBatch};
-use crate::api::fl_agent::{FlAnswer, FlInvite};
+use crate::api::fl_agent::{FlAnswer, FlInvite, ModelPush, SERVE_LABEL};
 use crate::api::fl_run::{
     CAPTURE_KEPT, FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView,
 };
@@ -50,6 +50,9 @@ struct Run {
 pub struct FlRunBook {
     next_id: u64,
     runs: Vec<Run>,
+    /// The model serving agents were last sent (run and round), and that model.
+    pushed: Option<(String, u32)>,
+    pub served: Option<Arc<ModelPush>>,
     events_tx: Sender<Event>,
     events_rx: Receiver<Event>,
 }
@@ -60,6 +63,8 @@ impl Default for FlRunBook {
         FlRunBook {
             next_id: 1,
             runs: Vec::new(),
+            pushed: None,
+            served: None,
             events_tx,
             events_rx,
         }
@@ -192,6 +197,28 @@ impl FlRunBook {
 
     pub fn running(&self) -> usize {
         self.runs.iter().filter(|r| r.running()).count()
+    }
+
+    /// The newest run's model when it moved on since the last call: what serving agents get.
+    fn new_model(&mut self) -> Option<Arc<ModelPush>> {
+        let run = self.runs.iter().rev().find(|r| lock(&r.record).round > 0)?;
+        let rec = lock(&run.record);
+        let at = (run.id.clone(), rec.round);
+        if self.pushed.as_ref() == Some(&at) {
+            return None;
+        }
+        let model = Arc::new(ModelPush {
+            version: ModelPush::version_of(&run.id, rec.round),
+            run: run.id.clone(),
+            round: rec.round,
+            dataset: run.spec.dataset,
+            seed: run.spec.seed.unwrap_or(1),
+            weights: rec.model.clone(),
+        });
+        drop(rec);
+        self.pushed = Some(at);
+        self.served = Some(model.clone());
+        Some(model)
     }
 
     /// Agent `from` (a registry index) answered an invitation: filed with its run, or refused
@@ -349,6 +376,31 @@ impl Core {
         Ok(view)
     }
 
+    /// Agents that registered a serving address.
+    fn serving_agents(&self) -> impl Iterator<Item = u32> + '_ {
+        self.registry
+            .neurons
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.agent && !n.removed && n.labels.iter().any(|(k, _)| k == SERVE_LABEL)
+            })
+            .map(|(i, _)| i as u32)
+    }
+
+    /// Send the model being served to agent `idx`, if it serves and there is one (a serving
+    /// agent that joins or rejoins gets the current model at once).
+    pub fn push_model_to(&mut self, idx: u32, fx: &mut Effects) {
+        let serves = self
+            .registry
+            .neurons
+            .get(idx as usize)
+            .is_some_and(|n| n.agent && n.labels.iter().any(|(k, _)| k == SERVE_LABEL));
+        if let (true, Some(model)) = (serves, &self.fl_runs.served) {
+            fx.send(idx, NeuronCommand::ServeModel(Box::new((**model).clone())));
+        }
+    }
+
     pub fn fl_stop(&mut self, id: &str) -> Result<(), ApiError> {
         let run = self.fl_runs.find(id)?;
         if !run.running() {
@@ -407,6 +459,12 @@ impl Core {
         }
         while let Ok(event) = self.fl_runs.events_rx.try_recv() {
             fx.event(event);
+        }
+        if let Some(model) = self.fl_runs.new_model() {
+            let serving: Vec<u32> = self.serving_agents().collect();
+            for idx in serving {
+                fx.send(idx, NeuronCommand::ServeModel(Box::new((*model).clone())));
+            }
         }
         for run in &mut self.fl_runs.runs {
             if run.thread.as_ref().is_some_and(|t| t.is_finished())
