@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::predict::PredictPool;
 use super::profile::Profile;
+use super::profile::Scenario;
 use super::report::write_all;
 use super::run::{Live, run};
 use super::sample::sample;
@@ -112,6 +114,16 @@ async fn run_admitted(
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<Done, ApiError> {
     let pool = plan.profile.neurons as u64;
+    let predict = if plan
+        .profile
+        .scenarios
+        .iter()
+        .any(|(s, w)| *s == Scenario::Predict && *w > 0)
+    {
+        Some(PredictPool::discover(backend.as_ref()).await?)
+    } else {
+        None
+    };
     let (took, keys) = register_pool(&backend, pool, 64).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = tokio::spawn(sample(backend.clone(), stop.clone()));
@@ -147,6 +159,7 @@ async fn run_admitted(
         pool,
         keys,
         http: plan.http,
+        predict,
     });
     let mut result = run(&plan.profile, &plan.thresholds, target, live, plan.seed).await;
     crowd_stop.store(true, Ordering::SeqCst);

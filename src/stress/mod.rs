@@ -8,6 +8,7 @@ pub mod fl_round;
 pub mod html;
 pub mod http1;
 pub mod job;
+pub mod predict;
 pub mod procfs;
 pub mod profile;
 pub mod recorder;

@@ -20,10 +20,11 @@ pub enum Scenario {
     Telemetry,
     Subscribe,
     FlRound,
+    Predict,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Register,
         Scenario::Heartbeat,
         Scenario::ConfigPush,
@@ -31,6 +32,7 @@ impl Scenario {
         Scenario::Telemetry,
         Scenario::Subscribe,
         Scenario::FlRound,
+        Scenario::Predict,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Scenario {
             Scenario::Telemetry => "telemetry",
             Scenario::Subscribe => "subscribe",
             Scenario::FlRound => "fl-round",
+            Scenario::Predict => "predict",
         }
     }
 

@@ -118,6 +118,8 @@ pub struct BackendTarget {
     /// Their identities, by pool index: heartbeats are MAC'd like a real neuron's.
     pub keys: Vec<Keyring>,
     pub http: Option<HttpStatus>,
+    /// The serving agents the `predict` scenario loads (found before the run).
+    pub predict: Option<super::predict::PredictPool>,
 }
 
 fn heartbeat(id: &str, seq: u64, keys: Option<&Keyring>) -> SealedReport {
@@ -220,6 +222,10 @@ impl Target for BackendTarget {
                     .await
                     .map(|_| ())
             }
+            Scenario::Predict => match &self.predict {
+                Some(pool) => pool.call(seq).await,
+                None => Err(ApiError::bad_input("predict: no serving agents were found")),
+            },
             Scenario::FlRound => {
                 let neuron = self
                     .member(seq)

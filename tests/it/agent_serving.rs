@@ -202,6 +202,32 @@ async fn a_serving_agent_answers_with_the_global_model_and_switches_without_a_fa
     eprintln!(
         "served {ok} predictions in 4 s under load ({rps:.0} req/s in its telemetry); versions {versions:?}"
     );
+    // The stress tool's `predict` scenario finds the serving agent through the server and loads it.
+    let backend: std::sync::Arc<dyn plexus::client::Backend> =
+        std::sync::Arc::new(session(&engine, ADMIN).await);
+    let mut p = plexus::stress::load_profile("smoke").expect("built in");
+    p.scale_to(Duration::from_secs(2));
+    p.neurons = 0;
+    p.scenarios = vec![(plexus::stress::profile::Scenario::Predict, 1)];
+    let live = plexus::stress::run::Live::new("st-predict", &p);
+    let done = plexus::stress::job::execute(
+        backend,
+        plexus::stress::job::Plan {
+            thresholds: p.thresholds.clone(),
+            profile: p,
+            seed: 1,
+            out: dir.path().join("predict"),
+            target: "embedded".into(),
+            http: None,
+            subscribers: 0,
+        },
+        "st-predict",
+        live,
+    )
+    .await
+    .expect("the predict run");
+    assert!(done.summary.ok > 20, "{:?}", done.summary.ok);
+    assert_eq!(done.summary.errors, 0, "{:?}", done.summary.codes);
     handle.shutdown();
 }
 
@@ -221,7 +247,10 @@ async fn bad_registrations_are_refused_by_field() {
         (serde_json::json!({"serve": "localhost:80"}), "serve"),
         (serde_json::json!({"labels": many}), "17 labels"),
         (serde_json::json!({"labels": [["", "v"]]}), "key is empty"),
-        (serde_json::json!({"labels": [["k", "a\u{1b}[31m"]]}), "control character"),
+        (
+            serde_json::json!({"labels": [["k", "a\u{1b}[31m"]]}),
+            "control character",
+        ),
         (serde_json::json!({"zone": "x".repeat(500)}), "zone"),
     ];
     for (extra, expected) in cases {
@@ -240,6 +269,9 @@ async fn bad_registrations_are_refused_by_field() {
         let text = r.text().await.unwrap();
         assert!(text.contains(expected), "{body}: {text}");
     }
-    assert!(admin.neurons().await.unwrap().is_empty(), "nothing registered");
+    assert!(
+        admin.neurons().await.unwrap().is_empty(),
+        "nothing registered"
+    );
     handle.shutdown();
 }
