@@ -163,6 +163,12 @@ pub enum NeuronCommand {
     FlRound(Box<super::fl_agent::FlInvite>),
     /// Serve this model from the next prediction on (serving agents).
     ServeModel(Box<super::fl_agent::ModelPush>),
+    /// Chaos: misbehave this way, for real (a real agent's supervisor and worker act it out).
+    Fault {
+        fault: super::fault::Fault,
+    },
+    /// Chaos reverted: behave again (a crashed worker stays down until restarted).
+    ClearFaults,
 }
 
 /// `POST /api/v1/agents/register`.

@@ -249,6 +249,9 @@ pub enum CommandLine {
         /// `GET /v1/model`); port 0 picks a free one. The address is part of its registration.
         #[arg(long, value_name = "HOST:PORT")]
         serve: Option<std::net::SocketAddr>,
+        /// (internal) Run as the worker process an agent's supervisor starts.
+        #[arg(long, hide = true)]
+        worker: bool,
     },
     /// Stream live events as NDJSON.
     Watch {

@@ -139,6 +139,7 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             data,
             byzantine,
             serve,
+            worker,
         }) => {
             let setup = commands::agent::Setup {
                 token_file,
@@ -147,6 +148,7 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
                 data,
                 byzantine,
                 serve,
+                worker,
             };
             return commands::agent::run(&cli.global, join, id, zone, labels, setup).await;
         }

@@ -965,13 +965,20 @@ impl Core {
             neuron: id.to_string(),
             fault: fault.to_string(),
         });
-        self.host.inject(now, idx, fault);
+        self.inject_into(idx, now, fx, fault);
+        self.send_downlink(now, fx);
         Ok(())
     }
 
-    pub fn clear_faults(&mut self, id: &str, now: Millis) -> Result<(), ApiError> {
+    pub fn clear_faults(
+        &mut self,
+        id: &str,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
         let idx = self.find(id)?;
-        self.host.clear_faults(now, idx);
+        self.clear_neuron_faults(idx, now, fx);
+        self.send_downlink(now, fx);
         Ok(())
     }
 

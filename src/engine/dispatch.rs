@@ -151,7 +151,7 @@ fn execute(
             })
         }
         Command::ClearFaults { neuron } => {
-            core.clear_faults(&neuron, now)?;
+            core.clear_faults(&neuron, now, fx)?;
             Ok(CommandReply::FaultsCleared { neuron })
         }
         Command::AddUser { name, role } => {

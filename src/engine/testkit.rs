@@ -116,6 +116,15 @@ impl SimRun {
         self.collect(self.now, fx);
     }
 
+    /// Clear every fault of neuron `id` now.
+    pub fn clear_faults(&mut self, id: &str) {
+        let mut fx = self.effects();
+        self.core
+            .clear_faults(id, self.now, &mut fx)
+            .expect("known neuron");
+        self.collect(self.now, fx);
+    }
+
     /// Inject a chaos fault now.
     pub fn chaos(
         &mut self,

@@ -1,20 +1,24 @@
-//! A real neuron as its own process (`plexus neuron --join URL --id ID`): it registers with a
-//! server, heartbeats with telemetry from its workload, answers probes, applies configs, ships
-//! its log lines, and restarts for real (re-executes itself) when the orchestrator asks. Once it
-//! has an identity session it keeps a push channel (one WebSocket) open, so commands reach it the
-//! moment they exist; while the channel is down it reports over HTTP and picks up its commands in
-//! the answers, and reconnects with back-off.
+//! A real neuron (`plexus neuron --join URL --id ID`) runs as two processes: this supervisor,
+//! which holds the agent's identity and talks to the orchestrator, and a worker (`worker.rs`)
+//! that does the work — its workload or the predictions it serves, the FL rounds it trains. The
+//! supervisor registers, heartbeats with the telemetry the worker reports, answers probes only
+//! when the worker answers it, applies configs, ships log lines, and restarts the worker for real
+//! when the orchestrator asks; a dead or hung worker makes it fall silent, as a dead neuron
+//! would. Once it has an identity session it keeps a push channel (one WebSocket) open, so
+//! commands reach it the moment they exist; while the channel is down it reports over HTTP and
+//! picks up its commands in the answers, and reconnects with back-off.
 
-use rand::SeedableRng;
-use rand_pcg::Pcg32;
 use std::time::{Duration, Instant};
 
 use super::channel::Channel;
 use super::identity::Keyring;
 use super::staging::ConfigSlot;
 use super::state;
-use super::workload::Workload;
+use super::supervise::{FaultMemory, WorkerHandle};
+use super::worker::{FromWorker, ToWorker};
 use crate::api::ApiError;
+use crate::api::Fault;
+use crate::api::fl_agent::ModelPush;
 use crate::api::identity::REPORT_AUTH_HEADER;
 use crate::api::wire::{
     Commands, ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Registered, Registration,
@@ -27,17 +31,19 @@ pub struct AgentOptions {
     pub id: String,
     pub zone: String,
     pub labels: Vec<(String, String)>,
-    pub seed: u64,
     /// Where the agent keeps its key and credential between processes (0600): its id is
     /// bound to that key, and a restarted agent proves it holds it.
     pub state: Option<std::path::PathBuf>,
     /// Keep a push channel open (`--no-push` turns it off: commands then ride on the answers).
     pub push: bool,
-    /// Trains the FL rounds it is invited to (its data, and whether it attacks).
-    pub learner: super::learner::Learner,
-    /// Serves predictions (`--serve`): its telemetry then comes from the requests it served.
-    pub serving: Option<std::sync::Arc<super::serving::Serving>>,
+    /// How a worker is started (the agent's own arguments, less its token, plus `--worker`).
+    pub worker_args: Vec<String>,
 }
+
+/// How long the worker has to answer a heartbeat's or a probe's question.
+const WORKER_QUICK: Duration = Duration::from_millis(250);
+/// How long it has to train an FL round.
+const WORKER_TRAIN: Duration = Duration::from_secs(30);
 
 /// Back-off between push channel attempts.
 const CHANNEL_RETRY_FIRST: Duration = Duration::from_millis(200);
@@ -46,11 +52,12 @@ const CHANNEL_RETRY_MAX: Duration = Duration::from_secs(5);
 struct Agent {
     http: reqwest::Client,
     options: AgentOptions,
-    incarnation: u64,
     seq: u64,
     config: ConfigSlot,
-    workload: Workload,
-    rng: Pcg32,
+    worker: WorkerHandle,
+    faults: FaultMemory,
+    /// The model being served, for a worker that starts after it arrived.
+    model: Option<ModelPush>,
     logs: Vec<(String, String)>,
     started: Instant,
     keys: Keyring,
@@ -114,7 +121,7 @@ impl Agent {
             zone: self.options.zone.clone(),
             labels: self.options.labels.clone(),
             config_version: self.config.version.to_string(),
-            serve: self.options.serving.as_ref().map(|s| s.addr.to_string()),
+            serve: self.worker.serving.clone(),
             proof: self
                 .keys
                 .registration_proof(chrono::Utc::now().timestamp_millis()),
@@ -232,93 +239,196 @@ impl Agent {
         self.started.elapsed().as_millis() as u64
     }
 
-    fn heartbeat(&mut self, interval_ms: u64) -> NeuronMessage {
-        self.seq += 1;
-        let now = self.now();
-        let telemetry = match &self.options.serving {
-            Some(serving) => serving.telemetry(),
-            None => self.workload.advance(now, interval_ms, 1.0, &mut self.rng),
+    /// A heartbeat with the telemetry the worker reports; `None` while the worker is dead or
+    /// hung (a silent neuron sends nothing).
+    async fn heartbeat(&mut self, interval_ms: u64) -> Option<NeuronMessage> {
+        let answer = self
+            .worker
+            .ask(ToWorker::Tick { interval_ms }, WORKER_QUICK)
+            .await;
+        self.logs.append(&mut self.worker.logs);
+        let Some(FromWorker::Telemetry { telemetry }) = answer else {
+            return None;
         };
-        let heartbeat = Heartbeat {
+        self.seq += 1;
+        // A byzantine neuron replays an earlier life: a stale incarnation no honest one sends.
+        let incarnation = self.worker.incarnation - u64::from(self.faults.byzantine);
+        Some(NeuronMessage::Heartbeat(Heartbeat {
             seq: self.seq,
-            incarnation: self.incarnation,
+            incarnation,
             config_version: self.config.version.clone(),
             config: self.config.status.clone(),
-            telemetry: Some(telemetry),
+            telemetry,
             auth: None,
-        };
-        NeuronMessage::Heartbeat(heartbeat)
+        }))
     }
 
-    /// Enrol, handshake or renew when due; the answer comes back with the same request.
-    async fn identity(&mut self, interval_ms: u64) -> bool {
-        let now = self.now();
-        let Some(message) = self.keys.due(now, interval_ms) else {
-            return true;
+    /// Whether the worker answers now (a dead or stopped one does not).
+    async fn worker_answers(&mut self) -> bool {
+        self.worker
+            .ask(ToWorker::Ping, WORKER_QUICK)
+            .await
+            .is_some()
+    }
+
+    /// The orchestrator said restart: a fresh worker (carrying the faults a restart does not
+    /// cure), a new incarnation, the model being served.
+    async fn restart_worker(&mut self) {
+        self.worker.kill().await;
+        let carried = self.faults.restarted();
+        match WorkerHandle::spawn(&self.options.worker_args, &carried).await {
+            Ok(worker) => self.worker = worker,
+            Err(e) => self.logs.push(("error".into(), e)),
+        }
+        self.seq = 0;
+        let line = if self.worker.alive() {
+            (
+                "info",
+                format!("worker restarted (incarnation {})", self.worker.incarnation),
+            )
+        } else {
+            ("error", "worker crashed during start-up".to_string())
         };
-        match self.report(message).await {
-            Ok(commands) => self.obey(commands).await,
-            Err(e) => {
-                eprintln!("plexus neuron {}: {e}", self.options.id);
-                true
-            }
+        self.logs.push((line.0.into(), line.1));
+        if let Some(model) = self.model.clone() {
+            self.serve(model).await;
         }
     }
 
-    /// Carry out what the orchestrator asked. Returns false when the process is restarting.
-    async fn obey(&mut self, commands: Vec<NeuronCommand>) -> bool {
+    async fn serve(&mut self, model: ModelPush) {
+        let version = model.version.clone();
+        let answer = self
+            .worker
+            .ask(
+                ToWorker::Serve {
+                    model: Box::new(model),
+                },
+                Duration::from_secs(5),
+            )
+            .await;
+        let line = match answer {
+            Some(FromWorker::Done { error: None }) => ("info", format!("serving model {version}")),
+            Some(FromWorker::Done { error: Some(e) }) => ("warn", e),
+            _ => (
+                "error",
+                format!("model {version}: the worker did not take it"),
+            ),
+        };
+        self.logs.push((line.0.into(), line.1));
+    }
+
+    /// A chaos fault, acted out for real: by the worker (crash, slow, analytics, byzantine
+    /// updates), by stopping it (hang), or here (stale heartbeats, a failing config, identity).
+    async fn suffer(&mut self, fault: Fault) {
+        self.faults.remember(&fault);
+        self.logs
+            .push(("warn".into(), format!("fault injected: {fault}")));
+        match fault {
+            Fault::Hang => self.worker.stop(),
+            Fault::Identity { mode } => self.keys.inject(mode),
+            Fault::ConfigFailure => {}
+            other => {
+                let _ = self
+                    .worker
+                    .ask(ToWorker::Fault { fault: other }, Duration::from_secs(1))
+                    .await;
+                if !self.worker.alive() {
+                    self.logs
+                        .push(("error".into(), "worker crashed (SIGABRT)".into()));
+                }
+            }
+        }
+        self.logs.append(&mut self.worker.logs);
+    }
+
+    async fn recover_from_faults(&mut self) {
+        self.faults.clear();
+        self.keys.clear_fault();
+        self.worker.resume();
+        let _ = self
+            .worker
+            .ask(ToWorker::Clear, Duration::from_secs(1))
+            .await;
+        self.logs.push(("info".into(), "faults cleared".into()));
+    }
+
+    /// Enrol, handshake or renew when due; the answer comes back with the same request.
+    async fn identity(&mut self, interval_ms: u64) {
+        let now = self.now();
+        let Some(message) = self.keys.due(now, interval_ms) else {
+            return;
+        };
+        match self.report(message).await {
+            Ok(commands) => self.obey(commands).await,
+            Err(e) => eprintln!("plexus neuron {}: {e}", self.options.id),
+        }
+    }
+
+    /// Carry out what the orchestrator asked.
+    async fn obey(&mut self, commands: Vec<NeuronCommand>) {
         let mut queue: std::collections::VecDeque<NeuronCommand> = commands.into();
         while let Some(command) = queue.pop_front() {
             match command {
                 NeuronCommand::Probe { nonce } => {
-                    // The report's MAC covers the answer.
-                    let _ = self
-                        .report(NeuronMessage::ProbeAck { nonce, auth: None })
-                        .await;
-                }
-                NeuronCommand::ApplyConfig { version } => {
-                    self.logs
-                        .push(("info".into(), format!("config {version} applied")));
-                    self.config.version = version.into();
-                    self.config.status = ConfigStatus::Applied;
-                }
-                NeuronCommand::FlRound(invite) => {
-                    let trained = self.options.learner.train(&invite);
-                    match trained {
-                        Ok(answer) => {
-                            let _ = self.report(NeuronMessage::FlUpdate(Box::new(answer))).await;
-                        }
-                        Err(e) => self.logs.push((
-                            "error".into(),
-                            format!("FL run {} round {}: {e}", invite.run, invite.round),
-                        )),
+                    // Only a worker that answers makes the neuron answer; the MAC covers it.
+                    if self.worker_answers().await {
+                        let _ = self
+                            .report(NeuronMessage::ProbeAck { nonce, auth: None })
+                            .await;
                     }
-                }
-                NeuronCommand::ServeModel(push) => {
-                    let line = match &self.options.serving {
-                        Some(serving) => match serving.install(*push.clone()) {
-                            Ok(()) => ("info", format!("serving model {}", push.version)),
-                            Err(e) => ("error", e),
-                        },
-                        None => (
-                            "warn",
-                            format!("model {} sent, but this agent does not serve", push.version),
-                        ),
-                    };
-                    self.logs.push((line.0.into(), line.1));
                 }
                 NeuronCommand::Restart => {
                     self.logs.push((
                         "warn".into(),
-                        "restart requested by the orchestrator; re-executing".into(),
+                        "restart requested by the orchestrator (supervisor restarting the worker)"
+                            .into(),
                     ));
-                    let _ = self
-                        .report(NeuronMessage::ProbeAck {
-                            nonce: 0,
-                            auth: None,
-                        })
-                        .await;
-                    return false;
+                    self.restart_worker().await;
+                }
+                NeuronCommand::Fault { fault } => self.suffer(fault).await,
+                NeuronCommand::ClearFaults => self.recover_from_faults().await,
+                // A dead or hung worker does nothing more: the orchestrator's timeout decides.
+                _ if !is_identity(&command) && !self.worker_answers().await => {}
+                NeuronCommand::ApplyConfig { version } => {
+                    if std::mem::take(&mut self.faults.fail_next_config) {
+                        let reason = "validation hook rejected the config (injected fault)";
+                        self.logs.push((
+                            "error".into(),
+                            format!("config {version} failed to apply: {reason}"),
+                        ));
+                        self.config.status = ConfigStatus::Failed {
+                            version,
+                            reason: reason.into(),
+                        };
+                    } else {
+                        self.logs
+                            .push(("info".into(), format!("config {version} applied")));
+                        self.config.version = version.into();
+                        self.config.status = ConfigStatus::Applied;
+                    }
+                }
+                NeuronCommand::FlRound(invite) => {
+                    let (run, round) = (invite.run.clone(), invite.round);
+                    match self
+                        .worker
+                        .ask(ToWorker::Train { invite }, WORKER_TRAIN)
+                        .await
+                    {
+                        Some(FromWorker::Trained {
+                            answer: Some(answer),
+                            ..
+                        }) => {
+                            let _ = self.report(NeuronMessage::FlUpdate(Box::new(answer))).await;
+                        }
+                        Some(FromWorker::Trained { error: Some(e), .. }) => self
+                            .logs
+                            .push(("error".into(), format!("FL run {run} round {round}: {e}"))),
+                        _ => {}
+                    }
+                }
+                NeuronCommand::ServeModel(push) => {
+                    self.model = Some((*push).clone());
+                    self.serve(*push).await;
                 }
                 identity @ (NeuronCommand::Credential { .. }
                 | NeuronCommand::Session { .. }
@@ -338,8 +448,10 @@ impl Agent {
                 rollout => {
                     // Answer a rollout step at once rather than on the next heartbeat: the
                     // answer brings back whatever else is waiting.
-                    let mut never = false;
-                    if let Some(h) = self.config.handle(&rollout, &mut never) {
+                    if let Some(h) = self
+                        .config
+                        .handle(&rollout, &mut self.faults.fail_next_config)
+                    {
                         self.logs.push((h.log.0.into(), h.log.1));
                         if let Some(reply) = h.reply
                             && let Ok(more) = self.report(NeuronMessage::Rollout(reply)).await
@@ -350,33 +462,55 @@ impl Agent {
                 }
             }
         }
-        true
     }
 }
 
-/// Run the agent until it is killed; re-executes itself when asked to restart.
-pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
-    let mut rng = Pcg32::seed_from_u64(options.seed);
-    let workload = Workload::new(&mut rng);
-    // A new process is a new incarnation: the start time orders them across restarts.
-    let incarnation = chrono::Utc::now().timestamp_millis() as u64;
+fn is_identity(command: &NeuronCommand) -> bool {
+    matches!(
+        command,
+        NeuronCommand::Credential { .. }
+            | NeuronCommand::Session { .. }
+            | NeuronCommand::IdentityRefused { .. }
+            | NeuronCommand::Reenroll
+    )
+}
+
+/// Run the agent until it is killed: start its worker, join, and supervise.
+pub async fn run(mut options: AgentOptions) -> Result<i32, ApiError> {
+    let worker = WorkerHandle::spawn(&options.worker_args, &[])
+        .await
+        .map_err(ApiError::failed)?;
+    if !worker.is_running() {
+        return Err(ApiError::bad_input(
+            "the agent's worker did not start (its error is above)",
+        ));
+    }
+    // A worker restarted later serves where the first one does (port 0 is picked once).
+    if let Some(addr) = &worker.serving {
+        eprintln!(
+            "plexus neuron {}: serving predictions on http://{addr}",
+            options.id
+        );
+        options.worker_args = pin_serve(&options.worker_args, addr);
+    }
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| ApiError::failed(format!("HTTP client: {e}")))?;
     let id = options.id.clone();
+    let incarnation = worker.incarnation;
     let mut agent = Agent {
         http,
         options,
-        incarnation,
         seq: 0,
         config: ConfigSlot::new("v1".into()),
-        workload,
-        rng,
+        worker,
+        faults: FaultMemory::default(),
+        model: None,
         logs: vec![(
             "info".into(),
-            format!("started (incarnation {incarnation})"),
+            format!("started (worker incarnation {incarnation})"),
         )],
         started: Instant::now(),
         keys: Keyring::agreeing(&id, rand::random()),
@@ -433,9 +567,7 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
                 if let Some(e) = down.error {
                     agent.on_error(e).await?;
                 }
-                if !agent.obey(down.commands).await {
-                    return restart(&agent.options.token);
-                }
+                agent.obey(down.commands).await;
                 continue;
             }
             Some(None) => {
@@ -444,23 +576,39 @@ pub async fn run(options: AgentOptions) -> Result<i32, ApiError> {
             }
             None => {}
         }
-        if !agent.identity(registered.heartbeat_ms).await {
-            return restart(&agent.options.token);
-        }
+        agent.identity(registered.heartbeat_ms).await;
         if !agent.keys.has_session() {
             continue;
         }
         agent.keep_channel().await;
-        let heartbeat = agent.heartbeat(registered.heartbeat_ms);
+        let Some(heartbeat) = agent.heartbeat(registered.heartbeat_ms).await else {
+            continue;
+        };
         match agent.report(heartbeat).await {
-            Ok(commands) => {
-                if !agent.obey(commands).await {
-                    return restart(&agent.options.token);
-                }
-            }
+            Ok(commands) => agent.obey(commands).await,
             Err(e) => agent.on_error(e).await?,
         }
     }
+}
+
+/// `--serve HOST:0` becomes the address the first worker bound.
+fn pin_serve(args: &[String], bound: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut replace_next = false;
+    for arg in args {
+        if replace_next {
+            out.push(bound.to_string());
+            replace_next = false;
+        } else if arg == "--serve" {
+            out.push(arg.clone());
+            replace_next = true;
+        } else if arg.starts_with("--serve=") {
+            out.push(format!("--serve={bound}"));
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    out
 }
 
 /// The next frame of the push channel; never ready while there is none.
@@ -484,19 +632,6 @@ impl Agent {
         }
         Ok(())
     }
-}
-
-/// Replace this process with a fresh copy of itself (a real restart). The token goes to the new
-/// process in its environment, never on its command line (where any user could read it).
-fn restart(token: &str) -> Result<i32, ApiError> {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().map_err(|e| ApiError::failed(format!("restart: {e}")))?;
-    let args = without_token(std::env::args().skip(1));
-    let err = std::process::Command::new(exe)
-        .args(args)
-        .env("PLEXUS_TOKEN", token)
-        .exec();
-    Err(ApiError::failed(format!("restart failed: {err}")))
 }
 
 /// The arguments less `--token VALUE` / `--token=VALUE`.

@@ -48,6 +48,15 @@ impl Learner {
         }
     }
 
+    /// The attack this learner carries out (`--byzantine`, or a chaos fault).
+    pub fn attack(&self) -> Option<Attack> {
+        self.byzantine
+    }
+
+    pub fn set_attack(&mut self, attack: Option<Attack>) {
+        self.byzantine = attack.filter(|a| *a != Attack::None);
+    }
+
     /// This agent's data for the run `invite` belongs to (drawn once per run and place).
     fn data(&mut self, invite: &FlInvite) -> Result<&Dataset, String> {
         let key = format!(

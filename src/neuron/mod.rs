@@ -12,6 +12,8 @@ pub mod serving;
 pub mod sim;
 pub mod staging;
 pub mod state;
+pub mod supervise;
+pub mod worker;
 pub mod workload;
 
 pub use fleet::{SimConfig, SimFleet};

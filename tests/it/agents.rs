@@ -105,7 +105,7 @@ async fn twenty_agents_join_a_killed_one_goes_offline_a_hung_one_is_recovered() 
         detail
             .logs
             .iter()
-            .any(|l| l.message.contains("re-executing")),
+            .any(|l| l.message.contains("supervisor restarting the worker")),
         "{:?}",
         detail.logs
     );

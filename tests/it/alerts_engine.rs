@@ -72,7 +72,7 @@ fn an_alert_goes_pending_then_firing_after_its_for_then_resolves() {
     let report = run.core.alerts.report();
     assert_eq!(report.active().count(), 1, "{report:?}");
 
-    run.core.clear_faults("n-0003", run.now).unwrap();
+    run.clear_faults("n-0003");
     run.run_until(10_000, |r| {
         alert_state(r, "NeuronOffline", "n-0003") == Some(AlertState::Resolved)
     })
@@ -372,7 +372,7 @@ fn an_offline_alert_holds_through_every_recovery_attempt_and_resolves_once_healt
 
     // The operator fixes it: the manual attempt is numbered in the episode (#4), and once the
     // neuron is healthy both alerts resolve, once.
-    run.core.clear_faults("n-0002", run.now).unwrap();
+    run.clear_faults("n-0002");
     let (attempt, _) = run.recover("n-0002").unwrap();
     assert_eq!(
         attempt, 4,

@@ -126,7 +126,7 @@ fn manual_recovery_takes_an_escalated_neuron_back() {
     run.run_for(3 * 60 * 1000);
     assert_eq!(escalations(&run, "n-0003"), 1);
     // The operator fixes the cause, then forces recovery.
-    run.core.clear_faults("n-0003", run.now).unwrap();
+    run.clear_faults("n-0003");
     let (attempt, strategy) = run.recover("n-0003").expect("manual recovery starts");
     // Numbered within the failure episode: after the automatic budget, not #1 again.
     let budget = run.core.cfg.recovery.max_attempts;

@@ -1,10 +1,12 @@
-//! `plexus neuron --join URL --id ID`: a real neuron agent process.
+//! `plexus neuron --join URL --id ID`: a real neuron agent — a supervisor process and the
+//! worker it starts (the same command with `--worker`).
 
 use crate::api::ApiError;
 use crate::cli::args::Global;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
 use crate::neuron::learner::{Learner, dataset_of_width, read_data};
-use crate::neuron::serving::Serving;
+use crate::neuron::supervise::worker_args;
+use crate::neuron::worker::{WorkerOptions, run as run_worker};
 
 /// How the agent runs: the files it reads (its token, where it keeps its key between
 /// processes) and what it takes part in.
@@ -19,6 +21,8 @@ pub struct Setup {
     pub byzantine: Option<crate::api::fl::Attack>,
     /// `--serve HOST:PORT`: serve predictions there.
     pub serve: Option<std::net::SocketAddr>,
+    /// `--worker`: this process is the worker its supervisor started.
+    pub worker: bool,
 }
 
 pub async fn run(
@@ -29,14 +33,6 @@ pub async fn run(
     labels: Vec<(String, String)>,
     files: Setup,
 ) -> Result<i32, ApiError> {
-    let token = match files.token_file {
-        Some(path) => read_token(&path)?,
-        None => global.token.clone().ok_or_else(|| {
-            ApiError::bad_input(
-                "an agent needs --token-file FILE (or PLEXUS_TOKEN) with the token of a neuron-manager user",
-            )
-        })?,
-    };
     crate::api::bounds::id("--id", &id)?;
     crate::api::bounds::id("--zone", &zone)?;
     let own = match &files.data {
@@ -53,16 +49,21 @@ pub async fn run(
         }
         None => None,
     };
-    let serving = match files.serve {
-        Some(addr) => {
-            let serving = Serving::start(addr).await.map_err(ApiError::bad_input)?;
-            eprintln!(
-                "plexus neuron {id}: serving predictions on http://{}",
-                serving.addr
-            );
-            Some(serving)
-        }
-        None => None,
+    if files.worker {
+        return run_worker(WorkerOptions {
+            seed: global.seed,
+            learner: Learner::new(own, files.byzantine, global.seed),
+            serve: files.serve,
+        })
+        .await;
+    }
+    let token = match files.token_file {
+        Some(path) => read_token(&path)?,
+        None => global.token.clone().ok_or_else(|| {
+            ApiError::bad_input(
+                "an agent needs --token-file FILE (or PLEXUS_TOKEN) with the token of a neuron-manager user",
+            )
+        })?,
     };
     run_agent(AgentOptions {
         server,
@@ -70,10 +71,8 @@ pub async fn run(
         id: id.clone(),
         zone,
         labels,
-        seed: global.seed,
         push: !files.no_push,
-        learner: Learner::new(own, files.byzantine, global.seed),
-        serving,
+        worker_args: worker_args(std::env::args().skip(1)),
         state: files.state.or_else(|| {
             global
                 .data_dir

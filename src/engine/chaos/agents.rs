@@ -1,13 +1,15 @@
-//! Which chaos faults reach real agent processes. Only the link is between the engine and an
-//! agent, so only network faults (partition, latency, packet loss) apply to one: its reports
-//! and the commands waiting for it cross the simulated link while the fault is held. A fault
-//! on the neuron itself (crash, hang, ...) would need the agent's cooperation, which the
-//! protocol does not carry, so it is refused for agent targets rather than silently ignored.
+//! Chaos on real agent processes. Network faults (partition, latency, packet loss) act on the
+//! engine's side of an agent's link: its reports and the commands waiting for it cross the
+//! simulated link while the fault is held. Faults on the neuron itself travel to the agent as a
+//! `fault` command (`clear_faults` when reverted) and the agent acts them out for real: its
+//! supervisor and worker processes crash, hang, slow down, corrupt what they send or break their
+//! identity (see docs/chaos.md). A simulated neuron gets the same fault from its host.
 
 use super::super::config::LinkConfig;
 use super::super::core::Core;
-use crate::api::ApiError;
-use crate::api::chaos::ChaosKind;
+use super::super::effects::Effects;
+use crate::api::wire::NeuronCommand;
+use crate::api::{Fault, Millis};
 
 /// An agent's own network is its whole link: chaos adds its impairment to a clear one.
 const CLEAR: LinkConfig = LinkConfig {
@@ -16,45 +18,23 @@ const CLEAR: LinkConfig = LinkConfig {
     loss: 0.0,
 };
 
-/// Whether a fault of this kind can be applied to a real agent.
-pub fn reaches_agents(kind: ChaosKind) -> bool {
-    kind.is_network()
-}
-
-/// The kinds that apply to agents, for error messages and docs.
-pub fn agent_kinds() -> Vec<&'static str> {
-    ChaosKind::ALL
-        .into_iter()
-        .filter(|k| reaches_agents(*k))
-        .map(ChaosKind::name)
-        .collect()
-}
-
 impl Core {
-    /// Refuse a fault that cannot reach some of the agents it targets, naming them.
-    pub(super) fn check_agent_targets(
-        &self,
-        kind: ChaosKind,
-        neurons: &[u32],
-    ) -> Result<(), ApiError> {
-        if reaches_agents(kind) {
-            return Ok(());
+    /// Make neuron `idx` misbehave: in the simulated host, or by telling the agent.
+    pub(crate) fn inject_into(&mut self, idx: u32, now: Millis, fx: &mut Effects, fault: Fault) {
+        if self.is_agent(idx) {
+            fx.send(idx, NeuronCommand::Fault { fault });
+        } else {
+            self.host.inject(now, idx, fault);
         }
-        let agents: Vec<&str> = neurons
-            .iter()
-            .filter(|i| self.is_agent(**i))
-            .map(|i| &*self.registry.neurons[*i as usize].id)
-            .collect();
-        if agents.is_empty() {
-            return Ok(());
+    }
+
+    /// Neuron `idx` behaves again (a crashed one stays down until restarted).
+    pub(crate) fn clear_neuron_faults(&mut self, idx: u32, now: Millis, fx: &mut Effects) {
+        if self.is_agent(idx) {
+            fx.send(idx, NeuronCommand::ClearFaults);
+        } else {
+            self.host.clear_faults(now, idx);
         }
-        Err(ApiError::bad_input(format!(
-            "fault kind '{}' cannot be applied to agent neurons ({}): only {} reach real \
-             agents, through the link layer",
-            kind.name(),
-            agents.join(", "),
-            agent_kinds().join(", ")
-        )))
     }
 
     /// The link a network fault starts from: the simulated default, or a clear one for an agent.

@@ -133,7 +133,6 @@ impl Core {
     ) -> Result<ChaosFaultView, ApiError> {
         validate(&spec)?;
         let neurons = self.select(&spec.target)?;
-        self.check_agent_targets(spec.kind, &neurons)?;
         self.chaos.next_id += 1;
         let id = format!("c-{}", self.chaos.next_id);
         for &idx in &neurons {
@@ -213,7 +212,7 @@ impl Core {
             if held.spec.kind.is_network() {
                 self.link.restore(idx);
             } else {
-                self.host.clear_faults(now, idx);
+                self.clear_neuron_faults(idx, now, fx);
             }
         }
         // Faults still held on the same neurons stay in force.
@@ -242,6 +241,8 @@ impl Core {
             by: by.into(),
         });
         self.chaos.remember(held.view.clone());
+        // An agent's revert is a command: out now, whoever asked for the revert.
+        self.send_downlink(now, fx);
         held.view
     }
 
@@ -249,40 +250,44 @@ impl Core {
         let p = &spec.params;
         let base = self.link_base(idx);
         match spec.kind {
-            ChaosKind::Crash => self.host.inject(
-                now,
+            ChaosKind::Crash => self.inject_into(
                 idx,
+                now,
+                fx,
                 Fault::Crash {
                     persistent: p.persistent,
                 },
             ),
-            ChaosKind::Hang => self.host.inject(now, idx, Fault::Hang),
-            ChaosKind::Slow => self.host.inject(
-                now,
+            ChaosKind::Hang => self.inject_into(idx, now, fx, Fault::Hang),
+            ChaosKind::Slow => self.inject_into(
                 idx,
+                now,
+                fx,
                 Fault::Slow {
                     factor: p.factor,
                     persistent: p.persistent,
                 },
             ),
-            ChaosKind::AnalyticsFailure => self.host.inject(
-                now,
+            ChaosKind::AnalyticsFailure => self.inject_into(
                 idx,
+                now,
+                fx,
                 Fault::AnalyticsFailure {
                     garbage: p.garbage,
                     persistent: p.persistent,
                 },
             ),
-            ChaosKind::Byzantine => self.host.inject(
-                now,
+            ChaosKind::Byzantine => self.inject_into(
                 idx,
+                now,
+                fx,
                 Fault::Byzantine {
                     persistent: p.persistent,
                 },
             ),
             ChaosKind::ConfigFailure => {
                 // A bad config push: the neuron is told to apply a version it will reject.
-                self.host.inject(now, idx, Fault::ConfigFailure);
+                self.inject_into(idx, now, fx, Fault::ConfigFailure);
                 fx.send(
                     idx,
                     crate::api::wire::NeuronCommand::ApplyConfig {
@@ -312,7 +317,7 @@ impl Core {
                 },
             ),
             ChaosKind::IdentityFailure => {
-                self.host.inject(now, idx, Fault::Identity { mode: p.mode })
+                self.inject_into(idx, now, fx, Fault::Identity { mode: p.mode })
             }
         }
     }

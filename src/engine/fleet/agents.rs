@@ -51,8 +51,10 @@ impl AgentBook {
         self.woken.drain().collect()
     }
 
-    /// Only the identity answers waiting for `of` (credential, session, refusal, re-enrol):
-    /// what a report verified by signature alone may take; the rest waits for a verified one.
+    /// Only the identity answers waiting for `of` (credential, session, refusal, re-enrol) and a
+    /// chaos revert: what a report verified by signature alone may take; the rest waits for a
+    /// verified one. The revert rides along because an identity fault is exactly what stops the
+    /// agent's reports from verifying, and asking it to behave again gives nothing away.
     pub fn collect_identity(&mut self, of: u32) -> Vec<NeuronCommand> {
         let Some(outbox) = self.outbox.get_mut(&of) else {
             return Vec::new();
@@ -64,6 +66,7 @@ impl AgentBook {
                     | NeuronCommand::Session { .. }
                     | NeuronCommand::IdentityRefused { .. }
                     | NeuronCommand::Reenroll
+                    | NeuronCommand::ClearFaults
             )
         });
         *outbox = rest;

@@ -203,13 +203,22 @@ pub fn spawn_agents_with(token: &str, url: &str, agents: &[(String, Vec<&str>)])
                     .env("PLEXUS_TOKEN", token)
                     .env("PLEXUS_DATA_DIR", &dir)
                     .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
+                    .stderr(agent_stderr())
                     .spawn()
                     .expect("an agent process")
             })
             .collect(),
         state,
     )
+}
+
+/// Agents are quiet in tests; `PLEXUS_TEST_AGENT_STDERR=1` lets their stderr through (debugging).
+fn agent_stderr() -> std::process::Stdio {
+    if std::env::var_os("PLEXUS_TEST_AGENT_STDERR").is_some() {
+        std::process::Stdio::inherit()
+    } else {
+        std::process::Stdio::null()
+    }
 }
 
 /// The name libtest knows a test by, for re-running this binary on one test in a child process:
