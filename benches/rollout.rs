@@ -115,7 +115,14 @@ fn push_command(i: u32, expected: &str) -> Command {
 /// `runs` config pushes one after the other, each timed from submit to committed (wall ms):
 /// median and max.
 async fn time_rollouts(admin: &Embedded, runs: u32, real: bool) -> (f64, f64) {
-    let mut wall = Vec::new();
+    let (wall, _) = time_rollouts_both(admin, runs, real).await;
+    wall
+}
+
+/// As [`time_rollouts`], and the engine's own time for each rollout (`took_ms`): both as
+/// (median, max).
+async fn time_rollouts_both(admin: &Embedded, runs: u32, real: bool) -> ((f64, f64), (f64, f64)) {
+    let (mut wall, mut engine) = (Vec::new(), Vec::new());
     for i in 0..runs {
         let t = Instant::now();
         let id = started_id(
@@ -126,8 +133,10 @@ async fn time_rollouts(admin: &Embedded, runs: u32, real: bool) -> (f64, f64) {
         );
         wait_committed(admin, id, real).await;
         wall.push(t.elapsed().as_secs_f64() * 1000.0);
+        let view = admin.ask(ask::rollout(id)).await.unwrap();
+        engine.push(view.summary.took_ms.unwrap_or_default() as f64);
     }
-    median(wall)
+    (median(wall), median(engine))
 }
 
 fn started_id(reply: CommandReply) -> u64 {
@@ -175,17 +184,21 @@ async fn engine_figure(runs: u32) {
     engine.shutdown();
 }
 
-async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
+/// Real agent processes, with their push channel or (`push: false`) collecting commands in the
+/// answers to their reports; the engine at its default 50 ms step.
+async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32, push: bool) {
     let dir = tempfile::tempdir().unwrap();
-    // Agents only, real time, a 10 ms engine step.
     let engine = support::engine_configured(dir.path(), 0, false, |c| {
         c.heartbeat_ms = heartbeat_ms;
-        c.tick_ms = 10;
     });
     let admin = support::session(&engine, support::ADMIN).await;
     let token = support::agent_token(&admin).await;
     let (url, handle) = support::serve(&engine);
-    let _agents = support::spawn_agents(&token, &url, (0..agents).map(|i| format!("agent-{i:03}")));
+    let flags = if push { vec![] } else { vec!["--no-push"] };
+    let ids: Vec<(String, Vec<&str>)> = (0..agents)
+        .map(|i| (format!("agent-{i:03}"), flags.clone()))
+        .collect();
+    let _agents = support::spawn_agents_with(&token, &url, &ids);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let neurons = match admin.ask(ask::neurons()).await {
@@ -202,9 +215,16 @@ async fn agents_figure(agents: usize, heartbeat_ms: u64, runs: u32) {
         assert!(Instant::now() < deadline, "only {healthy} agents healthy");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let (m, max) = time_rollouts(&admin, runs, true).await;
+    // Every channel bound (each agent's first report after connecting binds it).
+    tokio::time::sleep(Duration::from_millis(2 * heartbeat_ms)).await;
+    let ((m, max), (e, emax)) = time_rollouts_both(&admin, runs, true).await;
+    let how = if push {
+        "push channel"
+    } else {
+        "reports only (--no-push)"
+    };
     println!(
-        "{agents} real agents over loopback, heartbeat {heartbeat_ms} ms, real time: submit to committed median {m:.0} ms (max {max:.0}) over {runs} runs"
+        "{agents} real agents over loopback, {how}, heartbeat {heartbeat_ms} ms: engine time median {e:.0} ms (max {emax:.0}); submit to committed wall median {m:.0} ms (max {max:.0}) over {runs} runs"
     );
     handle.shutdown();
     engine.shutdown();
@@ -222,6 +242,8 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(engine_figure(11));
-    rt.block_on(agents_figure(100, 1000, 5));
-    rt.block_on(agents_figure(100, 200, 5));
+    // One agent: a rollout is two pushed round trips (stage → vote, commit → ack).
+    rt.block_on(agents_figure(1, 1000, 21, true));
+    rt.block_on(agents_figure(100, 1000, 5, true));
+    rt.block_on(agents_figure(100, 1000, 5, false));
 }

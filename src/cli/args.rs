@@ -212,47 +212,7 @@ pub enum CommandLine {
         tls_key: Option<PathBuf>,
     },
     /// Run a real neuron agent that joins a server.
-    Neuron {
-        /// The server's URL, e.g. http://127.0.0.1:7700.
-        #[arg(long)]
-        join: String,
-        /// This neuron's id.
-        #[arg(long)]
-        id: String,
-        /// Zone label.
-        #[arg(long, default_value = "agents")]
-        zone: String,
-        /// Extra labels, as KEY=VALUE (repeatable).
-        #[arg(long = "label", value_parser = parse_label)]
-        labels: Vec<(String, String)>,
-        /// Read the bearer token from this file (mode 0600) rather than PLEXUS_TOKEN; a token
-        /// on the command line is visible to every user of the machine.
-        #[arg(long, value_name = "FILE")]
-        token_file: Option<PathBuf>,
-        /// Where the agent keeps its key and credential between processes (0600; default:
-        /// agents/ID.json in the data dir). Its id is bound to that key: a restarted agent
-        /// proves it holds it; without the file, an admin must release the id first.
-        #[arg(long, value_name = "FILE")]
-        state: Option<PathBuf>,
-        /// No push channel: report over HTTP only and pick up commands in the answers (one
-        /// heartbeat late). By default the agent keeps a WebSocket open for them.
-        #[arg(long)]
-        no_push: bool,
-        /// Train FL rounds on this CSV (label first, then the features, as the shipped data
-        /// sets) instead of this agent's partition of the shipped set.
-        #[arg(long, value_name = "FILE")]
-        data: Option<PathBuf>,
-        /// Be a malicious FL client (drills and tests): corrupt every update it sends.
-        #[arg(long, value_name = "ATTACK", value_parser = parse_attack)]
-        byzantine: Option<crate::api::fl::Attack>,
-        /// Serve the federation's current model at HOST:PORT (`POST /v1/predict`,
-        /// `GET /v1/model`); port 0 picks a free one. The address is part of its registration.
-        #[arg(long, value_name = "HOST:PORT")]
-        serve: Option<std::net::SocketAddr>,
-        /// (internal) Run as the worker process an agent's supervisor starts.
-        #[arg(long, hide = true)]
-        worker: bool,
-    },
+    Neuron(crate::cli::neuron_args::NeuronArgs),
     /// Stream live events as NDJSON.
     Watch {
         /// Stop after this many events.
@@ -585,12 +545,4 @@ pub enum AuditCommand {
     },
     /// Check the hash chain: exit 0 when intact, 1 naming the first record that does not verify.
     Verify,
-}
-
-/// `--byzantine`: one of the attacks (not `none`).
-fn parse_attack(text: &str) -> Result<crate::api::fl::Attack, String> {
-    match text.parse::<crate::api::fl::Attack>()? {
-        crate::api::fl::Attack::None => Err("'none' is no attack; leave --byzantine out".into()),
-        attack => Ok(attack),
-    }
 }

@@ -6,6 +6,7 @@ pub mod chaos_args;
 mod commands;
 pub mod fl_args;
 pub mod local;
+pub mod neuron_args;
 pub mod output;
 
 use clap::Parser;
@@ -70,7 +71,7 @@ pub fn main() -> i32 {
     // as errors they handle.
     let pipes_output = !matches!(
         cli.command,
-        None | Some(args::CommandLine::Serve { .. }) | Some(args::CommandLine::Neuron { .. })
+        None | Some(args::CommandLine::Serve { .. }) | Some(args::CommandLine::Neuron(_))
     );
     if pipes_output {
         // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
@@ -128,29 +129,8 @@ async fn run(mut cli: Cli) -> Result<i32, ApiError> {
             }
             return commands::fl::run_fl(backend.as_ref(), &cli.global, a, format).await;
         }
-        Some(args::CommandLine::Neuron {
-            join,
-            id,
-            zone,
-            labels,
-            token_file,
-            state,
-            no_push,
-            data,
-            byzantine,
-            serve,
-            worker,
-        }) => {
-            let setup = commands::agent::Setup {
-                token_file,
-                state,
-                no_push,
-                data,
-                byzantine,
-                serve,
-                worker,
-            };
-            return commands::agent::run(&cli.global, join, id, zone, labels, setup).await;
+        Some(args::CommandLine::Neuron(neuron)) => {
+            return commands::agent::run(&cli.global, neuron).await;
         }
         Some(args::CommandLine::Bench(bench)) => {
             return commands::bench::run(bench, format).await;

@@ -334,14 +334,8 @@ impl Core {
             if n.labels != spec.labels {
                 // A restarted agent may serve elsewhere now (its `serve` label).
                 n.labels = spec.labels.clone();
-                fx.store(StoreOp::UpsertNeuron {
-                    id: spec.id.clone(),
-                    zone: spec.zone.clone(),
-                    kind: AGENT.into(),
-                    labels_json: serde_json::to_string(&spec.labels).unwrap_or_default(),
-                    config_version: spec.config_version.clone(),
-                    registered_at: fx.wall(n.registered_at),
-                });
+                let at = fx.wall(n.registered_at);
+                store_agent(&spec, at, fx);
             }
             self.push_model_to(idx, fx);
             match bound {
@@ -352,14 +346,7 @@ impl Core {
             }
             return Ok(idx);
         }
-        fx.store(StoreOp::UpsertNeuron {
-            id: spec.id.clone(),
-            zone: spec.zone.clone(),
-            kind: AGENT.into(),
-            labels_json: serde_json::to_string(&spec.labels).unwrap_or_default(),
-            config_version: spec.config_version.clone(),
-            registered_at: fx.wall(now),
-        });
+        store_agent(&spec, fx.wall(now), fx);
         let id = spec.id.clone();
         let neuron = TrackedNeuron::new(
             spec,
@@ -1009,4 +996,16 @@ impl Core {
             .copied()
             .unwrap_or(NEVER)
     }
+}
+
+/// An agent's registry row, as stored.
+fn store_agent(spec: &NeuronSpec, registered_at: i64, fx: &mut Effects) {
+    fx.store(StoreOp::UpsertNeuron {
+        id: spec.id.clone(),
+        zone: spec.zone.clone(),
+        kind: AGENT.into(),
+        labels_json: serde_json::to_string(&spec.labels).unwrap_or_default(),
+        config_version: spec.config_version.clone(),
+        registered_at,
+    });
 }

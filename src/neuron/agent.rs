@@ -281,6 +281,10 @@ impl Agent {
             Err(e) => self.logs.push(("error".into(), e)),
         }
         self.seq = 0;
+        // A fresh process runs the config it last applied: a failed apply is not carried over.
+        if matches!(self.config.status, ConfigStatus::Failed { .. }) {
+            self.config.status = ConfigStatus::Applied;
+        }
         let line = if self.worker.alive() {
             (
                 "info",

@@ -3,39 +3,29 @@
 
 use crate::api::ApiError;
 use crate::cli::args::Global;
+use crate::cli::neuron_args::NeuronArgs;
 use crate::neuron::agent::{AgentOptions, run as run_agent};
 use crate::neuron::learner::{Learner, dataset_of_width, read_data};
 use crate::neuron::supervise::worker_args;
 use crate::neuron::worker::{WorkerOptions, run as run_worker};
 
-/// How the agent runs: the files it reads (its token, where it keeps its key between
-/// processes) and what it takes part in.
-pub struct Setup {
-    pub token_file: Option<std::path::PathBuf>,
-    pub state: Option<std::path::PathBuf>,
-    /// `--no-push`: no push channel, commands ride on the answers to reports.
-    pub no_push: bool,
-    /// `--data FILE`: train FL rounds on this instead of the agent's share of the shipped set.
-    pub data: Option<std::path::PathBuf>,
-    /// `--byzantine ATTACK`: a malicious FL client.
-    pub byzantine: Option<crate::api::fl::Attack>,
-    /// `--serve HOST:PORT`: serve predictions there.
-    pub serve: Option<std::net::SocketAddr>,
-    /// `--worker`: this process is the worker its supervisor started.
-    pub worker: bool,
-}
-
-pub async fn run(
-    global: &Global,
-    server: String,
-    id: String,
-    zone: String,
-    labels: Vec<(String, String)>,
-    files: Setup,
-) -> Result<i32, ApiError> {
+pub async fn run(global: &Global, args: NeuronArgs) -> Result<i32, ApiError> {
+    let NeuronArgs {
+        join: server,
+        id,
+        zone,
+        labels,
+        token_file,
+        state,
+        no_push,
+        data,
+        byzantine,
+        serve,
+        worker,
+    } = args;
     crate::api::bounds::id("--id", &id)?;
     crate::api::bounds::id("--zone", &zone)?;
-    let own = match &files.data {
+    let own = match &data {
         Some(path) => {
             let data = read_data(path).map_err(ApiError::bad_input)?;
             if dataset_of_width(data.dim).is_none() {
@@ -49,15 +39,15 @@ pub async fn run(
         }
         None => None,
     };
-    if files.worker {
+    if worker {
         return run_worker(WorkerOptions {
             seed: global.seed,
-            learner: Learner::new(own, files.byzantine, global.seed),
-            serve: files.serve,
+            learner: Learner::new(own, byzantine, global.seed),
+            serve,
         })
         .await;
     }
-    let token = match files.token_file {
+    let token = match token_file {
         Some(path) => read_token(&path)?,
         None => global.token.clone().ok_or_else(|| {
             ApiError::bad_input(
@@ -71,9 +61,9 @@ pub async fn run(
         id: id.clone(),
         zone,
         labels,
-        push: !files.no_push,
+        push: !no_push,
         worker_args: worker_args(std::env::args().skip(1)),
-        state: files.state.or_else(|| {
+        state: state.or_else(|| {
             global
                 .data_dir
                 .clone()

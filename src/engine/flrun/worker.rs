@@ -86,6 +86,15 @@ impl RunShared {
         self.changed.notify_all();
     }
 
+    /// Wait for the engine's next word. Bounded: the engine notifies each tick, the bound only
+    /// guards a lost wake-up.
+    fn wait<'a>(&self, view: MutexGuard<'a, FleetView>) -> MutexGuard<'a, FleetView> {
+        self.changed
+            .wait_timeout(view, Duration::from_millis(100))
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
     /// The invitation waiting to be sent (marked sent at `now`): its round, model and clients.
     pub fn take_unsent(&self, now: Millis) -> Option<(u32, f64, Vec<f32>, Vec<usize>)> {
         let mut v = lock(&self.view);
@@ -153,13 +162,7 @@ impl ClientLiveness for EngineLiveness {
         let due = self.start + round as Millis * self.round_ms;
         let mut v = lock(&self.shared.view);
         while !v.stop && v.now < due {
-            // Bounded waits: the engine notifies each tick, this only guards a lost wake-up.
-            v = self
-                .shared
-                .changed
-                .wait_timeout(v, Duration::from_millis(100))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            v = self.shared.wait(v);
         }
         let mut alive = v.alive.clone();
         drop(v);
@@ -213,12 +216,7 @@ impl ClientLiveness for EngineLiveness {
             if v.stop || late || inv.complete() {
                 break;
             }
-            v = self
-                .shared
-                .changed
-                .wait_timeout(v, Duration::from_millis(100))
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            v = self.shared.wait(v);
         }
         v.invitation
             .take()
