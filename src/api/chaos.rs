@@ -245,6 +245,16 @@ pub struct ChaosFaultView {
     pub reverted_ms: Option<Millis>,
     /// `duration`, `stopped`, or empty while active.
     pub reverted_by: String,
+    /// Engine time the engine first saw it (a failure of one of its neurons that this kind
+    /// causes), and the event that counted; recorded once by the engine, read by every face.
+    #[serde(default)]
+    pub detected_ms: Option<Millis>,
+    #[serde(default)]
+    pub detection: Option<String>,
+    /// Engine time from which its neurons were healthy for the stability window after the
+    /// revert (or after the engine's own recovery, for a one-shot fault).
+    #[serde(default)]
+    pub recovered_ms: Option<Millis>,
 }
 
 impl ChaosFaultView {

@@ -7,6 +7,7 @@ pub mod ask;
 pub mod bounds;
 pub mod channel;
 pub mod chaos;
+pub mod chaos_monitor;
 pub mod command;
 pub mod error;
 pub mod event;

@@ -218,6 +218,7 @@ impl Core {
 
         self.alerts
             .tick(now, &self.registry, &self.guard, &self.recovery, fx);
+        self.chaos_watch(now);
 
         while now >= self.next_health_sample {
             self.health_history

@@ -277,6 +277,7 @@ impl Runner {
                 }
             }));
         }
+        self.core.chaos_events(now, &fx.events);
         for event in fx.events.drain(..) {
             self.event_seq += 1;
             let envelope = EventEnvelope {

@@ -324,10 +324,6 @@ impl App {
                 let r = self.screens.chaos.on_faults(f);
                 self.changed(r)
             }
-            Msg::ChaosEvents(e) => {
-                let r = self.screens.chaos.on_events(e);
-                self.changed(r)
-            }
             Msg::Experiment(p) => self.act(|s, ctx| s.chaos.on_experiment(ctx, p.map(|b| *b))),
             Msg::SessionRenewed(Ok(session)) => {
                 self.set_flash(

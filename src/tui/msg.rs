@@ -47,6 +47,4 @@ pub enum Msg {
     Chaos(Result<Vec<crate::api::chaos::ChaosFaultView>, ApiError>),
     /// The console's experiment after a poll (or its end, or why it could not run).
     Experiment(Result<Box<crate::experiment::Progress>, ApiError>),
-    /// Engine events after the drill watcher's newest, for drills' detection.
-    ChaosEvents(Result<Vec<crate::api::EventEnvelope>, ApiError>),
 }

@@ -252,6 +252,12 @@ async fn each_fault_kind_on_a_real_agent_is_detected_and_recovered() {
         );
         eprintln!("{} detected after {:?}", kind.name(), at.unwrap());
     }
+    // The engine recorded each detection once, in the fault's view (what every face shows).
+    let views = admin.ask(ask::chaos()).await.unwrap();
+    for id in &faults {
+        let view = views.iter().find(|v| v.id == *id).unwrap();
+        assert!(view.detected_ms.is_some(), "{view:?}");
+    }
     for id in &faults {
         stop(admin, id).await;
     }

@@ -124,31 +124,32 @@ async fn a_drill_outside_any_experiment_gets_detect_and_recover_times_too() {
         panic!("no inject");
     };
     app.update(event_loop::submit(&ops, inject).await);
-    // The console's polling, on virtual time: faults, events, fleet, every 250 ms, at most 60 s.
+    // The console's polling, on virtual time: the engine's faults every 250 ms, at most 60 s.
+    // Detection and recovery are the engine's record, carried in each fault's view.
     for _ in 0..240 {
         app.update(chaos_run::fetch_chaos(&ops).await);
-        let seq = app.screens.chaos.drills.seq;
-        app.update(chaos_run::fetch_chaos_events(&ops, seq).await);
-        app.update(event_loop::fetch_fleet(&ops).await);
-        if app.screens.chaos.rows()[0]
-            .record
-            .is_some_and(|r| r.recovered_ms.is_some())
-        {
+        if app.screens.chaos.rows()[0].recovered_ms().is_some() {
             break;
         }
         plexus::client::Backend::sleep(&ops, std::time::Duration::from_millis(250)).await;
     }
     engine.shutdown();
     let rows = app.screens.chaos.rows();
-    let rec = rows[0].record.expect("the drill is watched");
-    let ttd = rec
-        .time_to_detect_ms
-        .expect("the engine detected the crash");
+    let row = &rows[0];
+    let ttd = row.detected_ms().expect("the engine detected the crash") - row.view.injected_ms;
     assert!(ttd > 0 && ttd < 10_000, "ttd {ttd}");
-    assert!(rec.reverted_ms.is_some());
-    let ttr = rec.time_to_recover_ms.expect("recovered");
-    assert!(ttr >= ttd, "{rec:?}");
-    println!("crash drill watched by the console: detect {ttd} ms, recover {ttr} ms");
+    assert!(row.view.reverted_ms.is_some());
+    assert!(
+        row.view
+            .detection
+            .as_deref()
+            .is_some_and(|d| d.contains("n-0002")),
+        "{:?}",
+        row.view.detection
+    );
+    let ttr = row.recovered_ms().expect("recovered") - row.view.injected_ms;
+    assert!(ttr >= ttd, "{:?}", row.view);
+    println!("crash drill recorded by the engine: detect {ttd} ms, recover {ttr} ms");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! or when stopped. Nothing here tells the detector anything: it must notice on its own.
 
 mod agents;
+mod watch;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -30,6 +31,8 @@ pub struct ChaosBook {
     next_id: u64,
     active: Vec<Held>,
     done: VecDeque<ChaosFaultView>,
+    /// When each fault was detected and recovered (recorded once; views carry it).
+    watch: watch::Watch,
 }
 
 impl ChaosBook {
@@ -39,6 +42,10 @@ impl ChaosBook {
             .iter()
             .map(|h| h.view.clone())
             .chain(self.done.iter().cloned())
+            .map(|mut v| {
+                self.watch.fill(&mut v);
+                v
+            })
             .collect()
     }
 
@@ -87,6 +94,9 @@ impl ChaosBook {
                 until_ms: None,
                 reverted_ms: Some(now),
                 reverted_by: by.into(),
+                detected_ms: None,
+                detection: None,
+                recovered_ms: None,
             });
         }
     }
@@ -152,7 +162,11 @@ impl Core {
             until_ms: spec.duration_ms.map(|d| now + d),
             reverted_ms: None,
             reverted_by: String::new(),
+            detected_ms: None,
+            detection: None,
+            recovered_ms: None,
         };
+        self.chaos.watch.injected(&view);
         fx.store(StoreOp::ChaosHeld {
             id: id.clone(),
             seq: self.chaos.next_id,

@@ -205,11 +205,8 @@ fn draw_faults(frame: &mut Frame, area: Rect, state: &Chaos) {
             } else {
                 Style::default()
             };
-            let (ttd, ttr) = match r.record {
-                Some(rec) => (opt(rec.time_to_detect_ms), opt(rec.time_to_recover_ms)),
-                // Injected where no monitor of this console could see it.
-                None => ("n/a".into(), "n/a".into()),
-            };
+            let since = |at: Option<u64>| at.map(|t| t.saturating_sub(f.injected_ms));
+            let (ttd, ttr) = (opt(since(r.detected_ms())), opt(since(r.recovered_ms())));
             let cells = [
                 Cell::from(f.id.clone()),
                 Cell::from(f.kind.to_string()),

@@ -18,6 +18,9 @@ fn fault(id: &str, kind: ChaosKind, target: &str, at: u64, until: u64) -> ChaosF
         until_ms: Some(until),
         reverted_ms: None,
         reverted_by: String::new(),
+        detected_ms: None,
+        detection: None,
+        recovered_ms: None,
     }
 }
 
@@ -28,6 +31,9 @@ pub fn faults() -> Vec<ChaosFaultView> {
     crash.reverted_by = "duration".into();
     let mut drill = fault("c-1", ChaosKind::Hang, "n-0003", 40_000, 100_000);
     drill.neurons = vec!["n-0003".into()];
+    // The engine recorded the drill's detection (every face reads it from the view).
+    drill.detected_ms = Some(42_100);
+    drill.detection = Some("n-0003 failed: offline".into());
     vec![drill, crash]
 }
 

@@ -4,7 +4,6 @@
 //! experiment (its rollbacks still run) after a confirm.
 
 mod draw;
-pub mod drills;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 pub mod run;
@@ -46,11 +45,10 @@ pub struct Chaos {
     pub selected: usize,
     /// The first answer arrived (so "none yet" is an answer, not a wait).
     pub loaded: bool,
-    /// Detection and recovery of faults outside the console's experiment.
-    pub drills: drills::DrillWatch,
 }
 
-/// One fault row: the engine's view, with detection and recovery when a monitor saw them.
+/// One fault row: the engine's view (which carries the detection and recovery the engine
+/// recorded), with the console's experiment record when its experiment injected it.
 pub struct FaultRow<'a> {
     pub view: &'a ChaosFaultView,
     pub record: Option<&'a FaultRecord>,
@@ -64,9 +62,12 @@ impl FaultRow<'_> {
     }
     pub fn detected_ms(&self) -> Option<Millis> {
         self.engine_ms(self.record.and_then(|r| r.detected_ms))
+            .or(self.view.detected_ms)
     }
+    /// An experiment's recovery holds its hypothesis too; a drill's is the engine's record.
     pub fn recovered_ms(&self) -> Option<Millis> {
         self.engine_ms(self.record.and_then(|r| r.recovered_ms))
+            .or(self.view.recovered_ms)
     }
 }
 
@@ -77,9 +78,7 @@ impl Chaos {
             .iter()
             .map(|view| FaultRow {
                 view,
-                record: records
-                    .and_then(|r| r.iter().find(|f| f.id == view.id))
-                    .or_else(|| self.drills.record(&view.id)),
+                record: records.and_then(|r| r.iter().find(|f| f.id == view.id)),
             })
             .collect()
     }
@@ -241,19 +240,8 @@ impl Chaos {
         let mut f = faults?;
         // Newest first; ids are `c-N` per engine.
         f.sort_by_key(|v| std::cmp::Reverse(v.injected_ms));
-        self.drills.faults(&f);
         self.faults = f;
         self.selected = self.selected.min(self.faults.len().saturating_sub(1));
-        Ok(*self != before)
-    }
-
-    /// Engine events for the drill watcher: whether they changed the screen.
-    pub fn on_events(
-        &mut self,
-        events: Result<Vec<crate::api::EventEnvelope>, ApiError>,
-    ) -> Result<bool, ApiError> {
-        let before = self.clone();
-        self.drills.events(&events?);
         Ok(*self != before)
     }
 
@@ -340,16 +328,6 @@ impl Screen for Chaos {
         Some(Box::pin(
             async move { run::fetch_chaos(backend.as_ref()).await },
         ))
-    }
-
-    /// Drills are detected from the fleet rows the console already has.
-    fn on_fleet(&mut self, fleet: Fleet) -> bool {
-        let Some(status) = fleet.status else {
-            return false;
-        };
-        let before = self.drills.clone();
-        self.drills.poll(&status.at, fleet.neurons);
-        self.drills != before
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, _fleet: Fleet) {

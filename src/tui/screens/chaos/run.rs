@@ -15,11 +15,6 @@ pub async fn fetch_chaos(backend: &dyn Backend) -> Msg {
     Msg::Chaos(backend.ask(ask::chaos()).await)
 }
 
-/// Engine events after `seq`, for the drill watcher.
-pub async fn fetch_chaos_events(backend: &dyn Backend, seq: u64) -> Msg {
-    Msg::ChaosEvents(backend.ask(ask::events_since(seq)).await)
-}
-
 /// Run the scenario `name` until it ends or `cancel` resolves (then its rollbacks run); every
 /// progress goes to `tx`, the last one with the verdict. A run that cannot start sends why.
 pub async fn run_experiment(
