@@ -178,3 +178,21 @@ fn a_bad_data_file_is_named_before_the_agent_joins() {
         );
     }
 }
+
+/// An async run simulates arrivals: it leaves real agents out instead of training in their place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_run_leaves_agents_out() {
+    let fed = federation(4, &[("learner-a".to_string(), Vec::new())]).await;
+    let d = run(
+        &fed.admin,
+        FlRunSpec {
+            rounds: 3,
+            mode: plexus::api::fl::Mode::Async,
+            round_ms: 50,
+            ..FlRunSpec::default()
+        },
+    )
+    .await;
+    assert_eq!(d.run.clients, 4, "{:?}", d.run);
+    assert!(d.run.agents.is_empty());
+}

@@ -18,7 +18,7 @@ use super::fl::data::{self, Partition};
 use super::fl::liveness::RemoteUpdate;
 use super::fl::model::LocalSgd;
 use super::fl::model::LogReg;
-use crate::api::fl::{ClientUpdate, RunSummary, UpdateBatch};
+use crate::api::fl::{ClientUpdate, Mode, RunSummary, UpdateBatch};
 use crate::api::fl_agent::{FlAnswer, FlInvite, ModelPush, SERVE_LABEL};
 use crate::api::fl_run::{
     CAPTURE_KEPT, FlModelView, FlRunDetail, FlRunSpec, FlRunState, FlRunView,
@@ -296,10 +296,14 @@ impl Core {
                 "{MAX_RUNNING} FL runs are already training; stop one first"
             )));
         }
+        // Agents train for themselves in round-based modes only; an async or streaming run is
+        // a simulation of arrivals, so it leaves them out rather than training in their place.
+        let agents_train = matches!(spec.mode, Mode::Sync | Mode::Hierarchical);
         let mut clients: Vec<u32> = self
             .registry
             .live_indexes()
             .filter(|&i| FlRunSpec::takes_part(&self.registry.neurons[i as usize].id))
+            .filter(|&i| agents_train || !self.is_agent(i))
             .collect();
         clients.truncate(spec.participants(clients.len()));
         if clients.len() < 2 {
