@@ -36,7 +36,10 @@ pub struct AgentOptions {
     pub state: Option<std::path::PathBuf>,
     /// Keep a push channel open (`--no-push` turns it off: commands then ride on the answers).
     pub push: bool,
-    /// How a worker is started (the agent's own arguments, less its token, plus `--worker`).
+    /// How a worker is started: this program, resolved once at start (a binary replaced on disk
+    /// later — an upgrade — is what the next worker runs; `/proc/self/exe` would then name a
+    /// deleted file), with the agent's own arguments, less its token, plus `--worker`.
+    pub worker_exe: std::path::PathBuf,
     pub worker_args: Vec<String>,
 }
 
@@ -276,9 +279,19 @@ impl Agent {
     async fn restart_worker(&mut self) {
         self.worker.kill().await;
         let carried = self.faults.restarted();
-        match WorkerHandle::spawn(&self.options.worker_args, &carried).await {
+        match WorkerHandle::spawn(
+            &self.options.worker_exe,
+            &self.options.worker_args,
+            &carried,
+        )
+        .await
+        {
             Ok(worker) => self.worker = worker,
-            Err(e) => self.logs.push(("error".into(), e)),
+            Err(e) => {
+                // Said here too: without a worker no report carries the log line.
+                eprintln!("plexus neuron {}: {e}", self.options.id);
+                self.logs.push(("error".into(), e));
+            }
         }
         self.seq = 0;
         // A fresh process runs the config it last applied: a failed apply is not carried over.
@@ -481,7 +494,7 @@ fn is_identity(command: &NeuronCommand) -> bool {
 
 /// Run the agent until it is killed: start its worker, join, and supervise.
 pub async fn run(mut options: AgentOptions) -> Result<i32, ApiError> {
-    let worker = WorkerHandle::spawn(&options.worker_args, &[])
+    let worker = WorkerHandle::spawn(&options.worker_exe, &options.worker_args, &[])
         .await
         .map_err(ApiError::failed)?;
     if !worker.is_running() {

@@ -41,8 +41,11 @@ pub fn worker_args(args: impl Iterator<Item = String>) -> Vec<String> {
 impl WorkerHandle {
     /// Start a worker carrying `faults` from its first moment. A worker that dies during start-up
     /// (a crash loop) still gives a handle: a dead one.
-    pub async fn spawn(args: &[String], faults: &[Fault]) -> Result<WorkerHandle, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("worker: {e}"))?;
+    pub async fn spawn(
+        exe: &std::path::Path,
+        args: &[String],
+        faults: &[Fault],
+    ) -> Result<WorkerHandle, String> {
         let mut command = Command::new(exe);
         command
             .args(args)
@@ -57,7 +60,9 @@ impl WorkerHandle {
                 serde_json::to_string(faults).unwrap_or_default(),
             );
         }
-        let mut child = command.spawn().map_err(|e| format!("worker: {e}"))?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the worker {}: {e}", exe.display()))?;
         let incarnation = chrono::Utc::now().timestamp_millis() as u64;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("worker: no stdout")?;

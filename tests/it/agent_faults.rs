@@ -384,3 +384,37 @@ async fn a_chaos_experiment_runs_unchanged_on_real_agents() {
         journal.reasons
     );
 }
+
+/// The agent's program replaced on disk while it runs (an upgrade): the engine's restart still
+/// starts a worker — from the file now at that path — and the agent recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_worker_restarts_after_the_binary_was_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("plexus");
+    std::fs::copy(env!("CARGO_BIN_EXE_plexus"), &exe).unwrap();
+    let engine = support::engine_on(dir.path(), 0, false);
+    let admin = session(&engine, ADMIN).await;
+    let token = support::agent_token(&admin).await;
+    let (url, handle) = support::serve(&engine);
+    let _agents =
+        support::spawn_agents_from(&exe, &token, &url, &[("upgraded".to_string(), Vec::new())]);
+    assert!(state_is(&admin, "upgraded", 15, |s| s == NeuronState::Healthy).await);
+    // Replace the file as a package upgrade does: a new file renamed over the old one.
+    let fresh = dir.path().join("plexus.new");
+    std::fs::copy(env!("CARGO_BIN_EXE_plexus"), &fresh).unwrap();
+    std::fs::rename(&fresh, &exe).unwrap();
+    inject(&admin, ChaosKind::Crash, "upgraded", ChaosParams::default()).await;
+    assert!(
+        state_is(&admin, "upgraded", 8, |s| matches!(
+            s,
+            NeuronState::Offline | NeuronState::Recovering
+        ))
+        .await
+    );
+    assert!(
+        state_is(&admin, "upgraded", 15, |s| s == NeuronState::Healthy).await,
+        "restarted from the replaced binary: {:?}",
+        admin.neuron("upgraded").await.unwrap().logs
+    );
+    handle.shutdown();
+}

@@ -62,6 +62,8 @@ pub async fn run(global: &Global, args: NeuronArgs) -> Result<i32, ApiError> {
         zone,
         labels,
         push: !no_push,
+        worker_exe: std::env::current_exe()
+            .map_err(|e| ApiError::failed(format!("cannot find this program: {e}")))?,
         worker_args: worker_args(std::env::args().skip(1)),
         state: state.or_else(|| {
             global

@@ -133,8 +133,11 @@ fn print_fault(reply: &CommandReply, format: OutputFormat) -> Result<i32, ApiErr
     Ok(0)
 }
 
+fn secs(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
+}
+
 pub fn fault_table(faults: &[ChaosFaultView]) -> String {
-    let secs = |ms: u64| format!("{:.1}s", ms as f64 / 1000.0);
     let rows: Vec<Vec<String>> = faults
         .iter()
         .map(|f| {
@@ -149,13 +152,21 @@ pub fn fault_table(faults: &[ChaosFaultView]) -> String {
                     Some(at) => format!("{} ({})", secs(at), f.reverted_by),
                     None => "active".into(),
                 },
+                // The engine's record: from injection to detection, and to recovery.
+                since_injected(f.injected_ms, f.detected_ms),
+                since_injected(f.injected_ms, f.recovered_ms),
             ]
         })
         .collect();
     table(
         &[
-            "ID", "KIND", "TARGET", "NEURONS", "INJECTED", "UNTIL", "REVERTED",
+            "ID", "KIND", "TARGET", "NEURONS", "INJECTED", "UNTIL", "REVERTED", "TTD", "TTR",
         ],
         &rows,
     )
+}
+
+/// `2.1s` after injection, or `-` while not seen.
+fn since_injected(injected_ms: u64, at: Option<u64>) -> String {
+    at.map_or("-".into(), |t| secs(t.saturating_sub(injected_ms)))
 }

@@ -191,13 +191,23 @@ pub fn spawn_agents(token: &str, url: &str, ids: impl IntoIterator<Item = String
 
 /// Agent processes, each with its own extra flags (`--byzantine sign-flip`, `--data FILE`, …).
 pub fn spawn_agents_with(token: &str, url: &str, agents: &[(String, Vec<&str>)]) -> Agents {
+    spawn_agents_from(Path::new(env!("CARGO_BIN_EXE_plexus")), token, url, agents)
+}
+
+/// As [`spawn_agents_with`], running the program at `exe` (a copy the test may replace).
+pub fn spawn_agents_from(
+    exe: &Path,
+    token: &str,
+    url: &str,
+    agents: &[(String, Vec<&str>)],
+) -> Agents {
     let state = tempfile::tempdir().expect("a temp dir for the agents' keys");
     let dir = state.path().to_path_buf();
     Agents(
         agents
             .iter()
             .map(|(id, extra)| {
-                std::process::Command::new(env!("CARGO_BIN_EXE_plexus"))
+                std::process::Command::new(exe)
                     .args(["neuron", "--join", url, "--id", id])
                     .args(extra)
                     .env("PLEXUS_TOKEN", token)
