@@ -85,28 +85,11 @@ async fn figures() {
     // One serving agent loaded by the stress tool.
     let backend: Arc<dyn Backend> = Arc::new(support::session(&engine, support::ADMIN).await);
     let mut p = plexus::stress::load_profile("smoke").expect("built in");
-    p.neurons = 0;
     p.phases.truncate(1);
     p.phases[0].duration = Duration::from_secs(5);
     p.phases[0].concurrency = 32;
-    p.scenarios = vec![(plexus::stress::profile::Scenario::Predict, 1)];
-    let live = plexus::stress::run::Live::new("st-predict", &p);
-    let done = plexus::stress::job::execute(
-        backend,
-        plexus::stress::job::Plan {
-            thresholds: Vec::new(),
-            profile: p,
-            seed: 1,
-            out: dir.path().join("predict"),
-            target: "embedded".into(),
-            http: None,
-            subscribers: 0,
-        },
-        "st-predict",
-        live,
-    )
-    .await
-    .expect("predict run");
+    p.thresholds.clear();
+    let done = support::run_predict(backend, p, dir.path().join("predict")).await;
     let s = &done.summary;
     println!(
         "predict on one serving agent, 32 closed workers, 5 s: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",

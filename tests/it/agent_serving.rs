@@ -207,25 +207,7 @@ async fn a_serving_agent_answers_with_the_global_model_and_switches_without_a_fa
         std::sync::Arc::new(session(&engine, ADMIN).await);
     let mut p = plexus::stress::load_profile("smoke").expect("built in");
     p.scale_to(Duration::from_secs(2));
-    p.neurons = 0;
-    p.scenarios = vec![(plexus::stress::profile::Scenario::Predict, 1)];
-    let live = plexus::stress::run::Live::new("st-predict", &p);
-    let done = plexus::stress::job::execute(
-        backend,
-        plexus::stress::job::Plan {
-            thresholds: p.thresholds.clone(),
-            profile: p,
-            seed: 1,
-            out: dir.path().join("predict"),
-            target: "embedded".into(),
-            http: None,
-            subscribers: 0,
-        },
-        "st-predict",
-        live,
-    )
-    .await
-    .expect("the predict run");
+    let done = support::run_predict(backend, p, dir.path().join("predict")).await;
     assert!(done.summary.ok > 20, "{:?}", done.summary.ok);
     assert_eq!(done.summary.errors, 0, "{:?}", done.summary.codes);
     handle.shutdown();

@@ -237,3 +237,31 @@ pub fn test_name(module_path: &str, name: &str) -> String {
     let module = module_path.split_once("::").map_or("", |(_, m)| m);
     format!("{module}::{name}")
 }
+
+/// Run the stress tool's `predict` scenario (only it, no mock neurons) with the phases and
+/// thresholds of `profile`, writing its reports to `out`.
+pub async fn run_predict(
+    backend: std::sync::Arc<dyn plexus::client::Backend>,
+    mut profile: plexus::stress::profile::Profile,
+    out: std::path::PathBuf,
+) -> plexus::stress::job::Done {
+    profile.neurons = 0;
+    profile.scenarios = vec![(plexus::stress::profile::Scenario::Predict, 1)];
+    let live = plexus::stress::run::Live::new("st-predict", &profile);
+    plexus::stress::job::execute(
+        backend,
+        plexus::stress::job::Plan {
+            thresholds: profile.thresholds.clone(),
+            profile,
+            seed: 1,
+            out,
+            target: "embedded".into(),
+            http: None,
+            subscribers: 0,
+        },
+        "st-predict",
+        live,
+    )
+    .await
+    .expect("the predict run")
+}
