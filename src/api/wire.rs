@@ -171,6 +171,19 @@ pub enum NeuronCommand {
     ClearFaults,
 }
 
+impl NeuronCommand {
+    /// The answers of the identity exchange (credential, session, refusal, re-enrol).
+    pub fn is_identity(&self) -> bool {
+        matches!(
+            self,
+            NeuronCommand::Credential { .. }
+                | NeuronCommand::Session { .. }
+                | NeuronCommand::IdentityRefused { .. }
+                | NeuronCommand::Reenroll
+        )
+    }
+}
+
 /// `POST /api/v1/agents/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -495,10 +495,7 @@ impl Core {
         now: Millis,
         fx: &mut Effects,
     ) -> Result<crate::api::channel::AgentReply, ApiError> {
-        let idx = self.find(id)?;
-        if !self.is_agent(idx) {
-            return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
-        }
+        let idx = self.find_agent(id)?;
         let OpenedReport {
             message,
             logs,
@@ -562,6 +559,15 @@ impl Core {
         })
     }
 
+    /// The registry index of agent `id` (an error for an unknown id or a simulated neuron).
+    fn find_agent(&self, id: &str) -> Result<u32, ApiError> {
+        let idx = self.find(id)?;
+        if !self.is_agent(idx) {
+            return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
+        }
+        Ok(idx)
+    }
+
     /// What waits for agent `id`, fetched by its push channel: only while the identity session
     /// the channel was bound under (`serial`) still stands.
     pub fn agent_collect(
@@ -570,10 +576,7 @@ impl Core {
         serial: u64,
         now: Millis,
     ) -> Result<Vec<NeuronCommand>, ApiError> {
-        let idx = self.find(id)?;
-        if !self.is_agent(idx) {
-            return Err(ApiError::bad_input(format!("'{id}' is not an agent")));
-        }
+        let idx = self.find_agent(id)?;
         let now_unix = self.epoch_unix_ms + now as i64;
         if !self.identity.session_live(idx, serial, now_unix) {
             return Err(ApiError::new(

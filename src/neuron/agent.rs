@@ -405,24 +405,12 @@ impl Agent {
                 NeuronCommand::Fault { fault } => self.suffer(fault).await,
                 NeuronCommand::ClearFaults => self.recover_from_faults().await,
                 // A dead or hung worker does nothing more: the orchestrator's timeout decides.
-                _ if !is_identity(&command) && !self.worker_answers().await => {}
+                _ if !command.is_identity() && !self.worker_answers().await => {}
                 NeuronCommand::ApplyConfig { version } => {
-                    if std::mem::take(&mut self.faults.fail_next_config) {
-                        let reason = "validation hook rejected the config (injected fault)";
-                        self.logs.push((
-                            "error".into(),
-                            format!("config {version} failed to apply: {reason}"),
-                        ));
-                        self.config.status = ConfigStatus::Failed {
-                            version,
-                            reason: reason.into(),
-                        };
-                    } else {
-                        self.logs
-                            .push(("info".into(), format!("config {version} applied")));
-                        self.config.version = version.into();
-                        self.config.status = ConfigStatus::Applied;
-                    }
+                    let (level, line) = self
+                        .config
+                        .apply(version, &mut self.faults.fail_next_config);
+                    self.logs.push((level.into(), line));
                 }
                 NeuronCommand::FlRound(invite) => {
                     let (run, round) = (invite.run.clone(), invite.round);
@@ -447,10 +435,7 @@ impl Agent {
                     self.model = Some((*push).clone());
                     self.serve(*push).await;
                 }
-                identity @ (NeuronCommand::Credential { .. }
-                | NeuronCommand::Session { .. }
-                | NeuronCommand::IdentityRefused { .. }
-                | NeuronCommand::Reenroll) => {
+                identity if identity.is_identity() => {
                     if let NeuronCommand::IdentityRefused { reason, .. } = &identity {
                         self.logs
                             .push(("error".into(), format!("identity refused: {reason}")));
@@ -480,16 +465,6 @@ impl Agent {
             }
         }
     }
-}
-
-fn is_identity(command: &NeuronCommand) -> bool {
-    matches!(
-        command,
-        NeuronCommand::Credential { .. }
-            | NeuronCommand::Session { .. }
-            | NeuronCommand::IdentityRefused { .. }
-            | NeuronCommand::Reenroll
-    )
 }
 
 /// Run the agent until it is killed: start its worker, join, and supervise.

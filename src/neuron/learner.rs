@@ -40,12 +40,14 @@ pub fn read_data(path: &std::path::Path) -> Result<Dataset, String> {
 
 impl Learner {
     pub fn new(own: Option<Dataset>, byzantine: Option<Attack>, seed: u64) -> Learner {
-        Learner {
+        let mut learner = Learner {
             own,
-            byzantine: byzantine.filter(|a| *a != Attack::None),
+            byzantine: None,
             cached: None,
             rng: Pcg64::seed_from_u64(seed ^ 0xb42),
-        }
+        };
+        learner.set_attack(byzantine);
+        learner
     }
 
     /// The attack this learner carries out (`--byzantine`, or a chaos fault).

@@ -123,8 +123,17 @@ impl Serving {
     /// Serve `push` from the next request on. Refused (and the old model kept) when it does not
     /// fit its data set.
     pub fn install(&self, push: ModelPush) -> Result<(), String> {
-        let bundled = data::load(push.dataset);
-        let model = LogReg::for_data(&bundled);
+        let (model, scale) = match self.served.load().as_ref() {
+            // The same run's data set and split: its shape and statistics are already known.
+            Some(s) if s.push.dataset == push.dataset && s.push.seed == push.seed => {
+                (s.model, s.scale.clone())
+            }
+            _ => {
+                let bundled = data::load(push.dataset);
+                let scale = Arc::new(data::standardiser(&bundled, push.seed));
+                (LogReg::for_data(&bundled), scale)
+            }
+        };
         if push.weights.len() != model.params() || push.weights.iter().any(|w| !w.is_finite()) {
             return Err(format!(
                 "model {}: {} weights (finite), {} takes {}",
@@ -134,20 +143,9 @@ impl Serving {
                 model.params()
             ));
         }
-        let scale = match self.served.load().as_ref() {
-            // The same run's split: its statistics are already known.
-            Some(s) if s.push.dataset == push.dataset && s.push.seed == push.seed => {
-                s.scale.clone()
-            }
-            _ => Arc::new(data::standardiser(push.dataset, push.seed)),
-        };
         self.served
             .store(Some(Arc::new(Served { push, model, scale })));
         Ok(())
-    }
-
-    pub fn version(&self) -> Option<String> {
-        self.served.load().as_ref().map(|s| s.push.version.clone())
     }
 
     fn record(&self, took: Duration, failed: bool) {

@@ -9,7 +9,7 @@ use super::identity::{IdentityStep, Keyring};
 use super::logs::{LogRing, Served};
 use super::staging::ConfigSlot;
 use super::workload::Workload;
-use crate::api::wire::{ConfigStatus, Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
+use crate::api::wire::{Heartbeat, NeuronCommand, NeuronMessage, Telemetry};
 use crate::api::{Fault, Millis};
 use crate::engine::fleet::host::{FlBehaviour, RawLogLine, Uplink};
 
@@ -331,19 +331,10 @@ impl SimNeuron {
         if self.phase != Phase::Running {
             return;
         }
-        if std::mem::take(&mut self.faults.fail_next_config) {
-            let reason = "validation hook rejected the config (injected fault)".to_string();
-            self.log(
-                at,
-                "error",
-                format!("config {version} failed to apply: {reason}"),
-            );
-            self.config.status = ConfigStatus::Failed { version, reason };
-            return;
-        }
-        self.log(at, "info", format!("config {version} applied"));
-        self.config.version = version.into();
-        self.config.status = ConfigStatus::Applied;
+        let (level, line) = self
+            .config
+            .apply(version, &mut self.faults.fail_next_config);
+        self.log(at, level, line);
     }
 
     pub fn inject(&mut self, at: Millis, fault: Fault) {

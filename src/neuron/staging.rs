@@ -30,6 +30,21 @@ impl ConfigSlot {
         }
     }
 
+    /// Apply `version` directly (`apply_config`: a chaos bad push, a recovery's last good
+    /// config); `fail_next` is an armed config failure, consumed here. The log line.
+    pub fn apply(&mut self, version: String, fail_next: &mut bool) -> (&'static str, String) {
+        if std::mem::take(fail_next) {
+            let reason = "validation hook rejected the config (injected fault)".to_string();
+            let line = format!("config {version} failed to apply: {reason}");
+            self.status = ConfigStatus::Failed { version, reason };
+            return ("error", line);
+        }
+        let line = format!("config {version} applied");
+        self.version = version.into();
+        self.status = ConfigStatus::Applied;
+        ("info", line)
+    }
+
     /// Handle a rollout command; `fail_next` is an armed config failure (consumed by the
     /// next Stage or Commit). Other commands return `None`.
     pub fn handle(&mut self, command: &NeuronCommand, fail_next: &mut bool) -> Option<Handled> {

@@ -144,21 +144,26 @@ impl WorkerHandle {
 
     /// The hang fault: the process lives and does nothing (SIGSTOP); `resume` undoes it.
     pub fn stop(&mut self) {
-        if let Some(pid) = self.pid() {
-            // SAFETY: sending a signal to our own child process.
-            unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
+        if self.signal(libc::SIGSTOP) {
             self.stopped = true;
         }
     }
 
     pub fn resume(&mut self) {
-        if self.stopped
-            && let Some(pid) = self.pid()
-        {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid as i32, libc::SIGCONT) };
+        if self.stopped {
+            self.signal(libc::SIGCONT);
         }
         self.stopped = false;
+    }
+
+    /// Send `sig` to the worker process; false when it has no pid any more (reaped).
+    fn signal(&self, sig: libc::c_int) -> bool {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(pid as libc::pid_t, sig) };
+        true
     }
 
     pub fn is_stopped(&self) -> bool {

@@ -10,6 +10,7 @@ use super::routes::Body;
 use super::state::AppState;
 use axum::http::HeaderMap;
 
+use crate::api::channel::AgentReply;
 use crate::api::fl_agent::SERVE_LABEL;
 use crate::api::identity::{REPORT_AUTH_HEADER, ReportAuth};
 use crate::api::wire::{Commands, Registered, Registration, SealedReport};
@@ -95,16 +96,27 @@ pub async fn message(
         body: body.to_vec(),
         auth,
     };
+    let reply = relay(&state, &caller, &id, report).await?;
+    Ok(Json(Commands {
+        commands: reply.commands,
+    }))
+}
+
+/// One report through the engine in the caller's session: what `POST …/messages` and the push
+/// channel (`channel.rs`) both do with a report.
+pub async fn relay(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    report: SealedReport,
+) -> Result<AgentReply, crate::api::ApiError> {
     let engine = state.engine().clone();
-    let commands = state
+    state
         .0
         .sessions
-        .run(&engine, &caller, |session| {
-            let (engine, id, report) = (engine.clone(), id.clone(), report.clone());
-            async move { engine.agent_message(&session, &id, report).await }
+        .run(&engine, caller, |session| {
+            let (engine, report) = (engine.clone(), report.clone());
+            async move { engine.agent_message(&session, id, report).await }
         })
-        .await?;
-    Ok(Json(Commands {
-        commands: commands.commands,
-    }))
+        .await
 }

@@ -53,23 +53,14 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
-/// One report from the socket through the engine, as `POST …/messages` does it.
-async fn relay(
+/// One frame from the socket: the report it carries, relayed as `POST …/messages` does it.
+async fn relay_frame(
     state: &AppState,
     caller: &Caller,
     id: &str,
     text: &str,
 ) -> Result<AgentReply, ApiError> {
-    let report = open_frame(text)?;
-    let engine = state.engine().clone();
-    state
-        .0
-        .sessions
-        .run(&engine, caller, |session| {
-            let (engine, report) = (engine.clone(), report.clone());
-            async move { engine.agent_message(&session, id, report).await }
-        })
-        .await
+    super::agents::relay(state, caller, id, open_frame(text)?).await
 }
 
 async fn collect(
@@ -112,7 +103,7 @@ async fn serve(mut socket: WebSocket, state: AppState, caller: Caller, id: Strin
     loop {
         let down = tokio::select! {
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => match relay(&state, &caller, &id, text.as_str()).await {
+                Some(Ok(Message::Text(text))) => match relay_frame(&state, &caller, &id, text.as_str()).await {
                     Ok(reply) => {
                         if reply.verified.is_some() {
                             bound = reply.verified;

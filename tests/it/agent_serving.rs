@@ -96,7 +96,7 @@ async fn a_serving_agent_answers_with_the_global_model_and_switches_without_a_fa
     let model = admin.ask(ask::fl_model(&first)).await.unwrap();
     let digits = data::load(DatasetName::Digits);
     let (_, raw_test) = data::raw_split(&digits, 1);
-    let scale = data::standardiser(DatasetName::Digits, 1);
+    let scale = data::standardiser(&digits, 1);
     let logreg = LogReg::for_data(&digits);
     let rows: Vec<Vec<f32>> = (0..raw_test.len())
         .map(|i| raw_test.row(i).to_vec())

@@ -25,21 +25,13 @@ pub async fn run(global: &Global, args: NeuronArgs) -> Result<i32, ApiError> {
     } = args;
     crate::api::bounds::id("--id", &id)?;
     crate::api::bounds::id("--zone", &zone)?;
-    let own = match &data {
-        Some(path) => {
-            let data = read_data(path).map_err(ApiError::bad_input)?;
-            if dataset_of_width(data.dim).is_none() {
-                return Err(ApiError::bad_input(format!(
-                    "--data {}: {} features per row fits no model (digits: 64, breast-cancer: 30)",
-                    path.display(),
-                    data.dim
-                )));
-            }
-            Some(data)
-        }
-        None => None,
-    };
     if worker {
+        // The worker reads `--data` (the supervisor starts one before joining, so a bad file
+        // is named, and the agent exits 2, before anything else happens).
+        let own = match &data {
+            Some(path) => Some(own_data(path)?),
+            None => None,
+        };
         return run_worker(WorkerOptions {
             seed: global.seed,
             learner: Learner::new(own, byzantine, global.seed),
@@ -74,6 +66,19 @@ pub async fn run(global: &Global, args: NeuronArgs) -> Result<i32, ApiError> {
         }),
     })
     .await
+}
+
+/// `--data FILE`: parsed, and its width matched to a model.
+fn own_data(path: &std::path::Path) -> Result<crate::engine::fl::data::Dataset, ApiError> {
+    let data = read_data(path).map_err(ApiError::bad_input)?;
+    if dataset_of_width(data.dim).is_none() {
+        return Err(ApiError::bad_input(format!(
+            "--data {}: {} features per row fits no model (digits: 64, breast-cancer: 30)",
+            path.display(),
+            data.dim
+        )));
+    }
+    Ok(data)
 }
 
 /// A token file: one line, the token; at most 4 KiB (a token is 68 bytes).

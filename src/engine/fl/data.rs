@@ -126,8 +126,7 @@ pub fn own_data(name: DatasetName, seed: u64, mut own: Dataset) -> Result<Datase
         ));
     }
     own.classes = bundled.classes;
-    let (train, _) = raw_split(&bundled, seed);
-    Scale::fit(&train).apply(&mut own);
+    standardiser(&bundled, seed).apply(&mut own);
     Ok(own)
 }
 
@@ -141,10 +140,11 @@ pub fn parse(text: &str) -> Result<Dataset, String> {
     Ok(data)
 }
 
-/// How run `seed` standardises features of data set `name` (its train split's statistics):
-/// what a serving agent applies to the raw features it is asked to classify.
-pub fn standardiser(name: DatasetName, seed: u64) -> Scale {
-    Scale::fit(&raw_split(&load(name), seed).0)
+/// How run `seed` standardises features of the bundled set `data` (its train split's
+/// statistics): what a client applies to its own data, and a serving agent to the raw features
+/// it is asked to classify.
+pub fn standardiser(data: &Dataset, seed: u64) -> Scale {
+    Scale::fit(&raw_split(data, seed).0)
 }
 
 /// Per-feature mean and standard deviation of a train set.

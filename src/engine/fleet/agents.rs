@@ -59,16 +59,9 @@ impl AgentBook {
         let Some(outbox) = self.outbox.get_mut(&of) else {
             return Vec::new();
         };
-        let (identity, rest): (VecDeque<_>, VecDeque<_>) = outbox.drain(..).partition(|c| {
-            matches!(
-                c,
-                NeuronCommand::Credential { .. }
-                    | NeuronCommand::Session { .. }
-                    | NeuronCommand::IdentityRefused { .. }
-                    | NeuronCommand::Reenroll
-                    | NeuronCommand::ClearFaults
-            )
-        });
+        let (identity, rest): (VecDeque<_>, VecDeque<_>) = outbox
+            .drain(..)
+            .partition(|c| c.is_identity() || *c == NeuronCommand::ClearFaults);
         *outbox = rest;
         identity.into()
     }

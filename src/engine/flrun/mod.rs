@@ -50,8 +50,7 @@ struct Run {
 pub struct FlRunBook {
     next_id: u64,
     runs: Vec<Run>,
-    /// The model serving agents were last sent (run and round), and that model.
-    pushed: Option<(String, u32)>,
+    /// The model serving agents were last sent.
     pub served: Option<Arc<ModelPush>>,
     events_tx: Sender<Event>,
     events_rx: Receiver<Event>,
@@ -63,7 +62,6 @@ impl Default for FlRunBook {
         FlRunBook {
             next_id: 1,
             runs: Vec::new(),
-            pushed: None,
             served: None,
             events_tx,
             events_rx,
@@ -203,8 +201,11 @@ impl FlRunBook {
     fn new_model(&mut self) -> Option<Arc<ModelPush>> {
         let run = self.runs.iter().rev().find(|r| lock(&r.record).round > 0)?;
         let rec = lock(&run.record);
-        let at = (run.id.clone(), rec.round);
-        if self.pushed.as_ref() == Some(&at) {
+        if self
+            .served
+            .as_ref()
+            .is_some_and(|m| m.run == run.id && m.round == rec.round)
+        {
             return None;
         }
         let model = Arc::new(ModelPush {
@@ -216,7 +217,6 @@ impl FlRunBook {
             weights: rec.model.clone(),
         });
         drop(rec);
-        self.pushed = Some(at);
         self.served = Some(model.clone());
         Some(model)
     }
