@@ -84,7 +84,12 @@ impl Core {
         fx: &mut Effects,
     ) -> Self {
         let stored_rollouts = std::mem::take(&mut store_init.rollouts);
-        let stored_versions = std::mem::take(&mut store_init.neuron_versions);
+        // By id: after a fleet-wide rollout every neuron has a row (a list searched per neuron
+        // was 10^10 comparisons for a restart at 100,000).
+        let stored_versions: HashMap<String, String> =
+            std::mem::take(&mut store_init.neuron_versions)
+                .into_iter()
+                .collect();
         let chaos_held = std::mem::take(&mut store_init.chaos_held);
         let interval = cfg.heartbeat_ms;
         let detector = Detector::new(cfg.detector.clone(), interval);
@@ -139,11 +144,12 @@ impl Core {
         };
         let roster = core.host.roster();
         let count = roster.len() as u64;
+        core.registry.reserve(roster.len());
         let first_deadline = core.detector.first_deadline(now) + core.enrolment_allowance(count);
         for (i, mut spec) in roster.into_iter().enumerate() {
             // Neurons keep running while the engine is down: a restarted engine finds each
             // on the config it was last confirmed running.
-            if let Some((_, v)) = stored_versions.iter().find(|(id, _)| *id == spec.id)
+            if let Some(v) = stored_versions.get(&spec.id)
                 && *v != spec.config_version
             {
                 core.host.adopt_config(i as u32, v);
@@ -332,9 +338,9 @@ impl Core {
             self.agents
                 .log(idx, now, "info", "agent re-registered".into());
             let n = &mut self.registry.neurons[idx as usize];
-            if n.labels != spec.labels {
+            if *n.labels != *spec.labels {
                 // A restarted agent may serve elsewhere now (its `serve` label).
-                n.labels = spec.labels.clone();
+                n.labels = spec.labels.clone().into();
                 let at = fx.wall(n.registered_at);
                 store_agent(&spec, at, fx);
             }

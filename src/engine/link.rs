@@ -74,6 +74,9 @@ pub struct LinkStats {
     pub delivered: u64,
 }
 
+/// Slab slots beyond which a mostly empty slab is compacted.
+const COMPACT_ABOVE: usize = 4096;
+
 pub struct Link {
     default: LinkConfig,
     /// Impairments per neuron: (neuron → engine, engine → neuron); `None` is the default link.
@@ -188,6 +191,27 @@ impl Link {
                 packet,
             });
         }
+        if self.in_flight.slots.len() > COMPACT_ABOVE
+            && self.queue.len() * 8 < self.in_flight.slots.len()
+        {
+            self.compact();
+        }
+    }
+
+    /// After a burst (a whole fleet enrolling at once) the slab and the queue keep room for
+    /// all of it; move what is still in flight into fresh ones of its own size.
+    fn compact(&mut self) {
+        let mut slab = Slab::default();
+        let queue: Vec<_> = std::mem::take(&mut self.queue)
+            .into_iter()
+            .filter_map(|Reverse(mut f)| {
+                let (neuron, packet) = self.in_flight.take(f.slot)?;
+                f.slot = slab.put(neuron, packet);
+                Some(Reverse(f))
+            })
+            .collect();
+        self.queue = BinaryHeap::from(queue);
+        self.in_flight = slab;
     }
 }
 

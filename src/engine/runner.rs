@@ -130,7 +130,7 @@ impl Runner {
         let now = clock.now();
         let mut fx = Effects::new(epoch);
         let cfg = options.config.clone();
-        let neurons = host.roster().len() as Millis;
+        let neurons = host.count() as Millis;
         let notifier =
             if cfg.alerts.sinks.any() {
                 Some(Notifier::start(cfg.alerts.sinks.clone()).map_err(|e| {

@@ -119,7 +119,7 @@ impl Core {
         let observed = n.last_arrival.is_some();
         Ok(NeuronDetail {
             neuron: self.neuron_view(idx, now),
-            labels: n.labels.clone(),
+            labels: n.labels.to_vec(),
             heartbeat_interval_ms: n.expected_interval_ms,
             interval_mean_ms: observed.then(|| round2(n.intervals.mean())),
             interval_stddev_ms: observed.then(|| round2(n.intervals.std_dev())),

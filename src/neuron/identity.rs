@@ -68,13 +68,15 @@ pub struct Keyring {
     held: Option<Held>,
     session: Option<(u64, [u8; 32])>,
     /// An enrolment in flight: the key it asks a credential for, and when it was sent.
-    enrolling: Option<(SigningKey, Millis)>,
+    // Boxed, as `rogue`: in flight for a moment per renewal, and a simulated fleet keeps
+    // 100,000 keyrings.
+    enrolling: Option<Box<(SigningKey, Millis)>>,
     handshake_sent: Option<Millis>,
     fault: Option<IdentityMode>,
     /// Requests repeated since the last answer: the retry back-off.
     unanswered: u32,
     /// What an unknown-CA fault presents instead of the real credential.
-    rogue: Option<Held>,
+    rogue: Option<Box<Held>>,
     /// Agree session keys by X25519 (agents, whose messages cross a network) rather than be
     /// handed them (in-process simulated neurons).
     agree: bool,
@@ -292,7 +294,7 @@ impl Keyring {
                 return None;
             }
             let presented = match self.fault {
-                Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
+                Some(IdentityMode::UnknownCa) => self.rogue.as_deref(),
                 Some(IdentityMode::Expired) => self.held.as_ref(),
                 _ if self.handshake_refused => None,
                 _ => self.held.as_ref().filter(|h| !h.expired(now)),
@@ -331,7 +333,7 @@ impl Keyring {
     /// `None` while that key is still being made (see [`KeyForge`]).
     fn enroll(&mut self, now: Millis) -> Option<NeuronMessage> {
         let material = self.next_material()?;
-        self.enrolling = Some((material.key, now));
+        self.enrolling = Some(Box::new((material.key, now)));
         Some(NeuronMessage::Enroll(Box::new(Enroll {
             public_key: material.public_key,
             proof: material.proof,
@@ -433,12 +435,13 @@ impl Keyring {
                 else {
                     return IdentityStep::Handled;
                 };
-                let Some((key, _)) = self
+                let Some(enrolling) = self
                     .enrolling
-                    .take_if(|(k, _)| k.verifying_key().to_bytes() == credential.public_key.0)
+                    .take_if(|e| e.0.verifying_key().to_bytes() == credential.public_key.0)
                 else {
                     return IdentityStep::Handled;
                 };
+                let (key, _) = *enrolling;
                 self.generation += 1;
                 self.pending_kx = None;
                 self.handshake_refused = false;
@@ -457,7 +460,7 @@ impl Keyring {
             } => {
                 self.handshake_sent = None;
                 let ours = match self.fault {
-                    Some(IdentityMode::UnknownCa) => self.rogue.as_ref(),
+                    Some(IdentityMode::UnknownCa) => self.rogue.as_deref(),
                     _ => self.held.as_ref(),
                 };
                 if ours.is_some_and(|h| h.credential.serial == *serial)
@@ -518,7 +521,7 @@ impl Keyring {
     pub fn inject(&mut self, mode: IdentityMode) {
         self.fault = Some(mode);
         if mode == IdentityMode::UnknownCa {
-            self.rogue = Some(self.self_issued());
+            self.rogue = Some(Box::new(self.self_issued()));
             self.session = None;
             self.handshake_sent = None;
         }

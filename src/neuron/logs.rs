@@ -1,34 +1,31 @@
-//! A neuron's own log: a small ring of its most recent lines.
+//! A neuron's own log: small rings of its most recent lines.
 
 use std::collections::VecDeque;
 
 use crate::api::Millis;
 use crate::engine::fleet::host::RawLogLine;
 
-/// Lines kept per neuron.
+/// Lines kept per neuron of what happened (starts, config, faults, identity trouble).
 pub const LOG_KEPT: usize = 32;
+/// Lines kept per neuron of each kind it writes again and again (what it served, each minute;
+/// each credential, every renewal): without this bound a 100,000-neuron fleet's rings filled
+/// with them and grew by ~200 MB over its first half hour.
+pub const REPEATS_KEPT: usize = 4;
 
+/// A neuron's log. Empty rings do not allocate; the repeated lines are kept as their numbers and
+/// written out only when someone reads the log.
 #[derive(Debug, Default)]
 pub struct LogRing {
-    /// Empty until the first line: an empty VecDeque does not allocate.
-    lines: VecDeque<Line>,
+    events: VecDeque<Line>,
+    served: VecDeque<(Millis, Served)>,
+    credentials: VecDeque<(Millis, Issued)>,
 }
 
 #[derive(Debug, Clone)]
 struct Line {
     at: Millis,
     level: &'static str,
-    body: Body,
-}
-
-/// A line as kept: the lines every neuron writes again and again (what it served, each minute;
-/// each credential, every renewal) as their numbers, written out only when someone reads the log
-/// (100,000 rings in a large fleet: ~50 bytes a line instead of ~150); the rest as text.
-#[derive(Debug, Clone)]
-enum Body {
-    Text(String),
-    Served(Served),
-    Credential { serial: u64, valid_s: u64 },
+    text: Box<str>,
 }
 
 /// What a neuron served so far, for its periodic log line.
@@ -40,58 +37,79 @@ pub struct Served {
     pub error_rate: f64,
 }
 
-impl Body {
-    fn text(&self, whose: &str) -> String {
-        match self {
-            Body::Text(text) => text.clone(),
-            Body::Credential { serial, valid_s } => {
-                format!("credential #{serial} issued for {whose} (valid {valid_s} s)")
-            }
-            Body::Served(s) => format!(
-                "served {} requests so far; now {:.0} req/s, p50 {:.0} ms, errors {:.2}%",
-                s.requests,
-                s.rps,
-                s.p50_ms,
-                s.error_rate * 100.0
-            ),
-        }
+#[derive(Debug, Clone, Copy)]
+struct Issued {
+    serial: u64,
+    valid_s: u64,
+}
+
+impl Served {
+    fn text(&self) -> String {
+        format!(
+            "served {} requests so far; now {:.0} req/s, p50 {:.0} ms, errors {:.2}%",
+            self.requests,
+            self.rps,
+            self.p50_ms,
+            self.error_rate * 100.0
+        )
     }
+}
+
+/// Push onto a ring of at most `kept`, dropping the oldest; the first push allocates it whole.
+fn keep_last<T>(ring: &mut VecDeque<T>, kept: usize, item: T) {
+    if ring.len() == kept {
+        ring.pop_front();
+    } else if ring.capacity() == 0 {
+        ring.reserve_exact(kept.min(REPEATS_KEPT));
+    }
+    ring.push_back(item);
 }
 
 impl LogRing {
     pub fn push(&mut self, at: Millis, level: &'static str, message: String) {
-        self.keep(at, level, Body::Text(message));
+        let line = Line {
+            at,
+            level,
+            text: message.into(),
+        };
+        keep_last(&mut self.events, LOG_KEPT, line);
     }
 
     /// "credential #… issued for … (valid … s)".
     pub fn push_credential(&mut self, at: Millis, serial: u64, valid_s: u64) {
-        self.keep(at, "info", Body::Credential { serial, valid_s });
+        let issued = Issued { serial, valid_s };
+        keep_last(&mut self.credentials, REPEATS_KEPT, (at, issued));
     }
 
     /// The periodic "served …" line.
     pub fn push_served(&mut self, at: Millis, served: Served) {
-        self.keep(at, "info", Body::Served(served));
-    }
-
-    fn keep(&mut self, at: Millis, level: &'static str, body: Body) {
-        if self.lines.len() == LOG_KEPT {
-            self.lines.pop_front();
-        }
-        self.lines.push_back(Line { at, level, body });
+        keep_last(&mut self.served, REPEATS_KEPT, (at, served));
     }
 
     /// The last `tail` lines, oldest first; `whose` is the identity lines name (its SPIFFE id).
     pub fn tail(&self, tail: usize, whose: &str) -> Vec<RawLogLine> {
-        let skip = self.lines.len().saturating_sub(tail);
-        self.lines
+        let line = |at, level, message| RawLogLine { at, level, message };
+        let mut lines: Vec<RawLogLine> = self
+            .events
             .iter()
-            .skip(skip)
-            .map(|l| RawLogLine {
-                at: l.at,
-                level: l.level,
-                message: l.body.text(whose),
-            })
-            .collect()
+            .map(|l| line(l.at, l.level, l.text.to_string()))
+            .chain(self.credentials.iter().map(|(at, c)| {
+                let text = format!(
+                    "credential #{} issued for {whose} (valid {} s)",
+                    c.serial, c.valid_s
+                );
+                line(*at, "info", text)
+            }))
+            .chain(
+                self.served
+                    .iter()
+                    .map(|(at, s)| line(*at, "info", s.text())),
+            )
+            .collect();
+        // Stable: lines of one millisecond stay in the order of the rings above.
+        lines.sort_by_key(|l| l.at);
+        let skip = lines.len().saturating_sub(tail);
+        lines.split_off(skip)
     }
 }
 
@@ -140,5 +158,32 @@ mod tests {
             lines[1].message,
             "credential #3 issued for plexus://federation/neuron/n-0001 (valid 600 s)"
         );
+    }
+
+    #[test]
+    fn repeated_lines_keep_only_the_last_few() {
+        let mut ring = LogRing::default();
+        ring.push(0, "info", "started (incarnation 1)".into());
+        for minute in 1..=100u64 {
+            let served = Served {
+                requests: minute,
+                rps: 1.0,
+                p50_ms: 1.0,
+                error_rate: 0.0,
+            };
+            ring.push_served(minute * 60_000, served);
+            ring.push_credential(minute * 60_000 + 1, minute, 600);
+        }
+        let lines = ring.tail(1000, "n");
+        assert_eq!(lines.len(), 1 + 2 * REPEATS_KEPT);
+        assert_eq!(lines[0].message, "started (incarnation 1)");
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .message
+                .starts_with("credential #100 ")
+        );
+        assert!(ring.served.capacity() <= REPEATS_KEPT + 1);
     }
 }

@@ -13,6 +13,7 @@ pub mod sim;
 pub mod staging;
 pub mod state;
 pub mod supervise;
+pub mod wake;
 pub mod worker;
 pub mod workload;
 

@@ -66,12 +66,11 @@ impl SimNeuron {
         interval_ms: Millis,
         config_version: Arc<str>,
         restart_ms: (Millis, Millis),
+        first_beat: Millis,
     ) -> Self {
         let mut rng =
             Pcg32::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let workload = Workload::new(&mut rng);
-        // Neurons start spread over one interval, as real ones would.
-        let first = rng.random_range(0..interval_ms.max(1));
         let mut neuron = SimNeuron {
             index,
             id: id.into(),
@@ -80,11 +79,11 @@ impl SimNeuron {
             incarnation: 1,
             seq: 0,
             interval_ms,
-            next_wake: Some(first),
+            next_wake: Some(first_beat),
             last_beat: None,
             workload,
             faults: Faults::default(),
-            config: ConfigSlot::new(config_version.to_string()),
+            config: ConfigSlot::new(config_version),
             logs: LogRing::default(),
             last_stats_log: 0,
             restart_ms,
@@ -320,7 +319,7 @@ impl SimNeuron {
 
     /// The engine restarted: this neuron kept running `version` meanwhile.
     pub fn adopt_config(&mut self, version: &str) {
-        self.config = ConfigSlot::new(version.to_string());
+        self.config = ConfigSlot::new(version.into());
     }
 
     pub fn config_version(&self) -> &str {

@@ -122,56 +122,71 @@ pub fn observe(rules: &[Rule], fleet: &Fleet, events: &EventMemory) -> Observati
     let (registry, guard, wall) = (fleet.registry, fleet.guard, fleet.wall);
     let mut instances = Vec::new();
     let mut unknown = HashSet::new();
-    let live = || {
-        registry
-            .neurons
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !n.removed && !n.mock)
+    let mut push = |rule: usize, labels: Labels, value: String, since: Option<i64>| {
+        instances.push(Instance {
+            rule,
+            labels,
+            value,
+            since,
+        })
     };
-    for (_, n) in live() {
+    // One walk over the fleet for every per-neuron rule and the zones (at 100,000 neurons a walk
+    // per rule cost the engine more than judging the heartbeats did).
+    let per_neuron: Vec<(usize, &Condition)> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.condition.per_neuron())
+        .map(|(i, r)| (i, &r.condition))
+        .collect();
+    let zone_rules: Vec<usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.condition == Condition::ZoneUnreachable)
+        .map(|(i, _)| i)
+        .collect();
+    let mut zones: BTreeMap<&str, ZoneSilence> = BTreeMap::new();
+    let live = registry
+        .neurons
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.removed && !n.mock);
+    for (i, n) in live {
         if matches!(n.liveness, Liveness::Pending | Liveness::Suspect) {
             unknown.insert(n.id.to_string());
         }
-    }
-    for (idx, rule) in rules.iter().enumerate() {
-        let mut push = |labels: Labels, value: String, since: Option<i64>| {
-            instances.push(Instance {
-                rule: idx,
-                labels,
-                value,
-                since,
-            })
-        };
-        if rule.condition.per_neuron() {
-            for (i, n) in live() {
-                if let Some(value) = neuron_holds(&rule.condition, n, fleet.down(i, n)) {
-                    push(labels(&[("neuron", &n.id), ("zone", &n.zone)]), value, None);
-                }
+        for (rule, condition) in &per_neuron {
+            if let Some(value) = neuron_holds(condition, n, || fleet.down(i, n)) {
+                push(
+                    *rule,
+                    labels(&[("neuron", &n.id), ("zone", &n.zone)]),
+                    value,
+                    None,
+                );
             }
-            continue;
         }
-        match &rule.condition {
-            Condition::ZoneUnreachable => {
-                let mut zones: BTreeMap<&str, ZoneSilence> = BTreeMap::new();
-                for (i, n) in live() {
-                    let z = zones.entry(&n.zone).or_default();
-                    z.total += 1;
-                    if fleet.silent(i, n) {
-                        z.silent += 1;
-                    }
-                    z.last_heard = z.last_heard.max(n.last_arrival.unwrap_or(n.registered_at));
-                }
-                for (zone, z) in zones {
-                    if z.total >= 2 && z.silent == z.total {
-                        push(
-                            labels(&[("zone", zone)]),
-                            format!("{} of {} neurons", z.silent, z.total),
-                            Some(fleet.wall_of(z.last_heard)),
-                        );
-                    }
-                }
+        if !zone_rules.is_empty() {
+            let z = zones.entry(&n.zone).or_default();
+            z.total += 1;
+            if fleet.silent(i, n) {
+                z.silent += 1;
             }
+            z.last_heard = z.last_heard.max(n.last_arrival.unwrap_or(n.registered_at));
+        }
+    }
+    for rule in zone_rules {
+        for (zone, z) in &zones {
+            if z.total >= 2 && z.silent == z.total {
+                push(
+                    rule,
+                    labels(&[("zone", zone)]),
+                    format!("{} of {} neurons", z.silent, z.total),
+                    Some(fleet.wall_of(z.last_heard)),
+                );
+            }
+        }
+    }
+    for (rule, r) in rules.iter().enumerate() {
+        match &r.condition {
             Condition::FleetCondition(kind) => {
                 let since = match kind.as_str() {
                     "fleet_silence" => guard.silence_since,
@@ -179,13 +194,13 @@ pub fn observe(rules: &[Rule], fleet: &Fleet, events: &EventMemory) -> Observati
                     _ => None,
                 };
                 if since.is_some() {
-                    push(Labels::new(), kind.clone(), None);
+                    push(rule, Labels::new(), kind.clone(), None);
                 }
             }
             Condition::Event { kind, hold_ms } => {
                 for ((k, l), (at, value)) in &events.seen {
                     if k == kind && wall - at < *hold_ms as i64 {
-                        push(l.clone(), value.clone(), None);
+                        push(rule, l.clone(), value.clone(), None);
                     }
                 }
             }
@@ -205,9 +220,13 @@ struct ZoneSilence {
 
 /// Whether a per-neuron condition holds for `n` (`down`: see [`Fleet::down`]), with the value
 /// shown in the summary.
-fn neuron_holds(condition: &Condition, n: &TrackedNeuron, down: bool) -> Option<String> {
+fn neuron_holds(
+    condition: &Condition,
+    n: &TrackedNeuron,
+    down: impl FnOnce() -> bool,
+) -> Option<String> {
     match condition {
-        Condition::NeuronState(NeuronState::Offline) => down.then(|| "offline".to_string()),
+        Condition::NeuronState(NeuronState::Offline) => down().then(|| "offline".to_string()),
         Condition::NeuronState(state) => (n.state == *state).then(|| state.as_str().to_string()),
         Condition::LatencyHigh => n.slow.clone(),
         Condition::ErrorRateAbove(limit) => n

@@ -2,6 +2,8 @@
 //! liveness and conditions. Suspicion comes from phi; conviction needs probes to go unanswered
 //! too, so a few lost heartbeats on a lossy link do not take a live neuron offline.
 
+use std::sync::Arc;
+
 use super::phi::PhiModel;
 use super::tracked::{Liveness, TrackedNeuron};
 use crate::api::Millis;
@@ -137,14 +139,21 @@ impl Detector {
 
     /// Config status and telemetry carried by a heartbeat.
     fn read_report(&self, n: &mut TrackedNeuron, hb: &Heartbeat) {
-        // Mostly the same version beat after beat: no new allocation for it.
-        if *n.config_version != *hb.config_version {
-            n.config_version = (*hb.config_version).into();
+        // Mostly the same version beat after beat: compared by pointer when the neuron's text is
+        // shared (a simulated fleet's), adopted when it is shared or new, and otherwise left
+        // alone (an agent's is decoded afresh each time: no new allocation for it).
+        if !Arc::ptr_eq(&n.config_version, &hb.config_version)
+            && (Arc::strong_count(&hb.config_version) > 1
+                || *n.config_version != *hb.config_version)
+        {
+            n.config_version = hb.config_version.clone();
         }
         match &hb.config {
             ConfigStatus::Applied => {
                 n.config_failure = None;
-                n.last_good_config = n.config_version.clone();
+                if !Arc::ptr_eq(&n.last_good_config, &n.config_version) {
+                    n.last_good_config = n.config_version.clone();
+                }
             }
             ConfigStatus::Failed { version, reason } => {
                 n.config_failure = Some(format!("config {version} failed to apply: {reason}"));

@@ -33,6 +33,8 @@ pub struct RawLogLine {
 pub trait NeuronHost: Send {
     /// The neurons this host runs, in registry index order.
     fn roster(&self) -> Vec<NeuronSpec>;
+    /// How many neurons the roster holds.
+    fn count(&self) -> usize;
     /// Let every neuron act up to `now`; what they send goes into `out`.
     fn step(&mut self, now: Millis, out: &mut Vec<Uplink>);
     /// A command from the engine reached neuron `to` at `at`; any answer goes into `out`.

@@ -1,7 +1,7 @@
 //! Every neuron the engine tracks, by dense index, with per-state counts kept incrementally and
 //! one timer per neuron in a flat array (a scan of 100,000 timers is a few microseconds).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::detector::NEVER;
@@ -19,6 +19,21 @@ pub struct Registry {
     removed: usize,
     /// Live mock neurons.
     mocks: usize,
+    /// Zones, kinds and label sets, one copy of each (a simulated fleet of 100,000 has three
+    /// zones and six label sets: ~100 bytes a neuron saved).
+    names: HashSet<Arc<str>>,
+    label_sets: HashSet<Arc<[(String, String)]>>,
+}
+
+/// The one shared copy of `value` in `set`.
+fn intern<T: ?Sized + Eq + std::hash::Hash>(set: &mut HashSet<Arc<T>>, value: &Arc<T>) -> Arc<T> {
+    match set.get(&**value) {
+        Some(shared) => shared.clone(),
+        None => {
+            set.insert(value.clone());
+            value.clone()
+        }
+    }
 }
 
 fn slot(state: NeuronState) -> usize {
@@ -26,8 +41,18 @@ fn slot(state: NeuronState) -> usize {
 }
 
 impl Registry {
-    pub fn add(&mut self, neuron: TrackedNeuron, timer: Millis) -> u32 {
+    /// Room for `more` neurons (a fleet registered at once: no doubling, no spare half).
+    pub fn reserve(&mut self, more: usize) {
+        self.neurons.reserve_exact(more);
+        self.timers.reserve_exact(more);
+        self.index.reserve(more);
+    }
+
+    pub fn add(&mut self, mut neuron: TrackedNeuron, timer: Millis) -> u32 {
         let idx = self.neurons.len() as u32;
+        neuron.zone = intern(&mut self.names, &neuron.zone);
+        neuron.kind = intern(&mut self.names, &neuron.kind);
+        neuron.labels = intern(&mut self.label_sets, &neuron.labels);
         if neuron.mock {
             self.mocks += 1;
         } else {

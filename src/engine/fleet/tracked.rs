@@ -39,7 +39,8 @@ pub struct TrackedNeuron {
     pub kind: Arc<str>,
     /// `kind` is a real agent: asked for every message, so kept beside the hot fields.
     pub agent: bool,
-    pub labels: Vec<(String, String)>,
+    /// Shared between neurons with the same set (see [`super::registry::Registry::add`]).
+    pub labels: Arc<[(String, String)]>,
     pub registered_at: Millis,
     pub expected_interval_ms: Millis,
 
@@ -105,7 +106,7 @@ impl TrackedNeuron {
             zone: spec.zone.as_str().into(),
             agent: kind == crate::engine::core::AGENT,
             kind: kind.into(),
-            labels: spec.labels,
+            labels: spec.labels.into(),
             registered_at,
             expected_interval_ms: interval_ms,
             state: NeuronState::Pending,
@@ -191,6 +192,9 @@ impl TrackedNeuron {
     pub fn push_history(&mut self, entry: HistoryEntry) {
         if self.history.len() == HISTORY_KEPT {
             self.history.remove(0);
+        } else {
+            // Grown one entry at a time: most neurons only ever change state once or twice.
+            self.history.reserve_exact(1);
         }
         self.history.push(entry);
     }

@@ -9,6 +9,9 @@ use std::collections::{HashMap, VecDeque};
 use crate::api::Millis;
 use crate::api::wire::NeuronMessage;
 
+/// Room kept for requests after a burst drains.
+const RELEASE_ABOVE: usize = 1024;
+
 /// A request taken off the queue, with when it first arrived.
 #[derive(Debug)]
 pub struct Waiting {
@@ -57,6 +60,11 @@ impl IdentityQueue {
                     message,
                 });
             }
+        }
+        if self.order.is_empty() && self.waiting.capacity() > RELEASE_ABOVE {
+            // A fleet's boot burst is over: give its room back (~27 MB at 100,000 neurons).
+            self.waiting = HashMap::new();
+            self.order = VecDeque::new();
         }
         out
     }
