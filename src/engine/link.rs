@@ -74,7 +74,7 @@ pub struct LinkStats {
     pub delivered: u64,
 }
 
-/// Slab slots beyond which a mostly empty slab is compacted.
+/// Slab slots beyond which a slab much larger than its traffic is compacted.
 const COMPACT_ABOVE: usize = 4096;
 
 pub struct Link {
@@ -86,6 +86,9 @@ pub struct Link {
     in_flight: Slab,
     seq: u64,
     stats: LinkStats,
+    /// Packets sent since the last delivery: what one step needs room for.
+    sent_since_delivery: usize,
+    compactions: u64,
 }
 
 impl Link {
@@ -98,6 +101,8 @@ impl Link {
             in_flight: Slab::default(),
             seq: 0,
             stats: LinkStats::default(),
+            sent_since_delivery: 0,
+            compactions: 0,
         }
     }
 
@@ -153,6 +158,7 @@ impl Link {
     pub fn send(&mut self, sent_at: Millis, neuron: u32, packet: Packet) {
         let cfg = self.config(neuron, !matches!(packet, Packet::Down(_)));
         self.stats.sent += 1;
+        self.sent_since_delivery += 1;
         if cfg.loss > 0.0 && self.rng.random::<f64>() < cfg.loss {
             self.stats.lost += 1;
             return;
@@ -191,9 +197,9 @@ impl Link {
                 packet,
             });
         }
-        if self.in_flight.slots.len() > COMPACT_ABOVE
-            && self.queue.len() * 8 < self.in_flight.slots.len()
-        {
+        let needed = self.queue.len().max(self.sent_since_delivery);
+        self.sent_since_delivery = 0;
+        if self.in_flight.slots.len() > COMPACT_ABOVE.max(needed * 8) {
             self.compact();
         }
     }
@@ -212,6 +218,12 @@ impl Link {
             .collect();
         self.queue = BinaryHeap::from(queue);
         self.in_flight = slab;
+        self.compactions += 1;
+    }
+
+    /// How many times a burst's room was given back (the runner returns it to the OS).
+    pub fn compactions(&self) -> u64 {
+        self.compactions
     }
 }
 

@@ -19,6 +19,7 @@ pub mod flrun;
 pub mod gate;
 pub mod identity;
 pub mod link;
+pub mod prefetch;
 pub mod rollout;
 mod runner;
 pub mod store;

@@ -333,11 +333,14 @@ impl Runner {
         let mut fx = self.effects();
         let now = self.clock.now();
         let enrolling = !self.core.identity_queue.is_empty();
+        let compactions = self.core.link.compactions();
         self.core.tick(now, &mut fx);
-        // A fleet's boot or its renewal wave just ended: not every lull between a few requests.
-        if enrolling
+        // A fleet's boot or its renewal wave just ended (not every lull between a few
+        // requests), or the link gave back the room a burst took.
+        if (enrolling
             && self.core.identity_queue.is_empty()
-            && self.core.identity_queue.take_peak() >= TRIM_AFTER_BURST
+            && self.core.identity_queue.take_peak() >= TRIM_AFTER_BURST)
+            || self.core.link.compactions() != compactions
         {
             release_freed_memory();
         }

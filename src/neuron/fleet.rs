@@ -9,6 +9,7 @@ use super::wake::WakeQueue;
 use crate::api::wire::NeuronCommand;
 use crate::api::{Fault, Millis};
 use crate::engine::fleet::host::{FlBehaviour, NeuronHost, NeuronSpec, RawLogLine, Uplink};
+use crate::engine::prefetch::prefetch_at;
 
 pub const ZONES: [&str; 3] = ["eu-west", "us-east", "ap-south"];
 const MODELS: [&str; 3] = ["resnet-50", "bert-base", "whisper-small"];
@@ -150,6 +151,9 @@ impl NeuronHost for SimFleet {
 
     fn step(&mut self, now: Millis, out: &mut Vec<Uplink>) {
         while let Some((at, idx)) = self.wake.pop_due(now) {
+            if let Some(next) = self.wake.peek_ready() {
+                prefetch_at(&self.neurons, next as usize);
+            }
             let neuron = &mut self.neurons[idx as usize];
             // Entries superseded by a reschedule (restart, hang, crash) are skipped.
             if neuron.next_wake != Some(at) {

@@ -18,7 +18,9 @@ use crate::engine::identity::mac;
 
 struct Held {
     credential: Credential,
-    key: SigningKey,
+    /// The generation of the key it names: the key itself is derived again when it signs
+    /// (rarely: a handshake, an endorsement), not kept (~220 bytes a neuron in a large fleet).
+    generation: u32,
     /// Local time it was received: with its lifetime, when to renew and when it runs out.
     received: Millis,
     /// Taken from a saved state rather than received: how much of its life was left then.
@@ -158,7 +160,7 @@ impl Keyring {
             let left = (saved.credential.not_after - now_unix).max(0) as Millis;
             keys.held = Some(Held {
                 credential: saved.credential,
-                key,
+                generation: saved.generation,
                 received: now,
                 left_at_resume: Some(left),
             });
@@ -172,7 +174,7 @@ impl Keyring {
         let bytes = crate::api::wire::register_bytes(&spiffe_id(&self.neuron), now_unix);
         Some(crate::api::wire::RegistrationProof {
             at: now_unix,
-            signature: sign(&held.key, &bytes),
+            signature: sign(&self.held_key(held), &bytes),
         })
     }
 
@@ -252,6 +254,11 @@ impl Keyring {
         derive_key(&self.secret, generation, label)
     }
 
+    /// The key `held` names.
+    fn held_key(&self, held: &Held) -> SigningKey {
+        neuron_key(&self.secret, held.generation)
+    }
+
     pub fn has_session(&self) -> bool {
         self.session.is_some()
     }
@@ -303,7 +310,7 @@ impl Keyring {
                 let id = spiffe_id(&self.neuron);
                 let signer = match self.fault {
                     Some(IdentityMode::BadSignature) => self.wrong_key(),
-                    _ => h.key.clone(),
+                    _ => self.held_key(h),
                 };
                 let credential = h.credential.clone();
                 let kx = self.next_kx();
@@ -367,7 +374,11 @@ impl Keyring {
             }
         }
         let kx = self.next_kx();
-        let endorser = self.held.as_ref().map(|h| (&h.key, h.credential.serial));
+        let endorser = self
+            .held
+            .as_ref()
+            .map(|h| (self.held_key(h), h.credential.serial));
+        let endorser = endorser.as_ref().map(|(key, serial)| (key, *serial));
         let mut made = enrolment_material(
             &self.neuron,
             generation,
@@ -387,7 +398,7 @@ impl Keyring {
         let endorser = self
             .held
             .as_ref()
-            .map(|h| (h.key.clone(), h.credential.serial));
+            .map(|h| (h.generation, h.credential.serial));
         forge.order(&self.neuron, &self.secret, self.generation + 1, endorser)
     }
 
@@ -435,20 +446,19 @@ impl Keyring {
                 else {
                     return IdentityStep::Handled;
                 };
-                let Some(enrolling) = self
+                let asked = self
                     .enrolling
-                    .take_if(|e| e.0.verifying_key().to_bytes() == credential.public_key.0)
-                else {
+                    .take_if(|e| e.0.verifying_key().to_bytes() == credential.public_key.0);
+                if asked.is_none() {
                     return IdentityStep::Handled;
-                };
-                let (key, _) = *enrolling;
+                }
                 self.generation += 1;
                 self.pending_kx = None;
                 self.handshake_refused = false;
                 self.session = Some((credential.serial, agreed));
                 self.held = Some(Held {
                     credential: credential.clone(),
-                    key,
+                    generation: self.generation,
                     received: now,
                     left_at_resume: None,
                 });
@@ -537,10 +547,8 @@ impl Keyring {
     /// A credential for the current key signed by a CA of the neuron's own making.
     fn self_issued(&self) -> Held {
         let rogue_ca = self.key(0, b"plexus-rogue-ca\0");
-        let key = self
-            .held
-            .as_ref()
-            .map_or_else(|| self.key(1, b"plexus-neuron-key\0"), |h| h.key.clone());
+        let generation = self.held.as_ref().map_or(1, |h| h.generation);
+        let key = neuron_key(&self.secret, generation);
         let serial = self.held.as_ref().map_or(1, |h| h.credential.serial);
         let mut credential = Credential {
             id: spiffe_id(&self.neuron),
@@ -554,7 +562,7 @@ impl Keyring {
         credential.signature = sign(&rogue_ca, &credential.signed_bytes());
         Held {
             credential,
-            key,
+            generation,
             received: 0,
             left_at_resume: None,
         }
@@ -638,7 +646,7 @@ mod tests {
                 issuer: Bytes32([0; 32]),
                 signature: Bytes64([0; 64]),
             },
-            key: neuron_key(&[1; 32], 1),
+            generation: 1,
             received: 1_000,
             left_at_resume: None,
         };

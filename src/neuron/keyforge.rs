@@ -9,8 +9,6 @@
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 
-use ed25519_dalek::SigningKey;
-
 use super::identity::{EnrolmentMaterial, enrolment_material, neuron_key};
 
 /// Where a neuron's material appears once made.
@@ -20,19 +18,23 @@ struct Job {
     neuron: Box<str>,
     secret: [u8; 32],
     generation: u32,
-    endorser: Option<(SigningKey, u64)>,
+    /// The generation of the key that endorses it, and its credential's serial.
+    endorser: Option<(u32, u64)>,
     slot: Slot,
 }
 
 impl Job {
     /// In-process neurons are handed their session key: no X25519 share.
     fn make(&self) -> EnrolmentMaterial {
+        let endorser = self
+            .endorser
+            .map(|(generation, serial)| (neuron_key(&self.secret, generation), serial));
         enrolment_material(
             &self.neuron,
             self.generation,
             neuron_key(&self.secret, self.generation),
             None,
-            self.endorser.as_ref().map(|(key, serial)| (key, *serial)),
+            endorser.as_ref().map(|(key, serial)| (key, *serial)),
         )
     }
 }
@@ -60,14 +62,14 @@ impl KeyForge {
         KeyForge { jobs, wait }
     }
 
-    /// Order the material for key `generation` of `neuron`, endorsed by `endorser` (the key of
-    /// the credential it holds, and that credential's serial).
+    /// Order the material for key `generation` of `neuron`, endorsed by `endorser` (the
+    /// generation of the key of the credential it holds, and that credential's serial).
     pub fn order(
         &self,
         neuron: &str,
         secret: &[u8; 32],
         generation: u32,
-        endorser: Option<(SigningKey, u64)>,
+        endorser: Option<(u32, u64)>,
     ) -> Slot {
         let slot = Slot::default();
         let job = Job {
@@ -103,7 +105,7 @@ mod tests {
         let forge = KeyForge::start(true);
         let secret = [9u8; 32];
         let endorser = neuron_key(&secret, 1);
-        let slot = forge.order("n-0001", &secret, 2, Some((endorser.clone(), 5)));
+        let slot = forge.order("n-0001", &secret, 2, Some((1, 5)));
         let made = forge.collect(&slot).expect("waits for it");
         let here = enrolment_material(
             "n-0001",

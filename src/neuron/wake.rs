@@ -81,6 +81,11 @@ impl WakeQueue {
         }
     }
 
+    /// The neuron that comes next if it is already due (to load its state ahead).
+    pub fn peek_ready(&self) -> Option<u32> {
+        self.ready.last().map(|e| e.1)
+    }
+
     /// Move the slot at the cursor into `ready` and turn the ring one millisecond.
     fn take_slot(&mut self) {
         let at = self.cursor;

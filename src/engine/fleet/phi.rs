@@ -61,6 +61,16 @@ impl Intervals {
         self.samples.len()
     }
 
+    /// Load the slot the next sample goes to (see [`crate::engine::prefetch`]).
+    pub fn prefetch(&self) {
+        let slot = if self.samples.len() < self.capacity {
+            self.samples.len().saturating_sub(1)
+        } else {
+            self.next
+        };
+        crate::engine::prefetch::prefetch_at(&self.samples, slot);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }

@@ -171,6 +171,11 @@ struct Agreed {
 }
 
 impl IdentityBook {
+    /// Load neuron `idx`'s keys ahead (see [`crate::engine::prefetch`]).
+    pub fn prefetch(&self, idx: usize) {
+        crate::engine::prefetch::prefetch_at(&self.neurons, idx);
+    }
+
     pub fn new(ca: Ca, ttl_ms: Millis) -> Self {
         IdentityBook {
             ca,
