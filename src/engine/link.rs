@@ -236,6 +236,52 @@ mod tests {
     }
 
     #[test]
+    fn after_a_burst_the_slab_shrinks_to_its_traffic_and_nothing_in_flight_is_lost() {
+        let cfg = LinkConfig {
+            latency_ms: 10.0,
+            jitter_ms: 0.0,
+            loss: 0.0,
+        };
+        let mut link = Link::new(cfg, 1);
+        // A burst: 20,000 packets in flight at once, delivered.
+        for n in 0..20_000u32 {
+            link.send(0, n, probe(u64::from(n)));
+        }
+        let mut out = Vec::new();
+        link.deliver_due(10, &mut out);
+        assert_eq!(out.len(), 20_000);
+        assert_eq!(
+            link.compactions(),
+            0,
+            "the step that carried the burst keeps its room"
+        );
+        // Then a trickle, with some still in flight when the room is given back.
+        out.clear();
+        for n in 0..100u32 {
+            link.send(20 + u64::from(n % 20), n, probe(u64::from(n)));
+        }
+        link.deliver_due(25, &mut out);
+        assert_eq!(link.compactions(), 1);
+        assert!(
+            link.in_flight.slots.len() <= 100,
+            "{}",
+            link.in_flight.slots.len()
+        );
+        link.deliver_due(100, &mut out);
+        assert_eq!(out.len(), 100, "every packet arrives, compaction or not");
+        let order: Vec<_> = out.iter().map(|a| a.at).collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "in arrival order");
+        // A steady step's traffic is not mistaken for a burst.
+        for round in 0..5u64 {
+            for n in 0..5_000u32 {
+                link.send(200 + round * 50, n, probe(u64::from(n)));
+            }
+            link.deliver_due(260 + round * 50, &mut out);
+        }
+        assert_eq!(link.compactions(), 1);
+    }
+
+    #[test]
     fn packets_arrive_after_latency_in_order_of_arrival() {
         let mut link = Link::new(
             LinkConfig {

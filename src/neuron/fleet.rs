@@ -255,6 +255,14 @@ mod tests {
     }
 
     #[test]
+    fn the_fleet_starts_spread_over_one_interval_in_index_order() {
+        let starts: Vec<Millis> = (0..10).map(|i| first_beat(i, 10, 1000)).collect();
+        assert_eq!(starts, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+        let big: Vec<Millis> = (0..100_000).map(|i| first_beat(i, 100_000, 1000)).collect();
+        assert!(big.windows(2).all(|w| w[0] <= w[1]) && *big.last().unwrap() < 1000);
+    }
+
+    #[test]
     fn every_neuron_beats_once_per_interval() {
         let mut f = fleet(10);
         let mut ca = ca(10);

@@ -165,3 +165,34 @@ impl Registry {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::fleet::host::NeuronSpec;
+
+    fn neuron(id: &str, zone: &str, hw: &str) -> TrackedNeuron {
+        let spec = NeuronSpec {
+            id: id.into(),
+            zone: zone.into(),
+            labels: vec![("hw".into(), hw.into())],
+            config_version: "v1".into(),
+        };
+        TrackedNeuron::new(spec, "simulated", 0, 1000, 8)
+    }
+
+    #[test]
+    fn neurons_alike_share_one_copy_of_zone_kind_and_labels() {
+        let mut r = Registry::default();
+        r.reserve(3);
+        let a = r.add(neuron("n-1", "eu-west", "gpu"), 0) as usize;
+        let b = r.add(neuron("n-2", "eu-west", "gpu"), 0) as usize;
+        let c = r.add(neuron("n-3", "us-east", "cpu"), 0) as usize;
+        let (na, nb, nc) = (&r.neurons[a], &r.neurons[b], &r.neurons[c]);
+        assert!(Arc::ptr_eq(&na.zone, &nb.zone) && Arc::ptr_eq(&na.kind, &nc.kind));
+        assert!(Arc::ptr_eq(&na.labels, &nb.labels));
+        assert!(!Arc::ptr_eq(&na.labels, &nc.labels));
+        assert_eq!((&*nc.zone, &nc.labels[0].1[..]), ("us-east", "cpu"));
+        assert_eq!(r.find("n-3"), Some(c as u32));
+    }
+}

@@ -154,4 +154,22 @@ mod tests {
         assert!(!q.holds(8));
         assert!(q.take(5).is_empty());
     }
+
+    #[test]
+    fn a_drained_burst_gives_its_room_back() {
+        let mut q = IdentityQueue::default();
+        for i in 0..5_000u32 {
+            q.push(0, i, probe_ack(u64::from(i)));
+        }
+        assert!(q.waiting.capacity() >= 5_000);
+        q.take(4_000);
+        assert!(q.waiting.capacity() >= 5_000, "still draining: kept");
+        q.take(4_000);
+        assert!(q.is_empty());
+        assert!(
+            q.waiting.capacity() <= RELEASE_ABOVE,
+            "{}",
+            q.waiting.capacity()
+        );
+    }
 }
