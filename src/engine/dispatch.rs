@@ -2,23 +2,17 @@
 //! authorize → rate-limit), it executes, and one audit record joins the same store batch as the
 //! change it made, so both commit in one transaction and the reply waits for that commit.
 
-use rusqlite::Connection;
-
 use super::audit::{AuditEntry, digest_params};
 use super::core::Core;
 use super::effects::Effects;
 use super::fleet::host::NeuronSpec;
 use super::gate::{Gate, Principal};
 use super::rollout::Push;
-use super::store::StoreOp;
-use super::store::sqlite::audit_rows;
+use super::store::{StoreOp, StoreReader};
 use crate::api::Permission;
 use crate::api::rollout::RolloutKind;
-use crate::api::security::AuditFilter;
 use crate::api::stress::Verdict;
-use crate::api::{
-    ApiError, AuditOutcome, AuditRecord, Command, CommandReply, ErrorCode, Event, Millis, Query,
-};
+use crate::api::{ApiError, AuditOutcome, Command, CommandReply, ErrorCode, Event, Millis, Query};
 
 /// What the audit record says about who acted.
 pub fn audit_entry(
@@ -80,7 +74,7 @@ fn bounded_target(target: String) -> String {
 pub fn command(
     core: &mut Core,
     gate: &mut Gate,
-    reader: &Connection,
+    reader: &dyn StoreReader,
     session: &str,
     command: Command,
     now: Millis,
@@ -124,7 +118,7 @@ pub fn command(
 fn execute(
     core: &mut Core,
     gate: &mut Gate,
-    reader: &Connection,
+    reader: &dyn StoreReader,
     by: &str,
     command: Command,
     now: Millis,
@@ -199,7 +193,7 @@ fn execute(
             })
         }
         Command::ExportAudit { filter, .. } => Ok(CommandReply::AuditExported {
-            records: list_audit(reader, &filter)?,
+            records: reader.audit(&filter).map_err(audit_unreadable)?,
         }),
         Command::ChaosInject { spec } => Ok(CommandReply::ChaosInjected {
             fault: core.chaos_inject(spec, now, fx)?,
@@ -319,38 +313,6 @@ fn start_rollout(
     Ok(CommandReply::RolloutStarted { rollout, dry_run })
 }
 
-/// Audit records matching `filter`, oldest first (the newest `limit` when one is set).
-pub fn list_audit(reader: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>, ApiError> {
-    let mut conditions = Vec::new();
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-    if let Some(user) = &filter.user {
-        conditions.push("user = ?");
-        args.push(Box::new(user.clone()));
-    }
-    if let Some(action) = &filter.action {
-        // `users` matches users.add and users.token.
-        conditions.push("(action = ? OR action LIKE ? || '.%')");
-        args.push(Box::new(action.clone()));
-        args.push(Box::new(action.clone()));
-    }
-    if let Some(outcome) = &filter.outcome {
-        conditions.push("outcome = ?");
-        args.push(Box::new(outcome.clone()));
-    }
-    if let Some(since) = filter.since_unix_ms {
-        conditions.push("at >= ?");
-        args.push(Box::new(since));
-    }
-    let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
-    let mut records = audit_rows(reader, &conditions.join(" AND "), &refs)
-        .map_err(|e| ApiError::failed(format!("cannot read the audit log: {e}")))?;
-    if let Some(limit) = filter.limit {
-        let skip = records.len().saturating_sub(limit);
-        records.drain(..skip);
-    }
-    Ok(records)
-}
-
 /// A query is admitted like a command; only refusals are audited (reads at console refresh
 /// rates would drown the log).
 pub fn admit_query(
@@ -444,6 +406,11 @@ fn check_registration(spec: &NeuronSpec) -> Result<(), ApiError> {
 fn breach_detail(v: &Verdict) -> String {
     let observed = v.observed.map_or("-".to_string(), |o| format!("{o:.3}"));
     format!("{} observed {observed} ({})", v.threshold, v.scope)
+}
+
+/// The audit log could not be read: said as a failure of the store, naming it.
+pub fn audit_unreadable(e: super::store::StoreError) -> ApiError {
+    ApiError::failed(e.to_string())
 }
 
 #[cfg(test)]

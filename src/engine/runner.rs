@@ -7,17 +7,15 @@ use std::sync::{Arc, Weak, mpsc};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
-use rusqlite::Connection;
-
 use super::alerts::notifier::{Delivery, Notifier};
 use super::audit::head::HeadFile;
-use super::audit::verify::verify_with_head;
 use super::clock::{Clock, FakeClock, rfc3339};
 use super::core::Core;
 use super::dispatch;
 use super::effects::Effects;
 use super::fleet::host::NeuronHost;
 use super::gate::Gate;
+use super::store::StoreReader;
 use super::store::{Ack, SqliteStore, Store, StoreOp, StoreWriter};
 use super::verdict_latency::VerdictWindow;
 use super::{EngineOptions, RECENT_EVENTS_KEPT, Request, Shared, Snapshot};
@@ -44,7 +42,7 @@ pub struct Runner {
     core: Core,
     gate: Gate,
     /// Reads of the store (audit) from the engine thread, beside the writer's connection.
-    reader: Connection,
+    reader: Box<dyn StoreReader>,
     snapshot: Arc<Snapshot>,
     next_prune: Millis,
     writer: StoreWriter,
@@ -112,9 +110,11 @@ impl Runner {
             }
             None => None,
         };
-        let reader = store
-            .reader()
-            .map_err(|e| ApiError::failed(e.to_string()))?;
+        let reader: Box<dyn StoreReader> = Box::new(
+            store
+                .reader()
+                .map_err(|e| ApiError::failed(e.to_string()))?,
+        );
         let mut init = store.init();
         init.ca_secret = ca_secret(options)?;
         if let Some(dir) = &options.data_dir {
@@ -206,14 +206,14 @@ impl Runner {
         if self.users_in_flight.load(Ordering::SeqCst) > 0 {
             return;
         }
-        match super::store::sqlite::load_users(&self.reader) {
+        match self.reader.users() {
             Ok(users) => {
                 self.gate.reload_users(users);
             }
             Err(e) => eprintln!("plexus: cannot re-read users from the store: {e}"),
         }
         let now_unix = self.clock.unix_ms_at(self.clock.now());
-        if let Ok(invites) = super::store::invites::load(&self.reader, now_unix) {
+        if let Ok(invites) = self.reader.invites(now_unix) {
             self.gate.reload_invites(invites);
         }
     }
@@ -443,7 +443,7 @@ impl Runner {
                 let result = dispatch::command(
                     &mut self.core,
                     &mut self.gate,
-                    &self.reader,
+                    &*self.reader,
                     &session,
                     command,
                     now,
@@ -631,8 +631,6 @@ impl Runner {
     }
 
     fn query(&self, session: &str, query: Query, now: Millis) -> Result<QueryReply, ApiError> {
-        let store_error =
-            |e: rusqlite::Error| ApiError::failed(format!("cannot read the store: {e}"));
         Ok(match query {
             // The big, frequent reads come from the last published snapshot (on virtual time it
             // is republished after every request, so it is exact).
@@ -647,11 +645,15 @@ impl Runner {
                 QueryReply::Events(self.recent.iter().skip(skip).cloned().collect())
             }
             Query::Users => QueryReply::Users(self.gate.users()),
-            Query::Audit { filter } => {
-                QueryReply::Audit(dispatch::list_audit(&self.reader, &filter)?)
-            }
+            Query::Audit { filter } => QueryReply::Audit(
+                self.reader
+                    .audit(&filter)
+                    .map_err(dispatch::audit_unreadable)?,
+            ),
             Query::VerifyAudit => QueryReply::Verify(
-                verify_with_head(&self.reader, self.audit_head.as_ref()).map_err(store_error)?,
+                self.reader
+                    .verify_audit(self.audit_head.as_ref())
+                    .map_err(dispatch::audit_unreadable)?,
             ),
             Query::EventsSince { seq } => QueryReply::Events(
                 self.recent

@@ -9,6 +9,7 @@ pub mod invites;
 pub mod pins;
 pub mod rollouts;
 pub mod sqlite;
+pub mod sqlite_reader;
 mod writer;
 
 pub use sqlite::SqliteStore;
@@ -252,4 +253,24 @@ pub trait Store: Send {
     /// Apply a batch atomically.
     fn apply(&mut self, batch: &[StoreOp]) -> Result<(), StoreError>;
     fn init(&self) -> StoreInit;
+}
+
+/// What the engine reads back from its store while it runs, beside the writes it hands
+/// [`Store::apply`]: users and invites another process may have added (`plexus users add` on
+/// the same data dir), and the audit log for queries, exports and verification. Every store
+/// brings one (SQLite: a second connection, [`sqlite_reader::SqliteReader`]).
+pub trait StoreReader: Send {
+    fn users(&self) -> Result<Vec<StoredUser>, StoreError>;
+    /// Invites neither used nor expired at `now_unix_ms`.
+    fn invites(&self, now_unix_ms: i64) -> Result<Vec<invites::Invite>, StoreError>;
+    /// Audit records matching `filter`, oldest first (the newest `limit` when one is set).
+    fn audit(
+        &self,
+        filter: &crate::api::security::AuditFilter,
+    ) -> Result<Vec<crate::api::security::AuditRecord>, StoreError>;
+    /// Walk the audit chain (and compare it with the head file, when there is one).
+    fn verify_audit(
+        &self,
+        head: Option<&crate::engine::audit::head::HeadFile>,
+    ) -> Result<crate::api::security::VerifyReport, StoreError>;
 }

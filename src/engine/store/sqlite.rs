@@ -270,12 +270,16 @@ impl SqliteStore {
     }
 
     /// A second connection for reads (WAL lets it read while the writer writes).
-    pub fn reader(&self) -> Result<Connection, StoreError> {
+    pub fn reader(&self) -> Result<super::sqlite_reader::SqliteReader, StoreError> {
         let path = Path::new(&self.path);
-        open_connection(path).map_err(|e| StoreError {
+        let conn = open_connection(path).map_err(|e| StoreError {
             path: self.path.clone(),
             message: e.to_string(),
-        })
+        })?;
+        Ok(super::sqlite_reader::SqliteReader::new(
+            conn,
+            self.path.clone(),
+        ))
     }
 
     fn apply_one(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> rusqlite::Result<()> {
