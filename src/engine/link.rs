@@ -235,14 +235,18 @@ mod tests {
         Packet::Down(NeuronCommand::Probe { nonce: n })
     }
 
-    #[test]
-    fn after_a_burst_the_slab_shrinks_to_its_traffic_and_nothing_in_flight_is_lost() {
-        let cfg = LinkConfig {
-            latency_ms: 10.0,
+    /// A link with a fixed latency, no jitter, no loss.
+    fn steady(latency_ms: f64) -> LinkConfig {
+        LinkConfig {
+            latency_ms,
             jitter_ms: 0.0,
             loss: 0.0,
-        };
-        let mut link = Link::new(cfg, 1);
+        }
+    }
+
+    #[test]
+    fn after_a_burst_the_slab_shrinks_to_its_traffic_and_nothing_in_flight_is_lost() {
+        let mut link = Link::new(steady(10.0), 1);
         // A burst: 20,000 packets in flight at once, delivered.
         for n in 0..20_000u32 {
             link.send(0, n, probe(u64::from(n)));
@@ -283,14 +287,7 @@ mod tests {
 
     #[test]
     fn packets_arrive_after_latency_in_order_of_arrival() {
-        let mut link = Link::new(
-            LinkConfig {
-                latency_ms: 10.0,
-                jitter_ms: 0.0,
-                loss: 0.0,
-            },
-            1,
-        );
+        let mut link = Link::new(steady(10.0), 1);
         link.send(0, 1, probe(1));
         link.send(5, 2, probe(2));
         let mut out = Vec::new();
@@ -333,11 +330,7 @@ mod tests {
 
     #[test]
     fn a_one_way_partition_cuts_only_its_direction() {
-        let clear = LinkConfig {
-            latency_ms: 1.0,
-            jitter_ms: 0.0,
-            loss: 0.0,
-        };
+        let clear = steady(1.0);
         let mut link = Link::new(clear, 3);
         link.impair_direction(4, Direction::Up, LinkConfig { loss: 1.0, ..clear });
         // Only the impaired direction of an agent's link passes through here.
