@@ -1,6 +1,7 @@
-//! Durable state behind a small trait (SQLite embedded; a server deployment may move to
-//! PostgreSQL). One writer thread applies batches in one transaction each; a batch can carry an
-//! acknowledgement that fires only after its transaction committed.
+//! Durable state behind two small traits: [`Store`] for writes, [`StoreReader`] for what the
+//! engine reads back (SQLite is the one store today). One writer thread applies batches in one
+//! transaction each; a batch can carry an acknowledgement that fires only after its transaction
+//! committed.
 
 pub mod alerts;
 pub mod chaos;
