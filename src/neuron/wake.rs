@@ -2,7 +2,7 @@
 //!
 //! A binary heap of 100,000 wake-ups costs a sift through 17 levels per heartbeat, most of it
 //! cache misses. Wake-ups here are mostly one interval ahead and times are whole milliseconds,
-//! so a ring of slots (one per millisecond over the next [`SLOTS`] ms) files each in O(1); the
+//! so a ring of slots (one per millisecond over the next `SLOTS` ms) files each in O(1); the
 //! few further out wait in a heap and move into the ring as it turns. Entries come out in the
 //! order a heap would give them: by time, then by neuron index.
 
