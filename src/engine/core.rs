@@ -70,8 +70,6 @@ pub struct Core {
     uplinks: Vec<Uplink>,
     arrivals: Vec<Arrival>,
     due: Vec<u32>,
-    /// The neurons of the arrivals being handled (reused; see [`Core::prefetch_neuron`]).
-    arriving: Vec<u32>,
 }
 
 impl Core {
@@ -142,7 +140,6 @@ impl Core {
             uplinks: Vec::new(),
             arrivals: Vec::new(),
             due: Vec::new(),
-            arriving: Vec::new(),
             cfg,
         };
         let roster = core.host.roster();
@@ -245,11 +242,9 @@ impl Core {
         let mut uplinks = std::mem::take(&mut self.uplinks);
         let mut arrivals = std::mem::take(&mut self.arrivals);
         self.link.deliver_due(now, &mut arrivals);
-        let mut ahead = std::mem::take(&mut self.arriving);
-        ahead.clear();
-        ahead.extend(arrivals.iter().map(|a| a.neuron));
-        for (i, arrival) in arrivals.drain(..).enumerate() {
-            self.prefetch_neuron(&ahead, i);
+        let mut pending = arrivals.drain(..);
+        while let Some(arrival) = pending.next() {
+            self.prefetch_neuron(pending.as_slice());
             match arrival.packet {
                 Packet::Up(message) if is_identity_request(&message) => {
                     self.queue_identity(arrival.at, arrival.neuron, message)
@@ -270,24 +265,23 @@ impl Core {
                 }
             }
         }
+        drop(pending);
         self.uplinks = uplinks;
         self.arrivals = arrivals;
-        self.arriving = ahead;
     }
 
-    /// While arrival `i` is handled, load what the next ones will touch: the records of
-    /// `ahead[i + 2]`, and the detector window of `ahead[i + 1]` (found through its record,
-    /// loaded one arrival earlier). See [`super::prefetch`].
-    fn prefetch_neuron(&self, ahead: &[u32], i: usize) {
-        if let Some(&idx) = ahead.get(i + 2) {
-            let idx = idx as usize;
+    /// While an arrival is handled, load what the `next` ones will touch: the records of the
+    /// one after next, and the detector window of the next (found through its record, loaded
+    /// one arrival earlier). See [`super::prefetch`].
+    fn prefetch_neuron(&self, next: &[Arrival]) {
+        if let Some(idx) = next.get(1).map(|a| a.neuron as usize) {
             super::prefetch::prefetch_at(&self.registry.neurons, idx);
             super::prefetch::prefetch_at(&self.registry.timers, idx);
             self.identity.prefetch(idx);
         }
-        if let Some(n) = ahead
-            .get(i + 1)
-            .and_then(|&idx| self.registry.neurons.get(idx as usize))
+        if let Some(n) = next
+            .first()
+            .and_then(|a| self.registry.neurons.get(a.neuron as usize))
         {
             n.intervals.prefetch();
         }
