@@ -374,18 +374,8 @@ impl Keyring {
             }
         }
         let kx = self.next_kx();
-        let endorser = self
-            .held
-            .as_ref()
-            .map(|h| (self.held_key(h), h.credential.serial));
-        let endorser = endorser.as_ref().map(|(key, serial)| (key, *serial));
-        let mut made = enrolment_material(
-            &self.neuron,
-            generation,
-            neuron_key(&self.secret, generation),
-            kx,
-            endorser,
-        );
+        let mut made =
+            enrolment_material(&self.neuron, &self.secret, generation, kx, self.endorser());
         if self.fault == Some(IdentityMode::BadSignature) {
             let bytes = enroll_bytes(&spiffe_id(&self.neuron), &made.public_key, kx.as_ref());
             made.proof = sign(&self.wrong_key(), &bytes);
@@ -395,11 +385,19 @@ impl Keyring {
 
     /// Order this neuron's next key from `forge`, endorsed by the credential it holds.
     fn order_next(&self, forge: &KeyForge) -> Slot {
-        let endorser = self
-            .held
+        forge.order(
+            &self.neuron,
+            &self.secret,
+            self.generation + 1,
+            self.endorser(),
+        )
+    }
+
+    /// What endorses the next key: the generation of the held credential's key, and its serial.
+    fn endorser(&self) -> Option<(u32, u64)> {
+        self.held
             .as_ref()
-            .map(|h| (h.generation, h.credential.serial));
-        forge.order(&self.neuron, &self.secret, self.generation + 1, endorser)
+            .map(|h| (h.generation, h.credential.serial))
     }
 
     /// Have the forge make this neuron's next key ahead (simulated neurons; see [`KeyForge`]).
@@ -604,13 +602,16 @@ impl EnrolmentMaterial {
 }
 
 /// Sign `neuron`'s enrolment of `key` (its generation `generation`), endorsed by `endorser`.
+/// Key `generation` of the neuron whose secret is `secret`, its proof of possession, and the
+/// endorsement by the key of generation `endorser.0` (whose credential is serial `endorser.1`).
 pub fn enrolment_material(
     neuron: &str,
+    secret: &[u8; 32],
     generation: u32,
-    key: SigningKey,
     kx: Option<Bytes32>,
-    endorser: Option<(&SigningKey, u64)>,
+    endorser: Option<(u32, u64)>,
 ) -> EnrolmentMaterial {
+    let key = neuron_key(secret, generation);
     let public_key = Bytes32(key.verifying_key().to_bytes());
     let bytes = enroll_bytes(&spiffe_id(neuron), &public_key, kx.as_ref());
     EnrolmentMaterial {
@@ -618,7 +619,7 @@ pub fn enrolment_material(
         proof: sign(&key, &bytes),
         endorsement: endorser.map(|(endorsing, serial)| Endorsement {
             serial,
-            signature: sign(endorsing, &bytes),
+            signature: sign(&neuron_key(secret, endorsing), &bytes),
         }),
         public_key,
         key,

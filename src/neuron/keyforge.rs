@@ -9,7 +9,7 @@
 use std::sync::mpsc;
 use std::sync::{Arc, OnceLock};
 
-use super::identity::{EnrolmentMaterial, enrolment_material, neuron_key};
+use super::identity::{EnrolmentMaterial, enrolment_material};
 
 /// Where a neuron's material appears once made.
 pub type Slot = Arc<OnceLock<EnrolmentMaterial>>;
@@ -26,15 +26,12 @@ struct Job {
 impl Job {
     /// In-process neurons are handed their session key: no X25519 share.
     fn make(&self) -> EnrolmentMaterial {
-        let endorser = self
-            .endorser
-            .map(|(generation, serial)| (neuron_key(&self.secret, generation), serial));
         enrolment_material(
             &self.neuron,
+            &self.secret,
             self.generation,
-            neuron_key(&self.secret, self.generation),
             None,
-            endorser.as_ref().map(|(key, serial)| (key, *serial)),
+            self.endorser,
         )
     }
 }
@@ -104,16 +101,9 @@ mod tests {
     fn the_forge_makes_what_the_neuron_would_make_itself() {
         let forge = KeyForge::start(true);
         let secret = [9u8; 32];
-        let endorser = neuron_key(&secret, 1);
         let slot = forge.order("n-0001", &secret, 2, Some((1, 5)));
         let made = forge.collect(&slot).expect("waits for it");
-        let here = enrolment_material(
-            "n-0001",
-            2,
-            neuron_key(&secret, 2),
-            None,
-            Some((&endorser, 5)),
-        );
+        let here = enrolment_material("n-0001", &secret, 2, None, Some((1, 5)));
         assert_eq!(made.public_key, here.public_key);
         assert_eq!(made.proof, here.proof);
         assert_eq!(made.endorsement, here.endorsement);
