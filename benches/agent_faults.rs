@@ -211,10 +211,5 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(figures());
+    support::block_on(figures());
 }

@@ -236,14 +236,11 @@ fn main() {
     }
     core_figure(50, 21);
     core_figure(10, 21);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(engine_figure(11));
-    // One agent: a rollout is two pushed round trips (stage → vote, commit → ack).
-    rt.block_on(agents_figure(1, 1000, 21, true));
-    rt.block_on(agents_figure(100, 1000, 5, true));
-    rt.block_on(agents_figure(100, 1000, 5, false));
+    support::block_on(async {
+        engine_figure(11).await;
+        // One agent: a rollout is two pushed round trips (stage → vote, commit → ack).
+        agents_figure(1, 1000, 21, true).await;
+        agents_figure(100, 1000, 5, true).await;
+        agents_figure(100, 1000, 5, false).await;
+    });
 }

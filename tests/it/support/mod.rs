@@ -14,6 +14,16 @@ use plexus::neuron::{SimConfig, SimFleet};
 
 pub const ADMIN: &str = "root";
 
+/// Run a benchmark's figures as every bench does: on two worker threads, this machine's cores.
+pub fn block_on<F: std::future::Future>(figures: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(figures)
+}
+
 /// An engine on virtual time with `neurons` simulated neurons, storing in `dir`.
 pub fn engine(dir: &Path, neurons: usize) -> Engine {
     engine_on(dir, neurons, true)
