@@ -183,6 +183,11 @@ impl Agent {
                 self.options.id
             );
         }
+        self.back_off_channel();
+    }
+
+    /// Wait before the next channel attempt, twice as long each time (up to the maximum).
+    fn back_off_channel(&mut self) {
         self.next_channel_try = Instant::now() + self.channel_retry;
         self.channel_retry = (self.channel_retry * 2).min(CHANNEL_RETRY_MAX);
     }
@@ -210,8 +215,7 @@ impl Agent {
             }
             Err(e) => {
                 let first = self.channel_retry == CHANNEL_RETRY_FIRST;
-                self.next_channel_try = Instant::now() + self.channel_retry;
-                self.channel_retry = (self.channel_retry * 2).min(CHANNEL_RETRY_MAX);
+                self.back_off_channel();
                 if first {
                     eprintln!(
                         "plexus neuron {}: no push channel ({e}); reporting over HTTP, retrying",
@@ -233,9 +237,14 @@ impl Agent {
             keys: self.keys.save(),
         };
         if let Err(e) = state::save(path, &saved) {
-            eprintln!("plexus neuron {}: {e}", self.options.id);
-            self.logs.push(("error".into(), e));
+            self.say_error(e);
         }
+    }
+
+    /// An error said on stderr and in the log the next report carries to the orchestrator.
+    fn say_error(&mut self, e: String) {
+        eprintln!("plexus neuron {}: {e}", self.options.id);
+        self.logs.push(("error".into(), e));
     }
 
     fn now(&self) -> u64 {
@@ -287,11 +296,8 @@ impl Agent {
         .await
         {
             Ok(worker) => self.worker = worker,
-            Err(e) => {
-                // Said here too: without a worker no report carries the log line.
-                eprintln!("plexus neuron {}: {e}", self.options.id);
-                self.logs.push(("error".into(), e));
-            }
+            // On stderr too: without a worker no report carries the log line.
+            Err(e) => self.say_error(e),
         }
         self.seq = 0;
         // A fresh process runs the config it last applied: a failed apply is not carried over.
