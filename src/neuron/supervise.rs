@@ -6,11 +6,11 @@
 
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
-use super::worker::{Answer, Ask, FAULTS_ENV, FromWorker, ToWorker};
+use super::worker::{Answer, Ask, FAULTS_ENV, FromWorker, ToWorker, write_line};
 use crate::api::Fault;
 
 /// How long a started worker has to say it is ready.
@@ -119,10 +119,8 @@ impl WorkerHandle {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let mut line = serde_json::to_string(&Ask { id, op }).ok()?;
-        line.push('\n');
         let stdin = self.stdin.as_mut()?;
-        if stdin.write_all(line.as_bytes()).await.is_err() || stdin.flush().await.is_err() {
+        if !write_line(stdin, &Ask { id, op }).await {
             self.stdin = None;
             return None;
         }

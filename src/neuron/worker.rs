@@ -174,8 +174,14 @@ impl Worker {
     }
 }
 
-async fn send(out: &mut tokio::io::Stdout, answer: &Answer) -> bool {
-    let Ok(mut line) = serde_json::to_string(answer) else {
+/// Write `message` as one JSON line and flush it: how the supervisor and its worker speak, each
+/// way. False when the other end is gone.
+pub async fn write_line<W, T>(out: &mut W, message: &T) -> bool
+where
+    W: tokio::io::AsyncWrite + Unpin,
+    T: Serialize,
+{
+    let Ok(mut line) = serde_json::to_string(message) else {
         return false;
     };
     line.push('\n');
@@ -214,7 +220,7 @@ pub async fn run(options: WorkerOptions) -> Result<i32, crate::api::ApiError> {
     let ready = FromWorker::Ready {
         serving: worker.serving.as_ref().map(|s| s.addr.to_string()),
     };
-    if !send(&mut out, &Answer { id: 0, re: ready }).await {
+    if !write_line(&mut out, &Answer { id: 0, re: ready }).await {
         return Ok(0);
     }
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
@@ -250,7 +256,7 @@ pub async fn run(options: WorkerOptions) -> Result<i32, crate::api::ApiError> {
                         level: "warn".into(),
                         message,
                     };
-                    let _ = send(&mut out, &Answer { id: 0, re: log }).await;
+                    let _ = write_line(&mut out, &Answer { id: 0, re: log }).await;
                 }
                 FromWorker::Done { error: None }
             }
@@ -259,7 +265,7 @@ pub async fn run(options: WorkerOptions) -> Result<i32, crate::api::ApiError> {
                 FromWorker::Done { error: None }
             }
         };
-        if !send(&mut out, &Answer { id: ask.id, re }).await {
+        if !write_line(&mut out, &Answer { id: ask.id, re }).await {
             break;
         }
     }
